@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+// Generates Prisma Client (run on `npm install`). Prisma 7's client is engine-free, but the CLI
+// still wants a schema-engine binary to exist before it generates. Offline machines cannot
+// download one, so when none is installed we point PRISMA_SCHEMA_ENGINE_BINARY at an existing
+// file (generation never executes it). A user's own setting, or an engine that npm installed,
+// always wins.
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const env = { ...process.env };
+
+function installedSchemaEngine() {
+  const dir = join(root, "node_modules", "@prisma", "engines");
+  if (!existsSync(dir)) return undefined;
+  const file = readdirSync(dir).find((name) => name.startsWith("schema-engine"));
+  return file ? join(dir, file) : undefined;
+}
+
+if (!env.PRISMA_SCHEMA_ENGINE_BINARY) {
+  env.PRISMA_SCHEMA_ENGINE_BINARY = installedSchemaEngine() ?? process.execPath;
+}
+env.PRISMA_HIDE_UPDATE_MESSAGE = "1";
+env.CHECKPOINT_DISABLE = "1";
+
+const prismaBin = join(root, "node_modules", "prisma", "build", "index.js");
+const result = spawnSync(process.execPath, [prismaBin, "generate"], {
+  cwd: root,
+  env,
+  stdio: "inherit",
+});
+process.exit(result.status ?? 1);
