@@ -94,14 +94,20 @@ function pgliteSession(db: PGlite): SqlSession {
   };
 }
 
-/** Embedded PGlite; dataDir undefined → in memory (tests). */
-export async function openPglite(dataDir: string | undefined): Promise<Database> {
+/**
+ * Embedded PGlite; dataDir undefined → in memory (tests). `loadDataDir` starts from a dumped
+ * data directory (tests use a migrated template).
+ */
+export async function openPglite(
+  dataDir: string | undefined,
+  options: { loadDataDir?: Blob } = {},
+): Promise<Database> {
   let dir: string | undefined;
   if (dataDir !== undefined) {
     dir = join(dataDir, "pgdata");
     mkdirSync(dir, { recursive: true });
   }
-  const db = dir === undefined ? new PGlite() : new PGlite(dir);
+  const db = new PGlite({ dataDir: dir, loadDataDir: options.loadDataDir });
   await db.waitReady;
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) });
   let closed = false;

@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createHttpServer, type HttpServer } from "../../src/http/server.js";
+import { createLogger } from "../../src/logger.js";
+import { createTestDatabase, type TestDatabase } from "../support/database.js";
+
+describe("HTTP server", () => {
+  let t: TestDatabase;
+  let server: HttpServer;
+  let base: string;
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    const log = createLogger({ level: "silent", pretty: false, secrets: [] });
+    server = createHttpServer({ log, db: t.db });
+    server.route("POST", "/echo-size", async (req, res) => {
+      const { readBody } = await import("../../src/http/server.js");
+      const body = await readBody(req, 16);
+      res.end(String(body.length));
+    });
+    base = `http://127.0.0.1:${await server.listen("127.0.0.1", 0)}`;
+  });
+  afterAll(async () => {
+    await server.close();
+    await t.dispose();
+  });
+
+  it("GET /healthz reports a reachable database with current migrations", async () => {
+    const res = await fetch(`${base}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ ok: true, database: "ok", migrations: "current" });
+  });
+
+  it("GET /healthz says 503 with the pending migration when the schema is behind", async () => {
+    await t.db.withSession((s) => s.exec(`UPDATE "_prisma_migrations" SET rolled_back_at = now()`));
+    try {
+      const res = await fetch(`${base}/healthz`);
+      expect(res.status).toBe(503);
+      const body = (await res.json()) as { migrations: string; pending: string[] };
+      expect(body.migrations).toBe("pending");
+      expect(body.pending.length).toBeGreaterThan(0);
+    } finally {
+      await t.db.withSession((s) =>
+        s.exec(`UPDATE "_prisma_migrations" SET rolled_back_at = NULL`),
+      );
+    }
+  });
+
+  it("GET /metrics speaks Prometheus text with process, pool and update counters", async () => {
+    server.countUpdate("ok");
+    server.countUpdate("ok");
+    server.countUpdate("duplicate");
+    const res = await fetch(`${base}/metrics`);
+    expect(res.headers.get("content-type")).toContain("text/plain");
+    const text = await res.text();
+    expect(text).toMatch(/^process_resident_memory_bytes \d+$/m);
+    expect(text).toMatch(/^db_pool_max_connections \d+$/m);
+    expect(text).toContain("coachrl_telegram_updates_ok_total 2");
+    expect(text).toContain("coachrl_telegram_updates_duplicate_total 1");
+    expect(text).toContain("# TYPE coachrl_telegram_updates_ok_total counter");
+  });
+
+  it("answers unknown paths with 404, wrong methods with 405 and oversized bodies with 413", async () => {
+    expect((await fetch(`${base}/nope`)).status).toBe(404);
+    expect((await fetch(`${base}/healthz`, { method: "POST" })).status).toBe(405);
+    const small = await fetch(`${base}/echo-size`, { method: "POST", body: "12345" });
+    expect(await small.text()).toBe("5");
+    const big = await fetch(`${base}/echo-size`, { method: "POST", body: "x".repeat(1000) });
+    expect(big.status).toBe(413);
+    expect(((await big.json()) as { error: string }).error).toContain("larger than 16 bytes");
+  });
+});
