@@ -27,22 +27,21 @@ export const testDatabaseUrl = process.env.TEST_DATABASE_URL;
 export const onRealPostgres = testDatabaseUrl !== undefined && testDatabaseUrl !== "";
 
 /** Creates an empty Postgres database and returns its URL and a function that drops it. */
-export async function createEmptyPostgresDatabase(): Promise<{
-  url: string;
-  drop(): Promise<void>;
-}> {
-  if (!onRealPostgres) throw new Error("TEST_DATABASE_URL is not set");
+export async function createEmptyPostgresDatabase(
+  serverUrl: string | undefined = testDatabaseUrl,
+): Promise<{ url: string; drop(): Promise<void> }> {
+  if (!serverUrl) throw new Error("TEST_DATABASE_URL is not set");
   const name = `coachrl_t_${process.pid}_${randomBytes(4).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: testDatabaseUrl });
+  const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE "${name}"`);
   await admin.end();
-  const url = new URL(testDatabaseUrl!);
+  const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
     async drop() {
-      const client = new pg.Client({ connectionString: testDatabaseUrl });
+      const client = new pg.Client({ connectionString: serverUrl });
       await client.connect();
       await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       await client.end();
@@ -51,10 +50,16 @@ export async function createEmptyPostgresDatabase(): Promise<{
 }
 
 export async function createTestDatabase(
-  options: { migrate?: boolean; poolSize?: number } = {},
+  options: {
+    migrate?: boolean;
+    poolSize?: number;
+    /** Postgres server to create the database on (default TEST_DATABASE_URL); null = PGlite. */
+    postgresUrl?: string | null;
+  } = {},
 ): Promise<TestDatabase> {
-  if (onRealPostgres) {
-    const empty = await createEmptyPostgresDatabase();
+  const serverUrl = options.postgresUrl === undefined ? testDatabaseUrl : options.postgresUrl;
+  if (serverUrl) {
+    const empty = await createEmptyPostgresDatabase(serverUrl);
     const db = openPostgres({
       url: empty.url,
       poolSize: options.poolSize ?? 5,

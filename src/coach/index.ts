@@ -1,0 +1,13 @@
+/**
+ * Coach core: the pure rules of the method (habits, days, EMAs, reward, observations, plan
+ * adjustment, heuristic planner, report parsing). No I/O, no clock, no Math.random.
+ */
+
+export * from "./adjust.js";
+export * from "./days.js";
+export * from "./ema.js";
+export * from "./habits.js";
+export * from "./observation.js";
+export * from "./parse.js";
+export * from "./planner.js";
+export * from "./rng.js";
