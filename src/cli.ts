@@ -10,6 +10,18 @@ const COMMANDS: Record<string, Command> = {
     summary: "apply database migrations (--status to list, --resolve-rolled-back NAME)",
     load: () => import("./cli/migrate.js"),
   },
+  train: {
+    summary: "train a policy with PPO on a simulated persona (--persona FILE --steps N --out FILE)",
+    load: () => import("./cli/train.js"),
+  },
+  eval: {
+    summary: "evaluate one policy (random, heuristic or a checkpoint) on a persona",
+    load: () => import("./cli/eval.js"),
+  },
+  compare: {
+    summary: "evaluate several policies on the same simulated people and print a table",
+    load: () => import("./cli/compare.js"),
+  },
 };
 
 function usage(): string {

@@ -1,0 +1,91 @@
+/**
+ * Trains the PPO implementation on CartPole-v1 and checks the public reference bar (mean return
+ * ≥ 475 over 20 evaluation episodes). Used by `npm run rl:cartpole` and a short smoke test.
+ */
+import { CARTPOLE_SPEC, CartPoleVectorEnv, evaluateCartPole } from "./cartpole.js";
+import { sampleMultiCategorical } from "./distribution.js";
+import type { ActorCriticNetwork } from "./policy-network.js";
+import { DEFAULT_PPO, evaluateNetwork, type PpoConfig, trainPpo } from "./ppo.js";
+import type { UniformSource } from "./random.js";
+
+/** CartPole settings: short rollouts, many epochs, a larger learning rate than the habit task. */
+export const CARTPOLE_PPO: PpoConfig = {
+  ...DEFAULT_PPO,
+  totalSteps: 200_000,
+  rolloutSteps: 128,
+  gamma: 0.99,
+  gaeLambda: 0.95,
+  epochs: 10,
+  minibatches: 4,
+  learningRate: 1e-3,
+  entropyCoef: 0.0,
+  ratio: "joint",
+  network: { actor: "independent", critic: "single", hiddenSize: 64 },
+};
+
+export interface CartPoleResult {
+  seed: number;
+  passed: boolean;
+  steps: number;
+  evalMeanReturn: number;
+  evalEpisodes: number;
+  /** Mean return of the final policy on 100 further episodes (an independent re-check). */
+  confirmationMeanReturn: number;
+  wallSeconds: number;
+  samplesPerSecond: number;
+}
+
+export function greedyCartPoleActor(network: ActorCriticNetwork) {
+  return (observations: Float32Array, rows: number, actions: Int32Array) => {
+    const { logits } = evaluateNetwork(network, observations, rows);
+    sampleMultiCategorical(logits, rows, 1, 2, [2], null, actions, null);
+  };
+}
+
+export async function trainCartPole(options: {
+  seed: number;
+  rng: UniformSource;
+  maxSteps: number;
+  numEnvs?: number;
+  evalEvery?: number;
+  evalEpisodes?: number;
+  config?: Partial<PpoConfig>;
+}): Promise<CartPoleResult> {
+  const numEnvs = options.numEnvs ?? 8;
+  const evalEvery = options.evalEvery ?? 5;
+  const evalEpisodes = options.evalEpisodes ?? 20;
+  const config = { ...CARTPOLE_PPO, ...options.config, totalSteps: options.maxSteps };
+  const env = new CartPoleVectorEnv(numEnvs, options.rng);
+  let evalMeanReturn = 0;
+  let passed = false;
+  let stepsAtPass = 0;
+  const { network, summary } = await trainPpo({
+    env,
+    spec: CARTPOLE_SPEC,
+    config,
+    rng: options.rng,
+    onUpdate: (progress, net) => {
+      if (progress.update % evalEvery !== 0 && progress.update !== progress.updates) return;
+      const returns = evaluateCartPole(greedyCartPoleActor(net), evalEpisodes, options.rng);
+      evalMeanReturn = returns.reduce((a, b) => a + b, 0) / returns.length;
+      if (evalMeanReturn >= 475) {
+        passed = true;
+        stepsAtPass = progress.steps;
+        return "stop";
+      }
+      return undefined;
+    },
+  });
+  const confirmation = evaluateCartPole(greedyCartPoleActor(network), 100, options.rng);
+  network.dispose();
+  return {
+    seed: options.seed,
+    passed,
+    steps: passed ? stepsAtPass : summary.steps,
+    evalMeanReturn,
+    evalEpisodes,
+    confirmationMeanReturn: confirmation.reduce((a, b) => a + b, 0) / confirmation.length,
+    wallSeconds: summary.elapsedSeconds,
+    samplesPerSecond: summary.samplesPerSecond,
+  };
+}

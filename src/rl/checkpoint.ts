@@ -1,0 +1,108 @@
+/**
+ * Policy checkpoints: one self-describing byte buffer.
+ *
+ *   bytes 0–3   ASCII "CRLP"
+ *   bytes 4–7   format version (uint32, little-endian)
+ *   bytes 8–11  header length in bytes (uint32, LE)
+ *   header      UTF-8 JSON: observation spec, policy spec, network and PPO settings, training
+ *               summary, and the weight manifest (name, shape, offset in floats)
+ *   padding     zero bytes up to a multiple of 4
+ *   weights     float32 little-endian, in manifest order
+ *
+ * No clock or host data is stored, so the same weights and metadata always give the same bytes,
+ * and decode → encode reproduces a buffer bit for bit.
+ */
+import type { ObservationSpec } from "../coach/observation.js";
+import type { NamedWeights, NetworkConfig, PolicySpec } from "./policy-network.js";
+import type { PpoConfig, TrainingSummary } from "./ppo.js";
+
+export const CHECKPOINT_MAGIC = "CRLP";
+export const CHECKPOINT_VERSION = 1;
+
+export interface CheckpointHeader {
+  formatVersion: number;
+  observationSpec: ObservationSpec;
+  policySpec: PolicySpec;
+  network: NetworkConfig;
+  hyperparameters: PpoConfig | null;
+  training: (TrainingSummary & { persona?: string; seed?: number; backend?: string }) | null;
+  weights: { name: string; shape: number[]; offset: number; length: number }[];
+}
+
+export interface Checkpoint {
+  header: CheckpointHeader;
+  weights: NamedWeights[];
+}
+
+export function encodeCheckpoint(
+  header: Omit<CheckpointHeader, "weights" | "formatVersion">,
+  weights: NamedWeights[],
+): Uint8Array {
+  let offset = 0;
+  const manifest = weights.map((w) => {
+    const entry = { name: w.name, shape: w.shape, offset, length: w.values.length };
+    offset += w.values.length;
+    return entry;
+  });
+  const full: CheckpointHeader = {
+    formatVersion: CHECKPOINT_VERSION,
+    ...header,
+    weights: manifest,
+  };
+  const json = new TextEncoder().encode(JSON.stringify(full));
+  const headerEnd = 12 + json.length;
+  const dataStart = Math.ceil(headerEnd / 4) * 4;
+  const bytes = new Uint8Array(dataStart + offset * 4);
+  const view = new DataView(bytes.buffer);
+  bytes.set(new TextEncoder().encode(CHECKPOINT_MAGIC), 0);
+  view.setUint32(4, CHECKPOINT_VERSION, true);
+  view.setUint32(8, json.length, true);
+  bytes.set(json, 12);
+  for (const [i, w] of weights.entries()) {
+    const base = dataStart + manifest[i].offset * 4;
+    for (let k = 0; k < w.values.length; k++) view.setFloat32(base + k * 4, w.values[k], true);
+  }
+  return bytes;
+}
+
+/** Decodes and checks a checkpoint buffer; errors say what is wrong with it. */
+export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
+  if (!(bytes instanceof Uint8Array) || bytes.length < 12) {
+    throw new Error("not a CoachRL policy checkpoint: too short");
+  }
+  const magic = new TextDecoder().decode(bytes.subarray(0, 4));
+  if (magic !== CHECKPOINT_MAGIC) {
+    throw new Error(
+      `not a CoachRL policy checkpoint: starts with ${JSON.stringify(magic)}, expected "CRLP"`,
+    );
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = view.getUint32(4, true);
+  if (version !== CHECKPOINT_VERSION) {
+    throw new Error(
+      `checkpoint format version ${version} is not supported (this build reads ${CHECKPOINT_VERSION})`,
+    );
+  }
+  const headerLength = view.getUint32(8, true);
+  if (12 + headerLength > bytes.length)
+    throw new Error("checkpoint is truncated inside its header");
+  let header: CheckpointHeader;
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + headerLength)));
+  } catch {
+    throw new Error("checkpoint header is not valid JSON");
+  }
+  const dataStart = Math.ceil((12 + headerLength) / 4) * 4;
+  const floats = (bytes.length - dataStart) / 4;
+  const weights = header.weights.map((entry) => {
+    const expected = entry.shape.reduce((a, b) => a * b, 1);
+    if (expected !== entry.length || entry.offset + entry.length > floats) {
+      throw new Error(`checkpoint weight ${entry.name} is truncated or has an inconsistent shape`);
+    }
+    const values = new Float32Array(entry.length);
+    const base = dataStart + entry.offset * 4;
+    for (let k = 0; k < entry.length; k++) values[k] = view.getFloat32(base + k * 4, true);
+    return { name: entry.name, shape: entry.shape, values };
+  });
+  return { header, weights };
+}

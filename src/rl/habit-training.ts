@@ -1,0 +1,177 @@
+/**
+ * Training a habit policy: on a persona file (CLI, benchmarks) or on a bare habit set with a
+ * behaviour model (the bot's nightly retrain, typically run inside a worker thread).
+ */
+import type { HabitSpec, MetricGoal } from "../coach/habits.js";
+import { DEFAULT_MAX_GROUP_SIZE } from "../coach/habits.js";
+import { createRng } from "../coach/rng.js";
+import { initBackend } from "./backend.js";
+import { HabitVectorEnv } from "./habit-env.js";
+import type { Persona, PersonaBehaviour } from "./persona.js";
+import { type HabitPolicy, loadPolicy, policyFromNetwork } from "./policy.js";
+import { DEFAULT_PPO, type PpoConfig, type TrainingProgress, trainPpo } from "./ppo.js";
+import { deriveSeed } from "./random.js";
+
+/**
+ * PPO settings for habits. γ = 0.95 (a ~20-day horizon: an EMA with a 14-day span reacts to a
+ * plan for about that long); 64 people × 64 days per rollout; learning rate 1e-3; the group
+ * ratio and the shared actor, which measured best (docs/rl-results.md); the rest as in DEFAULT_PPO.
+ */
+export const HABIT_PPO: PpoConfig = {
+  ...DEFAULT_PPO,
+  totalSteps: 300_000,
+  rolloutSteps: 64,
+  gamma: 0.95,
+  gaeLambda: 0.95,
+  epochs: 4,
+  minibatches: 4,
+  learningRate: 1e-3,
+  entropyCoef: 0.01,
+  ratio: "group",
+  network: { actor: "shared", critic: "per-group", hiddenSize: 64 },
+};
+
+export interface TrainOnPersonaOptions {
+  steps: number;
+  seed: number;
+  numEnvs?: number;
+  config?: Partial<PpoConfig>;
+  /** Warm start from these checkpoint bytes (must fit the persona's habit set). */
+  initialPolicy?: Uint8Array;
+  onProgress?: (progress: TrainingProgress) => void;
+  /** Stops training after the current update when aborted. */
+  signal?: AbortSignal;
+}
+
+export async function trainOnPersona(
+  persona: Persona,
+  options: TrainOnPersonaOptions,
+): Promise<{ policy: HabitPolicy; progress: TrainingProgress[] }> {
+  const backend = await initBackend();
+  const config: PpoConfig = { ...HABIT_PPO, ...options.config, totalSteps: options.steps };
+  const env = new HabitVectorEnv(persona, {
+    numEnvs: options.numEnvs ?? 64,
+    seed: deriveSeed(options.seed, "env"),
+  });
+  const warm = options.initialPolicy
+    ? await loadPolicy(options.initialPolicy, { habits: persona.habits, metrics: persona.metrics })
+    : null;
+  if (warm && JSON.stringify(warm.networkConfig) !== JSON.stringify(config.network)) {
+    warm.dispose();
+    throw new Error("the initial policy uses a different network design than the training config");
+  }
+  const history: TrainingProgress[] = [];
+  const { network, summary } = await trainPpo({
+    env,
+    spec: env.policySpec,
+    config,
+    rng: createRng(deriveSeed(options.seed, "ppo")),
+    network: warm?.network,
+    onUpdate: (progress) => {
+      history.push(progress);
+      options.onProgress?.(progress);
+      return options.signal?.aborted ? "stop" : undefined;
+    },
+  });
+  const policy = policyFromNetwork(network, env.spec, config, {
+    ...summary,
+    persona: persona.name,
+    seed: options.seed,
+    backend: backend.backend,
+  });
+  return { policy, progress: history };
+}
+
+/**
+ * A generic behaviour model for a habit set without a fitted one: 75 % compliance, 5 % unplanned,
+ * amounts ±20 %, capacity of 60 % of the habits (at least 3) with a 10 % penalty per extra habit.
+ */
+export function defaultBehaviour(habits: HabitSpec[]): PersonaBehaviour {
+  return {
+    capacity: Math.max(3, Math.ceil(habits.length * 0.6)),
+    overloadPenalty: 0.1,
+    weekdayFactors: [1, 1, 1, 1, 1, 1, 1],
+    drift: null,
+    habits: Object.fromEntries(
+      habits.map((h) => [
+        h.id,
+        {
+          compliance: 0.75,
+          unplannedRate: 0.05,
+          amountMean: 1,
+          amountSd: h.kind === "check" ? 0 : 0.2,
+        },
+      ]),
+    ),
+    crossEffects: [],
+  };
+}
+
+/** Why a habit list's actor groups cannot be used (null when they can). */
+export function actorGroupProblem(habits: HabitSpec[]): string | null {
+  if (habits.length === 0) return "there are no habits to train for";
+  const sizes = new Map<number, number>();
+  for (const h of habits) sizes.set(h.actorGroup, (sizes.get(h.actorGroup) ?? 0) + 1);
+  const groups = Math.max(...sizes.keys()) + 1;
+  for (let g = 0; g < groups; g++) {
+    if (!sizes.has(g))
+      return `actor group ${g} has no habits (groups must be numbered 0..${groups - 1} without gaps)`;
+  }
+  for (const [g, size] of sizes) {
+    if (size > DEFAULT_MAX_GROUP_SIZE)
+      return `actor group ${g} holds ${size} habits (at most ${DEFAULT_MAX_GROUP_SIZE})`;
+  }
+  return null;
+}
+
+export interface TrainForHabitsInput {
+  /**
+   * The person's habits in their order, with the actor groups the coach core assigned (they are
+   * part of the checkpoint's spec, so plan with the same habit objects).
+   */
+  habits: HabitSpec[];
+  metrics?: MetricGoal[];
+  /** A behaviour model fitted to the person; `defaultBehaviour(habits)` when omitted. */
+  behaviour?: PersonaBehaviour;
+  planCapacityMinutes?: number | null;
+  steps: number;
+  seed: number;
+  numEnvs?: number;
+  config?: Partial<PpoConfig>;
+  initialPolicy?: Uint8Array;
+  onProgress?: (progress: TrainingProgress) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Trains a policy for one person's habit set and returns the checkpoint bytes (transferable
+ * from a worker thread) and the training summary. Plain data in, plain data out.
+ */
+export async function trainForHabits(input: TrainForHabitsInput): Promise<{
+  checkpoint: Uint8Array;
+  training: NonNullable<HabitPolicy["training"]>;
+  progress: TrainingProgress[];
+}> {
+  const habits = input.habits;
+  const problem = actorGroupProblem(habits);
+  if (problem) throw new Error(`${problem}; assign groups with the coach core's assignActorGroups`);
+  const persona: Persona = {
+    format: 1,
+    name: "user",
+    description: "trained for one person's habit set",
+    habits,
+    metrics: input.metrics ?? [],
+    planCapacityMinutes: input.planCapacityMinutes ?? null,
+    behaviour: input.behaviour ?? defaultBehaviour(habits),
+  };
+  const { policy, progress } = await trainOnPersona(persona, input);
+  try {
+    return {
+      checkpoint: policy.toBytes(),
+      training: policy.training as NonNullable<HabitPolicy["training"]>,
+      progress,
+    };
+  } finally {
+    policy.dispose();
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * A trained habit policy as the rest of the product uses it: load from checkpoint bytes, plan a
+ * day (level index per habit) from an observation, plan many people at once, save back to bytes.
+ */
+import type { HabitSpec, MetricGoal } from "../coach/habits.js";
+import {
+  buildObservation,
+  type ObservationSpec,
+  observationSpec,
+  sameSpec,
+} from "../coach/observation.js";
+import type { Rng } from "../coach/rng.js";
+import { initBackend } from "./backend.js";
+import { type CheckpointHeader, decodeCheckpoint, encodeCheckpoint } from "./checkpoint.js";
+import { sampleMultiCategorical } from "./distribution.js";
+import { ActorCriticNetwork, type NetworkConfig, type PolicySpec } from "./policy-network.js";
+import { evaluateNetwork, type PpoConfig } from "./ppo.js";
+
+export interface PlanOptions {
+  /** Take the most likely level of each habit (default). With `greedy: false`, pass `rng`. */
+  greedy?: boolean;
+  rng?: Rng;
+}
+
+/** Weights are replaced right after construction, so initialisation randomness is irrelevant. */
+const UNUSED_RNG: Rng = { next: () => 0.5 };
+
+export class HabitPolicy {
+  readonly network: ActorCriticNetwork;
+  readonly observationSpec: ObservationSpec;
+  private readonly header: Omit<CheckpointHeader, "weights">;
+
+  constructor(network: ActorCriticNetwork, header: Omit<CheckpointHeader, "weights">) {
+    this.network = network;
+    this.observationSpec = header.observationSpec;
+    this.header = header;
+  }
+
+  get policySpec(): PolicySpec {
+    return this.network.spec;
+  }
+  get networkConfig(): NetworkConfig {
+    return this.network.config;
+  }
+  get hyperparameters(): PpoConfig | null {
+    return this.header.hyperparameters;
+  }
+  get training(): CheckpointHeader["training"] {
+    return this.header.training;
+  }
+
+  /** Builds the observation for yesterday's EMAs (spec habit order) and a day or weekday. */
+  observe(
+    previousEmas: ArrayLike<number>,
+    day: string | number,
+    metricDeviations?: ArrayLike<number>,
+  ) {
+    return buildObservation(this.observationSpec, previousEmas, day, metricDeviations);
+  }
+
+  /** Level index per habit (spec habit order) for one observation. */
+  plan(observation: Float32Array, options: PlanOptions = {}): Int32Array {
+    return this.planBatch(observation, 1, undefined, options);
+  }
+
+  /** Plans `rows` people at once; observations are [rows, size] row-major. */
+  planBatch(observations: Float32Array, rows: number, out?: Int32Array, options: PlanOptions = {}) {
+    const size = this.observationSpec.size;
+    if (observations.length !== rows * size) {
+      throw new RangeError(
+        `expected ${rows} observations of size ${size}, got ${observations.length} numbers`,
+      );
+    }
+    const H = this.network.habitCount;
+    const result = out ?? new Int32Array(rows * H);
+    const greedy = options.greedy ?? true;
+    if (!greedy && !options.rng) throw new Error("sampling a plan (greedy: false) needs an rng");
+    const { logits } = evaluateNetwork(this.network, observations, rows);
+    sampleMultiCategorical(
+      logits,
+      rows,
+      H,
+      this.network.levels,
+      this.network.spec.levelCount,
+      greedy ? null : (options.rng as Rng),
+      result,
+      null,
+    );
+    return result;
+  }
+
+  toBytes(): Uint8Array {
+    return encodeCheckpoint(this.header, this.network.getWeights());
+  }
+
+  dispose(): void {
+    this.network.dispose();
+  }
+}
+
+/** Wraps a freshly trained network with the metadata a checkpoint needs. */
+export function policyFromNetwork(
+  network: ActorCriticNetwork,
+  observation: ObservationSpec,
+  hyperparameters: PpoConfig | null,
+  training: CheckpointHeader["training"],
+): HabitPolicy {
+  return new HabitPolicy(network, {
+    formatVersion: 1,
+    observationSpec: observation,
+    policySpec: network.spec,
+    network: network.config,
+    hyperparameters,
+    training,
+  });
+}
+
+/**
+ * Loads a policy from checkpoint bytes. With `habits` (and `metrics`), refuses a policy trained
+ * for a different habit set, naming every difference.
+ */
+export async function loadPolicy(
+  bytes: Uint8Array,
+  options: { habits?: HabitSpec[]; metrics?: MetricGoal[] } = {},
+): Promise<HabitPolicy> {
+  await initBackend();
+  const { header, weights } = decodeCheckpoint(bytes);
+  if (options.habits) {
+    const wanted = observationSpec(options.habits, options.metrics ?? []);
+    const check = sameSpec(header.observationSpec, wanted);
+    if (!check.same) {
+      throw new Error(
+        `this policy was trained for a different habit set: ${check.differences.join("; ")}`,
+      );
+    }
+  }
+  const network = new ActorCriticNetwork(header.policySpec, header.network, UNUSED_RNG);
+  try {
+    network.setWeights(weights);
+  } catch (error) {
+    network.dispose();
+    throw error;
+  }
+  const { weights: _manifest, ...rest } = header;
+  return new HabitPolicy(network, rest);
+}
