@@ -37,6 +37,9 @@ export const REDACT_PATHS = [
   "*.payload.text",
   "caption",
   "*.caption",
+  // telegraf's TelegramError carries the failed call's arguments (message text, files) in `on`
+  "on.payload",
+  "*.on.payload",
 ];
 
 function escapeForJson(value: string): string {

@@ -59,6 +59,20 @@ describe("logger", () => {
     expect(output).toContain("api.telegram.org/bot");
   });
 
+  it("drops the payload of a failed Telegram call but keeps the method and description", async () => {
+    const { lines, stream } = collector();
+    const log = createLogger({ level: "info", pretty: false, secrets: [], destination: stream });
+    const err = Object.assign(new Error("400: Bad Request: chat not found"), {
+      on: { method: "sendMessage", payload: { chat_id: 5, text: "you ran 30 min, my secret" } },
+    });
+    log.error({ err }, "telegram call failed");
+    await new Promise((r) => setImmediate(r));
+    const line = JSON.parse(lines[0]!);
+    expect(lines[0]).not.toContain("my secret");
+    expect(line.err.on).toEqual({ method: "sendMessage", payload: REDACTED });
+    expect(line.err.message).toContain("chat not found");
+  });
+
   it("child loggers carry their ids", async () => {
     const { lines, stream } = collector();
     const log = createLogger({ level: "info", pretty: false, secrets: [], destination: stream });

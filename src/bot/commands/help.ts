@@ -1,0 +1,54 @@
+// /help: short, with examples; and the command menu published with setMyCommands.
+import type { Telegraf } from "telegraf";
+import type { Logger } from "../../logger.js";
+import type { CoachContext } from "../context.js";
+
+export const COMMAND_MENU: { command: string; description: string }[] = [
+  { command: "plan", description: "Today's plan" },
+  { command: "done", description: "Log what you did, e.g. /done run 30" },
+  { command: "undo", description: "Undo your last entry" },
+  { command: "habits", description: "List, add, edit, archive habits" },
+  { command: "stats", description: "Charts of your progress" },
+  { command: "weight", description: "Record or chart your weight" },
+  { command: "settings", description: "Time zone, plan time, sheet, token" },
+  { command: "export", description: "Download everything stored about you" },
+  { command: "deleteme", description: "Delete all your data" },
+  { command: "help", description: "How to use the coach" },
+  { command: "start", description: "Set up or restart onboarding" },
+];
+
+export const HELP_TEXT = [
+  "How it works: each day I plan a bit of each habit so your weekly goals are met without overdoing it. Tell me what you did and I keep the score (EMA: 1.00 = exactly on goal).",
+  "",
+  "Log what you did — just write it:",
+  "  run 30          (30 minutes of run, today)",
+  "  read 12 pages, floss",
+  "  violin 15 yesterday · run 5km monday",
+  "",
+  "/plan — today's plan with buttons to tick things off",
+  "/done — buttons for what's still planned; /done run 30 logs directly",
+  "/undo — take back your last entry (/undo pick to choose one)",
+  "/habits — your habits; /habits add swim 45min 2/week",
+  "/habits edit run target 40 · /habits archive run",
+  "/settings — time zone, plan time, day start, Google Sheet, ingest token",
+  "/stats 30|90|365 — charts · /weight 72.4 — record a metric",
+  "/export — your data · /deleteme — delete everything",
+].join("\n");
+
+export function register(bot: Telegraf<CoachContext>): void {
+  bot.help((ctx) => ctx.reply(HELP_TEXT));
+}
+
+/** Publishes the command menu; a failure is logged, never fatal. */
+export async function publishCommandMenu(
+  telegram: { setMyCommands(commands: typeof COMMAND_MENU): Promise<unknown> },
+  log: Logger,
+): Promise<boolean> {
+  try {
+    await telegram.setMyCommands(COMMAND_MENU);
+    return true;
+  } catch (error) {
+    log.warn({ err: error }, "could not publish the command menu (setMyCommands); continuing");
+    return false;
+  }
+}

@@ -1,0 +1,169 @@
+// /settings: time zone, plan time, day-start hour, Google Sheet link and the ingest token (shown
+// once when created or rotated; only its SHA-256 hash is stored).
+import { createHash, randomBytes } from "node:crypto";
+import type { Telegraf } from "telegraf";
+import { updateUserSettings } from "../../db/users.js";
+import type { User } from "../../generated/prisma/client.js";
+import { callbackData, decodeCallback, encodeCallback } from "../callback-data.js";
+import type { CoachContext } from "../context.js";
+import { commandArgs, requirePerson } from "../person-guard.js";
+import { describeZone, parseTimeOfDay, parseTimezone } from "../timezone-input.js";
+import { applyTimezone } from "./start.js";
+
+export const SETTINGS_USAGE = [
+  "Change a setting:",
+  "  /settings timezone Lisbon   (a city, an offset like +2, or share your location)",
+  "  /settings plan 07:30        (when the daily plan arrives)",
+  "  /settings daystart 4        (reports before 04:00 count for the previous day)",
+  "  /settings sheet <Google Sheet link>   (or “sheet off”)",
+  "  /settings token             (new ingest token; the old one stops working)",
+].join("\n");
+
+export const MAX_DAY_START_HOUR = 12;
+
+/** A fresh ingest token and the hash that is stored. */
+export function newIngestToken(): { token: string; hash: string } {
+  const token = `crl_${randomBytes(32).toString("base64url")}`;
+  return { token, hash: hashIngestToken(token) };
+}
+
+export function hashIngestToken(token: string): string {
+  return createHash("sha256").update(token, "utf8").digest("hex");
+}
+
+/** The spreadsheet id from a Google Sheets link or a bare id; undefined when it is neither. */
+export function sheetIdFrom(text: string): string | undefined {
+  const fromUrl = /docs\.google\.com\/spreadsheets\/d\/([A-Za-z0-9_-]{20,})/.exec(text);
+  if (fromUrl) return fromUrl[1];
+  return /^[A-Za-z0-9_-]{20,100}$/.test(text.trim()) ? text.trim() : undefined;
+}
+
+function settingsText(person: User, now: Date): string {
+  return [
+    "Your settings:",
+    `• Time zone: ${describeZone(person.timezone, now)}`,
+    `• Plan time: ${person.planTime}`,
+    `• Day starts at: ${String(person.dayStartHour).padStart(2, "0")}:00 (reports before that count for the previous day)`,
+    `• Google Sheet: ${person.sheetId ? `https://docs.google.com/spreadsheets/d/${person.sheetId}` : "not linked"}`,
+    `• Ingest token: ${person.ingestTokenHash ? "set (shown only when created)" : "none yet"}`,
+    "",
+    SETTINGS_USAGE,
+  ].join("\n");
+}
+
+async function rotateToken(ctx: CoachContext, person: User): Promise<string> {
+  const { token, hash } = newIngestToken();
+  await updateUserSettings(ctx.deps.db, person.id, { ingestTokenHash: hash });
+  ctx.log.info("ingest token rotated");
+  const previous = person.ingestTokenHash ? " The previous token no longer works." : "";
+  return `Your new ingest token (shown only this once — copy it now):\n\n${token}\n\nIt lets your own tools send data to CoachRL's ingest endpoint; treat it like a password.${previous}`;
+}
+
+async function handleSettings(ctx: CoachContext): Promise<void> {
+  const person = await requirePerson(ctx);
+  if (!person) return;
+  const args = commandArgs(ctx);
+  const [sub = "", ...rest] = args.split(/\s+/);
+  const value = rest.join(" ").trim();
+  const db = ctx.deps.db;
+  switch (sub.toLowerCase()) {
+    case "":
+      await ctx.reply(settingsText(person, ctx.deps.now()), {
+        reply_markup: {
+          inline_keyboard: [
+            [
+              {
+                text: "🔑 New ingest token",
+                callback_data: encodeCallback({ kind: "rotate-token" }),
+              },
+            ],
+          ],
+        },
+      });
+      return;
+    case "timezone":
+    case "tz":
+    case "zone":
+      if (value === "") {
+        await ctx.reply(
+          "Which time zone? e.g. /settings timezone Berlin, or /settings timezone +2",
+        );
+        return;
+      }
+      await applyTimezone(ctx, person, parseTimezone(value));
+      return;
+    case "plan":
+    case "plantime":
+    case "time": {
+      const time = parseTimeOfDay(value);
+      if (!time) {
+        await ctx.reply(
+          `“${value}” is not a time of day. Use e.g. /settings plan 07:30 or /settings plan 7am`,
+        );
+        return;
+      }
+      await updateUserSettings(db, person.id, { planTime: time });
+      await ctx.reply(`Plan time set to ${time} (${person.timezone}).`);
+      return;
+    }
+    case "daystart":
+    case "day": {
+      const hour = Number(value.replace(/:00$/, ""));
+      if (value === "" || !Number.isInteger(hour) || hour < 0 || hour > MAX_DAY_START_HOUR) {
+        await ctx.reply(
+          `The day-start hour must be a whole hour from 0 to ${MAX_DAY_START_HOUR}, e.g. /settings daystart 4`,
+        );
+        return;
+      }
+      await updateUserSettings(db, person.id, { dayStartHour: hour });
+      await ctx.reply(
+        `Your day now starts at ${String(hour).padStart(2, "0")}:00: what you report before then counts for the previous day.`,
+      );
+      return;
+    }
+    case "sheet": {
+      if (/^(off|none|remove|unlink)$/i.test(value)) {
+        await updateUserSettings(db, person.id, { sheetId: null });
+        await ctx.reply("Google Sheet unlinked. Your data stays here.");
+        return;
+      }
+      const sheetId = sheetIdFrom(value);
+      if (!sheetId) {
+        await ctx.reply(
+          "That doesn't look like a Google Sheet link. Paste the address of the sheet, e.g. /settings sheet https://docs.google.com/spreadsheets/d/…/edit",
+        );
+        return;
+      }
+      await updateUserSettings(db, person.id, { sheetId });
+      const shareWith = ctx.deps.config.google?.clientEmail;
+      await ctx.reply(
+        `Google Sheet linked (${sheetId}). ${
+          shareWith
+            ? `Share it with ${shareWith} (Editor) so I can mirror your entries there.`
+            : "Mirroring starts once the server has Google credentials."
+        }`,
+      );
+      return;
+    }
+    case "token":
+    case "rotate":
+      await ctx.reply(await rotateToken(ctx, person));
+      return;
+    default:
+      await ctx.reply(`I don't know the setting “${sub}”.\n\n${SETTINGS_USAGE}`);
+  }
+}
+
+export function register(bot: Telegraf<CoachContext>): void {
+  bot.command("settings", handleSettings);
+  bot.action(/^tok:/, async (ctx) => {
+    const person = await requirePerson(ctx);
+    if (!person) return;
+    if (decodeCallback(callbackData(ctx))?.kind !== "rotate-token") {
+      await ctx.answerCbQuery("This button is no longer valid.");
+      return;
+    }
+    await ctx.answerCbQuery("New token below");
+    await ctx.reply(await rotateToken(ctx, person));
+  });
+}

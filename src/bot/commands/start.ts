@@ -1,0 +1,247 @@
+// /start and onboarding: register (idempotent), time zone (city, UTC offset or shared location),
+// plan time, then a starter set of habits or the person's own. Progress is derived from the
+// stored person (no in-memory conversation state), so it survives restarts.
+import type { Telegraf } from "telegraf";
+import { message } from "telegraf/filters";
+import type { InlineKeyboardButton } from "telegraf/types";
+import { validateHabit } from "../../coach/index.js";
+import { createHabit, HabitNameTakenError, listHabits } from "../../db/habits.js";
+import { registerUser, updateUserSettings } from "../../db/users.js";
+import type { User } from "../../generated/prisma/client.js";
+import { callbackData, decodeCallback, encodeCallback } from "../callback-data.js";
+import type { CoachContext } from "../context.js";
+import { formatGoal } from "../format.js";
+import { HABIT_ADD_EXAMPLE } from "../habit-definition.js";
+import { requirePerson } from "../person-guard.js";
+import {
+  describeZone,
+  parseTimeOfDay,
+  parseTimezone,
+  type TimezoneAnswer,
+  timezoneFromLocation,
+} from "../timezone-input.js";
+
+export const STARTER_HABITS = [
+  { name: "walk", kind: "duration", unit: "min", target: 20, daysPerWeek: 5 },
+  { name: "read", kind: "count", unit: "pages", target: 10, daysPerWeek: 7 },
+  { name: "stretch", kind: "check", unit: "", target: 1, daysPerWeek: 5 },
+] as const;
+
+const PLAN_TIME_CHOICES = ["06:30", "07:30", "08:30", "12:00"];
+
+export const ASK_TIMEZONE =
+  "First, where are you? Send your city (e.g. Berlin), a UTC offset (e.g. +2 or UTC-5), or share your location (📎 → Location).";
+
+function planTimeKeyboard(): InlineKeyboardButton[][] {
+  return [
+    PLAN_TIME_CHOICES.map((time) => ({
+      text: time,
+      callback_data: encodeCallback({ kind: "plan-time", time }),
+    })),
+  ];
+}
+
+function starterKeyboard(): InlineKeyboardButton[][] {
+  return [
+    [
+      {
+        text: "Use the starter set",
+        callback_data: encodeCallback({ kind: "starter", choice: "starter" }),
+      },
+    ],
+    [
+      {
+        text: "I'll add my own",
+        callback_data: encodeCallback({ kind: "starter", choice: "own" }),
+      },
+    ],
+  ];
+}
+
+async function handleStart(ctx: CoachContext): Promise<void> {
+  const from = ctx.from;
+  const chat = ctx.chat;
+  if (!from || !chat) return;
+  const { deps } = ctx;
+  const { user, created } = await registerUser(deps.db, {
+    telegramId: BigInt(from.id),
+    chatId: BigInt(chat.id),
+    displayName: [from.first_name, from.last_name].filter(Boolean).join(" ").slice(0, 100),
+    timezone: deps.config.tzDefault,
+    isAdmin: deps.config.adminTelegramIds.has(BigInt(from.id)),
+  });
+  ctx.person = user;
+  ctx.log.info({ created, user_id: user.id }, "person started the bot");
+  if (user.onboardedAt) {
+    await ctx.reply(
+      `Welcome back, ${user.displayName}! You're all set (${user.timezone}, plan at ${user.planTime}).\n` +
+        "Try /plan for today's plan, or just tell me what you did, e.g. “run 30”. /help lists everything.",
+    );
+    return;
+  }
+  await ctx.reply(
+    `Hi ${from.first_name}! I'm CoachRL, your habit coach. Each morning I plan a little of each habit so you reach your weekly goals without burning out; you tell me what you did and I keep score.\n\n${ASK_TIMEZONE}`,
+  );
+}
+
+async function askPlanTime(ctx: CoachContext, person: User): Promise<void> {
+  await ctx.reply(
+    `Time zone set: ${describeZone(person.timezone, ctx.deps.now())}.\n\nWhen should I send your daily plan? Tap a time or type one (e.g. 06:45).`,
+    { reply_markup: { inline_keyboard: planTimeKeyboard() } },
+  );
+}
+
+async function applyTimezone(
+  ctx: CoachContext,
+  person: User,
+  answer: TimezoneAnswer,
+): Promise<void> {
+  if (!answer.ok) {
+    await ctx.reply(answer.problem);
+    return;
+  }
+  const updated = await updateUserSettings(ctx.deps.db, person.id, { timezone: answer.zone });
+  ctx.person = updated;
+  if (!updated.onboardedAt) {
+    await askPlanTime(ctx, updated);
+    return;
+  }
+  const note =
+    answer.how === "offset" || (answer.how === "location" && answer.zone.startsWith("Etc/"))
+      ? " (a fixed offset: no daylight-saving changes — send your city instead if you have them)"
+      : "";
+  await ctx.reply(`Time zone set: ${describeZone(answer.zone, ctx.deps.now())}${note}.`);
+}
+
+async function applyPlanTime(ctx: CoachContext, person: User, time: string): Promise<void> {
+  const updated = await updateUserSettings(ctx.deps.db, person.id, { planTime: time });
+  ctx.person = updated;
+  if (updated.onboardedAt) {
+    await ctx.reply(`I'll send your plan at ${time} (${updated.timezone}).`);
+    return;
+  }
+  await ctx.reply(
+    `Plan time: ${time}. Last step: which habits shall we track?\n\nStarter set:\n${STARTER_HABITS.map(
+      (h) => `• ${h.name} — ${formatGoal(h)}`,
+    ).join("\n")}\n\nOr add your own, like ${HABIT_ADD_EXAMPLE}`,
+    { reply_markup: { inline_keyboard: starterKeyboard() } },
+  );
+}
+
+async function addStarterHabits(ctx: CoachContext, person: User): Promise<string[]> {
+  const added: string[] = [];
+  for (const starter of STARTER_HABITS) {
+    const result = validateHabit({ id: "new", ...starter });
+    if (!result.ok) continue;
+    const h = result.habit;
+    try {
+      await createHabit(ctx.deps.db, person.id, {
+        name: h.name,
+        aliases: h.aliases,
+        kind: h.kind,
+        unit: h.unit,
+        target: h.target,
+        daysPerWeek: h.daysPerWeek,
+        levels: h.levels,
+        exclusiveGroup: h.exclusiveGroup,
+      });
+      added.push(h.name);
+    } catch (error) {
+      if (!(error instanceof HabitNameTakenError)) throw error;
+    }
+  }
+  return added;
+}
+
+async function finishOnboarding(ctx: CoachContext, person: User, choice: "starter" | "own") {
+  if (choice === "starter") await addStarterHabits(ctx, person);
+  const updated = person.onboardedAt
+    ? person
+    : await updateUserSettings(ctx.deps.db, person.id, { onboardedAt: ctx.deps.now() });
+  ctx.person = updated;
+  const habits = await listHabits(ctx.deps.db, person.id);
+  const list =
+    habits.length === 0
+      ? `You have no habits yet. Add one: ${HABIT_ADD_EXAMPLE}`
+      : `Your habits:\n${habits.map((h) => `• ${h.name} — ${formatGoal(h)}`).join("\n")}`;
+  await ctx.reply(
+    `${list}\n\nYou're set up! Ask for /plan any time; tell me what you did (“walk 25”, “read 12 pages yesterday”); /undo fixes mistakes; /help shows everything.`,
+  );
+}
+
+/** During onboarding a bare hour ("7") also answers the plan-time question. */
+function onboardingTime(text: string): string | undefined {
+  const hour = /^\s*(\d{1,2})\s*$/.exec(text)?.[1];
+  if (hour !== undefined && Number(hour) <= 23) return `${hour.padStart(2, "0")}:00`;
+  return parseTimeOfDay(text);
+}
+
+/** Text answers during onboarding: a time → plan time, anything else → a time zone. */
+export async function answerOnboarding(
+  ctx: CoachContext,
+  person: User,
+  text: string,
+): Promise<void> {
+  const time = onboardingTime(text);
+  if (time) {
+    await applyPlanTime(ctx, person, time);
+    return;
+  }
+  await applyTimezone(ctx, person, parseTimezone(text));
+}
+
+export { applyPlanTime, applyTimezone };
+
+export function register(bot: Telegraf<CoachContext>): void {
+  bot.start(handleStart);
+
+  bot.on(message("location"), async (ctx) => {
+    const person = await requirePerson(ctx);
+    if (!person) return;
+    const { latitude, longitude } = ctx.message.location;
+    await applyTimezone(ctx, person, timezoneFromLocation(latitude, longitude));
+  });
+
+  bot.action(/^pt:/, async (ctx) => {
+    const person = await requirePerson(ctx);
+    if (!person) return;
+    const action = decodeCallback(callbackData(ctx));
+    if (action?.kind !== "plan-time") {
+      await ctx.answerCbQuery("This button is no longer valid.");
+      return;
+    }
+    await ctx.answerCbQuery(`Plan time ${action.time}`);
+    await applyPlanTime(ctx, person, action.time);
+  });
+
+  bot.action(/^st:/, async (ctx) => {
+    const person = await requirePerson(ctx);
+    if (!person) return;
+    const action = decodeCallback(callbackData(ctx));
+    if (action?.kind !== "starter") {
+      await ctx.answerCbQuery("This button is no longer valid.");
+      return;
+    }
+    if (person.onboardedAt) {
+      await ctx.answerCbQuery("You're already set up — see /habits.");
+      return;
+    }
+    await ctx.answerCbQuery();
+    await finishOnboarding(ctx, person, action.choice);
+  });
+}
+
+/** Registered after every command: text from someone who is still onboarding. */
+export function registerOnboardingAnswers(bot: Telegraf<CoachContext>): void {
+  bot.on(message("text"), async (ctx, next) => {
+    const person = ctx.person;
+    if (!person || person.onboardedAt || ctx.message.text.startsWith("/")) return next();
+    const text = ctx.message.text;
+    // Someone who added habits before finishing onboarding may already be reporting.
+    if (!onboardingTime(text) && !parseTimezone(text).ok) {
+      const habits = await listHabits(ctx.deps.db, person.id);
+      if (habits.length > 0) return next();
+    }
+    await answerOnboarding(ctx, person, text);
+  });
+}

@@ -1,0 +1,98 @@
+// Today's plan: generated once per person and day by the chosen planner (a trained policy when
+// one is active, the heuristic otherwise), massaged by the coach core, stored, and read back.
+import { createRng, type HabitSpec, type LocalDate, planForDay } from "../coach/index.js";
+import { findPlan, type PlanItem, planItemsOf, storePlanOnce } from "../db/plans.js";
+import type { Plan, User } from "../generated/prisma/client.js";
+import { type CoachState, loadCoachState } from "./coach-state.js";
+import type { BotDeps } from "./context.js";
+
+export interface PolicyChoice {
+  /** raw level index per habit, in the order of `habits` */
+  policyLevels: ArrayLike<number>;
+  /** log-probability of that choice under the policy */
+  logProb: number | null;
+}
+
+/** Something that chooses the day's levels; the heuristic returns undefined (coach default). */
+export interface DayPlanner {
+  /** stored in Plan.producedBy: "heuristic" or "policy:<model id>" */
+  producedBy: string;
+  modelId: number | null;
+  choose(input: {
+    habits: HabitSpec[];
+    emas: Record<string, number>;
+    day: LocalDate;
+  }): Promise<PolicyChoice | undefined>;
+}
+
+export type PolicyPlannerLoader = (person: User) => Promise<DayPlanner | undefined>;
+
+export const heuristicPlanner: DayPlanner = {
+  producedBy: "heuristic",
+  modelId: null,
+  choose: async () => undefined,
+};
+
+/**
+ * The planner for a person: their active policy model when the RL engine provides one (via
+ * deps.loadPolicyPlanner), the heuristic otherwise — also when loading the policy fails.
+ */
+export async function choosePlanner(deps: BotDeps, person: User): Promise<DayPlanner> {
+  if (!deps.loadPolicyPlanner) return heuristicPlanner;
+  try {
+    return (await deps.loadPolicyPlanner(person)) ?? heuristicPlanner;
+  } catch (error) {
+    deps.log.warn(
+      { err: error, userId: person.id },
+      "policy planner failed to load; using heuristic",
+    );
+    return heuristicPlanner;
+  }
+}
+
+/** A seed that is the same for one person and day, so a regenerated plan would be identical. */
+export function planSeed(userId: number, day: LocalDate): number {
+  let h = 2166136261 ^ userId;
+  for (const ch of day) h = Math.imul(h ^ ch.charCodeAt(0), 16777619);
+  return h >>> 0;
+}
+
+export interface TodayPlan {
+  /** undefined when the person has no active habits (nothing is stored then) */
+  plan: Plan | undefined;
+  items: PlanItem[];
+  state: CoachState;
+}
+
+/** Today's stored plan, generating and storing it first if there is none. */
+export async function todaysPlan(deps: BotDeps, person: User): Promise<TodayPlan> {
+  const state = await loadCoachState(deps.db, person, deps.now());
+  const existing = await findPlan(deps.db, person.id, state.today);
+  if (existing) return { plan: existing, items: planItemsOf(existing), state };
+  if (state.specs.length === 0) return { plan: undefined, items: [], state };
+  const planner = await choosePlanner(deps, person);
+  let choice: PolicyChoice | undefined;
+  try {
+    choice = await planner.choose({
+      habits: state.specs,
+      emas: state.emasYesterday,
+      day: state.today,
+    });
+  } catch (error) {
+    deps.log.warn({ err: error, userId: person.id }, "policy planner failed; using heuristic");
+    choice = undefined;
+  }
+  const rng = createRng(planSeed(person.id, state.today));
+  const planned = planForDay(state.specs, state.emasYesterday, rng, {
+    capacityMinutes: person.capacityMinutes ?? undefined,
+    policyLevels: choice?.policyLevels,
+  });
+  const usedPolicy = choice !== undefined;
+  const plan = await storePlanOnce(deps.db, person.id, state.today, {
+    items: planned.map((p) => ({ habitId: Number(p.habitId), level: p.level, amount: p.amount })),
+    logProb: usedPolicy ? choice!.logProb : null,
+    producedBy: usedPolicy ? planner.producedBy : heuristicPlanner.producedBy,
+    modelId: usedPolicy ? planner.modelId : null,
+  });
+  return { plan, items: planItemsOf(plan), state };
+}

@@ -1,0 +1,168 @@
+// One retrain, as plain data in and plain data out so it can run in a worker thread: PPO in
+// simulation on a persona built from the person's habits with the RL engine's default
+// behaviour, then an evaluation of the new policy, the currently active policy (if it still
+// fits the habit set) and the coach's heuristic on the same simulated people (common seeds).
+// Every habit rule comes from the coach core through the RL engine; nothing is re-implemented.
+import { assignActorGroups, type HabitSpec } from "../coach/habits.js";
+import { decodeCheckpoint } from "../rl/checkpoint.js";
+import {
+  type EvaluationResult,
+  evaluatePlanner,
+  heuristicPlanner,
+  policyPlanner,
+} from "../rl/evaluate.js";
+import { defaultBehaviour, trainForHabits } from "../rl/habit-training.js";
+import type { Persona } from "../rl/persona.js";
+import { loadPolicy } from "../rl/policy.js";
+import type { TrainingProgress } from "../rl/ppo.js";
+
+export interface RetrainJobRequest {
+  /** The person's active habits, in their order. */
+  habits: HabitSpec[];
+  planCapacityMinutes: number | null;
+  steps: number;
+  seed: number;
+  numEnvs: number;
+  /** The checkpoint of the person's active policy, if any (evaluated as the incumbent). */
+  activeCheckpoint: Uint8Array | null;
+  evaluation: { episodes: number; days: number; seed: number };
+}
+
+export interface EvaluationSummary {
+  meanReward: number;
+  ci95: number;
+  meanRewardLast90: number;
+}
+
+export interface RetrainJobResult {
+  checkpoint: Uint8Array;
+  formatVersion: number;
+  /** The observation/action spec the policy was trained for (stored in PolicyModel.spec). */
+  spec: unknown;
+  hyperparameters: unknown;
+  training: unknown;
+  evaluation: {
+    episodes: number;
+    days: number;
+    seed: number;
+    candidate: EvaluationSummary;
+    heuristic: EvaluationSummary;
+    /** null when there is no active policy or it no longer fits the habit set (see note). */
+    active: EvaluationSummary | null;
+    activeNote: string | null;
+  };
+}
+
+export type RetrainProgress = Pick<
+  TrainingProgress,
+  | "update"
+  | "updates"
+  | "steps"
+  | "totalSteps"
+  | "samplesPerSecond"
+  | "meanReward"
+  | "entropy"
+  | "approxKl"
+  | "clipFraction"
+  | "policyLoss"
+  | "valueLoss"
+>;
+
+/** The persona the RL engine trains on for these habits (same construction as trainForHabits). */
+export function personaFor(habits: HabitSpec[], planCapacityMinutes: number | null): Persona {
+  const grouped = assignActorGroups(habits);
+  return {
+    format: 1,
+    name: "user",
+    description: "a person's habit set with default behaviour",
+    habits: grouped,
+    metrics: [],
+    planCapacityMinutes,
+    behaviour: defaultBehaviour(grouped),
+  };
+}
+
+function summary(r: EvaluationResult): EvaluationSummary {
+  return { meanReward: r.meanReward, ci95: r.ci95, meanRewardLast90: r.meanRewardLast90 };
+}
+
+/** Trains and evaluates; `onProgress` is called after every PPO update. */
+export async function trainAndEvaluate(
+  request: RetrainJobRequest,
+  onProgress: (progress: RetrainProgress) => void,
+): Promise<RetrainJobResult> {
+  const persona = personaFor(request.habits, request.planCapacityMinutes);
+  const trained = await trainForHabits({
+    habits: persona.habits,
+    behaviour: persona.behaviour,
+    planCapacityMinutes: request.planCapacityMinutes,
+    steps: request.steps,
+    seed: request.seed,
+    numEnvs: request.numEnvs,
+    onProgress: (p) =>
+      onProgress({
+        update: p.update,
+        updates: p.updates,
+        steps: p.steps,
+        totalSteps: p.totalSteps,
+        samplesPerSecond: p.samplesPerSecond,
+        meanReward: p.meanReward,
+        entropy: p.entropy,
+        approxKl: p.approxKl,
+        clipFraction: p.clipFraction,
+        policyLoss: p.policyLoss,
+        valueLoss: p.valueLoss,
+      }),
+  });
+  const { episodes, days, seed } = request.evaluation;
+  const options = { episodes, days, seed };
+  const heuristic = evaluatePlanner(persona, heuristicPlanner(), options);
+  const candidatePolicy = await loadPolicy(trained.checkpoint, { habits: persona.habits });
+  let candidate: EvaluationResult;
+  try {
+    candidate = evaluatePlanner(persona, policyPlanner(candidatePolicy), options);
+  } finally {
+    candidatePolicy.dispose();
+  }
+  let active: EvaluationSummary | null = null;
+  let activeNote: string | null = null;
+  if (request.activeCheckpoint !== null) {
+    try {
+      const incumbent = await loadPolicy(request.activeCheckpoint, { habits: persona.habits });
+      try {
+        active = summary(evaluatePlanner(persona, policyPlanner(incumbent), options));
+      } finally {
+        incumbent.dispose();
+      }
+    } catch (error) {
+      activeNote = `the active policy was not evaluated: ${error instanceof Error ? error.message : String(error)}`;
+    }
+  }
+  const header = decodeCheckpoint(trained.checkpoint).header;
+  return {
+    checkpoint: trained.checkpoint,
+    formatVersion: header.formatVersion,
+    spec: { observation: header.observationSpec, policy: header.policySpec },
+    hyperparameters: header.hyperparameters,
+    training: trained.training,
+    evaluation: {
+      episodes,
+      days,
+      seed,
+      candidate: summary(candidate),
+      heuristic: summary(heuristic),
+      active,
+      activeNote,
+    },
+  };
+}
+
+/**
+ * The activation rule: the new policy must beat the heuristic and, when there is one that
+ * could be evaluated, the active policy — on mean daily reward over the same simulated people.
+ */
+export function shouldActivate(evaluation: RetrainJobResult["evaluation"]): boolean {
+  const c = evaluation.candidate.meanReward;
+  if (!(c > evaluation.heuristic.meanReward)) return false;
+  return evaluation.active === null || c > evaluation.active.meanReward;
+}

@@ -1,0 +1,428 @@
+// The retrain service: a serial queue of training runs (one at a time — training takes the
+// CPU), each recorded as a TrainingRun with a TrainingMetric time series, executed in a worker
+// thread, and ending with the new PolicyModel stored and activated only if it beat both the
+// heuristic and the active policy on the same simulated people.
+//
+// One service per BotDeps (retrainServiceFor), shared by /retrain, the nightly schedule and
+// the composition root's shutdown.
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+import { habitSpecOf, listHabits } from "../db/habits.js";
+import {
+  activePolicyModel,
+  createTrainingRun,
+  finishRun,
+  markRunStarted,
+  recordTrainingMetrics,
+  storePolicyModel,
+} from "../db/training.js";
+import type { TrainingTrigger } from "../generated/prisma/enums.js";
+import type { BotDeps } from "./context.js";
+import {
+  type RetrainJobRequest,
+  type RetrainJobResult,
+  type RetrainProgress,
+  shouldActivate,
+} from "./retrain-job.js";
+
+/** Runs one job (default: in a worker thread); rejects on failure or abort. */
+export type RetrainRunner = (
+  request: RetrainJobRequest,
+  onProgress: (progress: RetrainProgress) => void,
+  signal: AbortSignal,
+) => Promise<RetrainJobResult>;
+
+export interface RetrainOptions {
+  /** PPO environment steps (default: config.retrainSteps). */
+  steps?: number;
+  numEnvs?: number;
+  evalEpisodes?: number;
+  evalDays?: number;
+}
+
+export interface RetrainRequest extends RetrainOptions {
+  userId: number;
+  trigger: TrainingTrigger;
+  /** Telegram id of the admin who asked, if any. */
+  requestedBy?: bigint | null;
+  /** Called when the run starts and after every PPO update. */
+  onProgress?: (event: RetrainEvent) => void;
+}
+
+export type RetrainEvent =
+  | { kind: "started"; runId: number }
+  | { kind: "progress"; runId: number; progress: RetrainProgress };
+
+export interface RetrainOutcome {
+  runId: number | null;
+  userId: number;
+  displayName: string;
+  status: "succeeded" | "failed" | "skipped";
+  /** Mean daily reward of what plans today: the active policy, else the heuristic. */
+  before: number | null;
+  beforeSource: "active policy" | "heuristic" | null;
+  /** Mean daily reward of the new policy. */
+  after: number | null;
+  heuristic: number | null;
+  activated: boolean;
+  modelId: number | null;
+  /** Why it failed or was skipped. */
+  reason: string | null;
+  seconds: number;
+}
+
+/** The outcome of a run that produced no policy: nothing measured, nothing activated. */
+export function outcomeWithoutPolicy(
+  fields: Pick<RetrainOutcome, "runId" | "userId" | "displayName" | "reason" | "seconds"> & {
+    status: "failed" | "skipped";
+  },
+): RetrainOutcome {
+  return {
+    before: null,
+    beforeSource: null,
+    after: null,
+    heuristic: null,
+    activated: false,
+    modelId: null,
+    ...fields,
+  };
+}
+
+export class RetrainBusyError extends Error {
+  constructor(readonly userId: number) {
+    super(`a retrain for user ${userId} is already queued or running`);
+    this.name = "RetrainBusyError";
+  }
+}
+
+export const DEFAULT_NUM_ENVS = 64;
+export const DEFAULT_EVAL_EPISODES = 32;
+export const DEFAULT_EVAL_DAYS = 365;
+
+/** Progress metrics stored per update, by TrainingMetric name. */
+function metricRow(p: RetrainProgress): Record<string, number> {
+  return {
+    mean_reward: p.meanReward,
+    entropy: p.entropy,
+    approx_kl: p.approxKl,
+    clip_fraction: p.clipFraction,
+    policy_loss: p.policyLoss,
+    value_loss: p.valueLoss,
+    samples_per_second: p.samplesPerSecond,
+  };
+}
+
+/** URL of tsx's ESM register API, resolved from this module (not from the working directory). */
+function tsxApiUrl(): string {
+  const resolve = (import.meta as { resolve?: (specifier: string) => string }).resolve;
+  if (typeof resolve === "function") return resolve("tsx/esm/api");
+  return pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm/api")).href;
+}
+
+/**
+ * Runs the job in a worker thread. From compiled JavaScript the worker is retrain-worker.js;
+ * from TypeScript sources (tsx, vitest) a tiny bootstrap registers tsx in the worker first.
+ */
+export const workerThreadRunner: RetrainRunner = (request, onProgress, signal) =>
+  new Promise((resolve, reject) => {
+    const here = import.meta.url;
+    const compiled = here.endsWith(".js");
+    const workerUrl = new URL(compiled ? "./retrain-worker.js" : "./retrain-worker.ts", here);
+    const transfer = request.activeCheckpoint
+      ? [request.activeCheckpoint.buffer as ArrayBuffer]
+      : [];
+    const options = { workerData: request, transferList: transfer };
+    const worker = compiled
+      ? new Worker(workerUrl, options)
+      : new Worker(
+          `import(${JSON.stringify(tsxApiUrl())}).then((m) => { m.register(); return import(${JSON.stringify(workerUrl.href)}); });`,
+          { ...options, eval: true },
+        );
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener("abort", onAbort);
+      fn();
+    };
+    const onAbort = () => {
+      void worker.terminate();
+      settle(() => reject(new Error("training was stopped (shutdown)")));
+    };
+    signal.addEventListener("abort", onAbort);
+    worker.on(
+      "message",
+      (message: {
+        type: string;
+        progress?: RetrainProgress;
+        result?: RetrainJobResult;
+        message?: string;
+      }) => {
+        if (message.type === "progress" && message.progress) onProgress(message.progress);
+        else if (message.type === "done" && message.result) {
+          const result = message.result;
+          settle(() => resolve(result));
+          // the worker is single-use; don't wait for tfjs to let its event loop drain
+          void worker.terminate();
+        } else if (message.type === "error") {
+          settle(() => reject(new Error(message.message)));
+          void worker.terminate();
+        }
+      },
+    );
+    worker.on("error", (error) => settle(() => reject(error)));
+    worker.on("exit", (code) =>
+      settle(() => reject(new Error(`the training worker exited (code ${code}) without a result`))),
+    );
+  });
+
+export interface RetrainStatus {
+  running: { userId: number; runId: number | null; progress: RetrainProgress | null } | null;
+  queued: number;
+}
+
+export interface RetrainService {
+  /**
+   * Queues a run; resolves when it has finished (or failed — failures resolve with status
+   * "failed", they don't reject). Throws RetrainBusyError when that person is already queued.
+   */
+  enqueue(request: RetrainRequest): Promise<RetrainOutcome>;
+  isBusy(userId: number): boolean;
+  status(): RetrainStatus;
+  /** Resolves when nothing is queued or running. */
+  whenIdle(): Promise<void>;
+  /** Stops the running worker, drops the queue (runs are recorded as cancelled). */
+  shutdown(): Promise<void>;
+}
+
+export function createRetrainService(
+  deps: BotDeps,
+  options: { runner?: RetrainRunner; defaults?: RetrainOptions } = {},
+): RetrainService {
+  const defaults = options.defaults ?? {};
+  const sizes = (request: RetrainRequest) => ({
+    steps: request.steps ?? defaults.steps ?? deps.config.retrainSteps,
+    numEnvs: request.numEnvs ?? defaults.numEnvs ?? DEFAULT_NUM_ENVS,
+    evalEpisodes: request.evalEpisodes ?? defaults.evalEpisodes ?? DEFAULT_EVAL_EPISODES,
+    evalDays: request.evalDays ?? defaults.evalDays ?? DEFAULT_EVAL_DAYS,
+  });
+  const runner = options.runner ?? workerThreadRunner;
+  const busy = new Set<number>();
+  let chain: Promise<unknown> = Promise.resolve();
+  let pending = 0;
+  const inflight = new Set<Promise<RetrainOutcome>>();
+  let running: RetrainStatus["running"] = null;
+  const controller = new AbortController();
+  const log = deps.log.child({ component: "retrain" });
+
+  async function execute(request: RetrainRequest, runId: number): Promise<RetrainOutcome> {
+    const { db } = deps;
+    const started = deps.now();
+    const person = await db.prisma.user.findUnique({ where: { id: request.userId } });
+    const base = {
+      runId,
+      userId: request.userId,
+      displayName: person?.displayName ?? `user ${request.userId}`,
+    };
+    const empty = {
+      before: null,
+      beforeSource: null,
+      after: null,
+      heuristic: null,
+      activated: false,
+      modelId: null,
+    };
+    const t0 = performance.now();
+    const seconds = () => (performance.now() - t0) / 1000;
+    if (person === null) {
+      await finishRun(db, runId, {
+        status: "cancelled",
+        error: "the person was deleted",
+        at: deps.now(),
+      }).catch(() => {});
+      return {
+        ...base,
+        ...empty,
+        status: "skipped",
+        reason: "the person no longer exists",
+        seconds: seconds(),
+      };
+    }
+    if (controller.signal.aborted) {
+      await finishRun(db, runId, { status: "cancelled", error: "shutdown", at: deps.now() });
+      return {
+        ...base,
+        ...empty,
+        status: "skipped",
+        reason: "the bot is shutting down",
+        seconds: seconds(),
+      };
+    }
+    const habits = (await listHabits(db, person.id)).map(habitSpecOf);
+    if (habits.length === 0) {
+      await finishRun(db, runId, {
+        status: "cancelled",
+        error: "no active habits",
+        at: deps.now(),
+      });
+      return {
+        ...base,
+        ...empty,
+        status: "skipped",
+        reason: "no active habits",
+        seconds: seconds(),
+      };
+    }
+    const active = await activePolicyModel(db, person.id);
+    const size = sizes(request);
+    const job: RetrainJobRequest = {
+      habits,
+      planCapacityMinutes: person.capacityMinutes,
+      steps: size.steps,
+      seed: runId,
+      numEnvs: size.numEnvs,
+      activeCheckpoint: active ? new Uint8Array(active.bytes) : null,
+      evaluation: {
+        episodes: size.evalEpisodes,
+        days: size.evalDays,
+        // common seed: the same simulated people for the new, active and heuristic planners
+        seed: 1_000_003 + runId,
+      },
+    };
+    await markRunStarted(db, runId, started);
+    running = { userId: person.id, runId, progress: null };
+    request.onProgress?.({ kind: "started", runId });
+    let metricWrites: Promise<unknown> = Promise.resolve();
+    try {
+      const result = await runner(
+        job,
+        (progress) => {
+          if (running) running.progress = progress;
+          metricWrites = metricWrites
+            .then(() => recordTrainingMetrics(db, runId, progress.steps, metricRow(progress)))
+            .catch((error) => log.warn({ err: error, runId }, "could not record training metrics"));
+          request.onProgress?.({ kind: "progress", runId, progress });
+        },
+        controller.signal,
+      );
+      await metricWrites;
+      const evaluation = result.evaluation;
+      const activate = shouldActivate(evaluation);
+      const model = await storePolicyModel(
+        db,
+        {
+          userId: person.id,
+          trainingRunId: runId,
+          bytes: result.checkpoint,
+          formatVersion: result.formatVersion,
+          spec: result.spec,
+          hyperparameters: result.hyperparameters,
+          evaluation,
+        },
+        activate,
+      );
+      const before = evaluation.active ?? evaluation.heuristic;
+      const outcome: RetrainOutcome = {
+        ...base,
+        status: "succeeded",
+        before: before.meanReward,
+        beforeSource: evaluation.active ? "active policy" : "heuristic",
+        after: evaluation.candidate.meanReward,
+        heuristic: evaluation.heuristic.meanReward,
+        activated: activate,
+        modelId: model.id,
+        reason: evaluation.activeNote,
+        seconds: seconds(),
+      };
+      await finishRun(db, runId, {
+        status: "succeeded",
+        summary: { ...outcome, training: result.training, evaluation },
+        at: deps.now(),
+      });
+      log.info(
+        { runId, userId: person.id, before: outcome.before, after: outcome.after, activate },
+        "retrain finished",
+      );
+      return outcome;
+    } catch (error) {
+      await metricWrites;
+      const message = error instanceof Error ? error.message : String(error);
+      const status = controller.signal.aborted ? "cancelled" : "failed";
+      await finishRun(db, runId, { status, error: message, at: deps.now() }).catch(() => {});
+      log.error({ err: error, runId, userId: person.id }, "retrain failed");
+      return { ...base, ...empty, status: "failed", reason: message, seconds: seconds() };
+    } finally {
+      running = null;
+    }
+  }
+
+  async function whenIdle(): Promise<void> {
+    while (inflight.size > 0) await Promise.allSettled([...inflight]);
+  }
+
+  async function enqueueAndRun(request: RetrainRequest): Promise<RetrainOutcome> {
+    try {
+      const run = await createTrainingRun(deps.db, {
+        userId: request.userId,
+        trigger: request.trigger,
+        requestedBy: request.requestedBy ?? null,
+        hyperparameters: { ...sizes(request), behaviour: "default" },
+      });
+      const result = chain.then(() => execute(request, run.id));
+      chain = result.catch(() => {});
+      return await result;
+    } catch (error) {
+      return outcomeWithoutPolicy({
+        runId: null,
+        userId: request.userId,
+        displayName: `user ${request.userId}`,
+        status: "failed",
+        reason: error instanceof Error ? error.message : String(error),
+        seconds: 0,
+      });
+    } finally {
+      busy.delete(request.userId);
+      pending--;
+    }
+  }
+
+  return {
+    enqueue(request) {
+      if (busy.has(request.userId)) return Promise.reject(new RetrainBusyError(request.userId));
+      if (controller.signal.aborted) {
+        return Promise.reject(new Error("the retrain service is shut down"));
+      }
+      busy.add(request.userId);
+      pending++;
+      const promise = enqueueAndRun(request);
+      inflight.add(promise);
+      void promise.finally(() => inflight.delete(promise));
+      return promise;
+    },
+    isBusy: (userId) => busy.has(userId),
+    status: () => ({ running, queued: Math.max(0, pending - (running ? 1 : 0)) }),
+    whenIdle,
+    async shutdown() {
+      controller.abort();
+      await whenIdle();
+    },
+  };
+}
+
+const services = new WeakMap<BotDeps, RetrainService>();
+
+/** The one retrain service of a bot (created on first use). */
+export function retrainServiceFor(deps: BotDeps): RetrainService {
+  let service = services.get(deps);
+  if (service === undefined) {
+    service = createRetrainService(deps);
+    services.set(deps, service);
+  }
+  return service;
+}
+
+/** Installs a service for deps (tests inject a runner; call before the bot handles updates). */
+export function setRetrainService(deps: BotDeps, service: RetrainService): void {
+  services.set(deps, service);
+}

@@ -1,0 +1,144 @@
+// Rules every Bot API call follows, installed on each Telegram client the bot uses:
+//  - a 429 answer is retried after the `retry_after` seconds Telegram asks for (bounded);
+//  - a message longer than Telegram's 4096 characters is split into several messages (on line
+//    breaks where possible; buttons go on the last part), and an edit is shortened to fit;
+//  - optionally, calls are served by an in-process transport instead of HTTP (local chat mode).
+import type { Telegram } from "telegraf";
+import { TelegramError } from "telegraf";
+import type { Logger } from "../logger.js";
+
+export const MAX_MESSAGE_LENGTH = 4096;
+/** Longest wait we accept from a 429 before giving up on that call. */
+export const MAX_RETRY_AFTER_SECONDS = 60;
+export const MAX_RETRIES = 3;
+
+/** Serves one Bot API call in-process (local chat mode); resolves with the method's result. */
+export type ApiTransport = (method: string, payload: Record<string, unknown>) => Promise<unknown>;
+
+type CallApi = (
+  method: string,
+  payload: object,
+  options?: { signal?: AbortSignal },
+) => Promise<unknown>;
+
+export interface PolicyOptions {
+  log: Logger;
+  transport?: ApiTransport;
+  /** Injected so tests don't really sleep; defaults to setTimeout. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Splits text into chunks of at most `limit` characters, preferring paragraph breaks, then line
+ * breaks, then spaces; never splits a surrogate pair.
+ */
+export function splitMessage(text: string, limit = MAX_MESSAGE_LENGTH): string[] {
+  const parts: string[] = [];
+  let rest = text;
+  while (rest.length > limit) {
+    const window = rest.slice(0, limit);
+    let cut = window.lastIndexOf("\n\n");
+    if (cut < limit / 2) cut = window.lastIndexOf("\n");
+    if (cut < limit / 2) cut = window.lastIndexOf(" ");
+    if (cut < limit / 2) {
+      cut = limit;
+      const code = rest.charCodeAt(cut - 1);
+      if (code >= 0xd800 && code <= 0xdbff) cut -= 1; // keep a surrogate pair together
+    }
+    parts.push(rest.slice(0, cut).trimEnd());
+    rest = rest.slice(cut).replace(/^\s+/, "");
+  }
+  if (rest.length > 0 || parts.length === 0) parts.push(rest);
+  return parts.filter((p, i) => p.length > 0 || i === parts.length - 1);
+}
+
+/**
+ * telegraf attaches the failed call's payload (message texts) to TelegramError.on; drop it so
+ * that logging the error never writes what people were told. Keeps the method name.
+ */
+export function withoutPayload(error: unknown, method: string): unknown {
+  if (error instanceof TelegramError) {
+    (error as unknown as { on: unknown }).on = { method };
+  }
+  return error;
+}
+
+function retryAfterOf(error: unknown): number | undefined {
+  if (!(error instanceof TelegramError) || error.code !== 429) return undefined;
+  const seconds = error.parameters?.retry_after;
+  return typeof seconds === "number" && seconds >= 0 ? seconds : 1;
+}
+
+/** Installs the policies on a Telegram client (idempotent per client). */
+export function installTelegramPolicies(telegram: Telegram, options: PolicyOptions): void {
+  const marked = telegram as Telegram & { __coachPolicies?: boolean };
+  if (marked.__coachPolicies) return;
+  marked.__coachPolicies = true;
+  const sleep = options.sleep ?? defaultSleep;
+  const original: CallApi = telegram.callApi.bind(telegram) as CallApi;
+  const transport = options.transport;
+  const raw: CallApi = transport
+    ? (method, payload) => transport(method, payload as Record<string, unknown>)
+    : original;
+
+  const withRetry: CallApi = async (method, payload, callOptions) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await raw(method, payload, callOptions);
+      } catch (error) {
+        const retryAfter = retryAfterOf(error);
+        // getUpdates has its own back-off in telegraf's polling loop.
+        if (
+          retryAfter === undefined ||
+          method === "getUpdates" ||
+          attempt >= MAX_RETRIES ||
+          retryAfter > MAX_RETRY_AFTER_SECONDS
+        ) {
+          throw withoutPayload(error, method);
+        }
+        options.log.warn(
+          { method, retryAfter, attempt: attempt + 1 },
+          "telegram rate limit; retrying",
+        );
+        await sleep(retryAfter * 1000);
+      }
+    }
+  };
+
+  const policed: CallApi = async (method, payload, callOptions) => {
+    const body = payload as Record<string, unknown>;
+    const text = body.text;
+    if (typeof text === "string" && text.length > MAX_MESSAGE_LENGTH) {
+      if (method === "sendMessage") {
+        const parts = splitMessage(text);
+        let last: unknown;
+        for (let i = 0; i < parts.length; i++) {
+          const isLast = i === parts.length - 1;
+          const { reply_markup: markup, ...rest } = body;
+          last = await withRetry(
+            method,
+            {
+              ...rest,
+              text: parts[i],
+              ...(isLast && markup !== undefined ? { reply_markup: markup } : {}),
+            },
+            callOptions,
+          );
+        }
+        return last;
+      }
+      if (method === "editMessageText") {
+        return withRetry(
+          method,
+          { ...body, text: `${text.slice(0, MAX_MESSAGE_LENGTH - 1)}…` },
+          callOptions,
+        );
+      }
+    }
+    return withRetry(method, payload, callOptions);
+  };
+
+  (telegram as unknown as { callApi: CallApi }).callApi = policed;
+}

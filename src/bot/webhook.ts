@@ -1,0 +1,83 @@
+// Webhook mode: Telegram POSTs updates to WEBHOOK_URL, served by the app's HTTP server. Each
+// request must carry X-Telegram-Bot-Api-Secret-Token equal to WEBHOOK_SECRET (compared in
+// constant time); anything else gets 403 and is not processed. The update is handled before
+// the 200 is sent, so Telegram re-delivers it if the process dies mid-way.
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Telegraf } from "telegraf";
+import type { Update } from "telegraf/types";
+import type { Logger } from "../logger.js";
+import type { CoachContext } from "./context.js";
+
+export const SECRET_HEADER = "x-telegram-bot-api-secret-token";
+/** Telegram updates are small; anything bigger is not from Telegram. */
+export const MAX_UPDATE_BYTES = 1024 * 1024;
+
+/** Constant-time comparison (hashing first makes the lengths equal too). */
+export function secretMatches(given: string | string[] | undefined, expected: string): boolean {
+  if (typeof given !== "string") return false;
+  const a = createHash("sha256").update(given).digest();
+  const b = createHash("sha256").update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+/** The path part of WEBHOOK_URL, where the HTTP server listens for updates. */
+export function webhookPath(webhookUrl: string): string {
+  const path = new URL(webhookUrl).pathname;
+  return path === "" || path === "/" ? "/telegram/webhook" : path;
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+async function readUpdate(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_UPDATE_BYTES) throw new RangeError("update too large");
+    chunks.push(chunk as Buffer);
+  }
+  return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+}
+
+export function createWebhookHandler(
+  bot: Telegraf<CoachContext>,
+  options: { secret: string; log: Logger },
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  return async (req, res) => {
+    if (!secretMatches(req.headers[SECRET_HEADER], options.secret)) {
+      options.log.warn(
+        { remote: req.socket.remoteAddress },
+        "webhook request with a wrong secret token; refused",
+      );
+      req.resume();
+      send(res, 403, { error: "forbidden" });
+      return;
+    }
+    let update: unknown;
+    try {
+      update = await readUpdate(req);
+    } catch {
+      send(res, 400, { error: "the body must be one JSON Telegram update of at most 1 MiB" });
+      return;
+    }
+    if (
+      typeof update !== "object" ||
+      update === null ||
+      typeof (update as Update).update_id !== "number"
+    ) {
+      send(res, 400, { error: "not a Telegram update (no update_id)" });
+      return;
+    }
+    // Errors inside handlers are caught by bot.catch; handleUpdate itself does not throw for them.
+    await bot.handleUpdate(update as Update);
+    send(res, 200, { ok: true });
+  };
+}

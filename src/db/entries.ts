@@ -1,0 +1,101 @@
+// The append-only entry log: inserting reports idempotently, reading a window of days, the
+// most recent entries, and retracting (undo). Entries are never updated otherwise.
+import type { HabitEntryLike, LocalDate } from "../coach/index.js";
+import type { EntrySource, HabitEntry } from "../generated/prisma/client.js";
+import type { Database } from "./client.js";
+import { fromDbDate, toDbDate } from "./dates.js";
+
+export interface NewEntry {
+  habitId: number;
+  day: LocalDate;
+  amount: number;
+  source: EntrySource;
+  /** unique per report item, e.g. "tg:<update_id>:<position>" */
+  idempotencyKey: string;
+  note?: string;
+}
+
+/**
+ * Inserts entries, skipping any whose idempotency key is already stored (a re-delivered update).
+ * Returns the entries as stored for these keys (new or previously stored), in input order.
+ */
+export async function insertEntries(
+  db: Database,
+  userId: number,
+  entries: NewEntry[],
+): Promise<{ entries: HabitEntry[]; inserted: number }> {
+  if (entries.length === 0) return { entries: [], inserted: 0 };
+  const result = await db.prisma.habitEntry.createMany({
+    data: entries.map((e) => ({
+      userId,
+      habitId: e.habitId,
+      day: toDbDate(e.day),
+      amount: e.amount,
+      source: e.source,
+      idempotencyKey: e.idempotencyKey,
+      note: e.note ?? null,
+    })),
+    skipDuplicates: true,
+  });
+  const stored = await db.prisma.habitEntry.findMany({
+    where: { idempotencyKey: { in: entries.map((e) => e.idempotencyKey) } },
+  });
+  const byKey = new Map(stored.map((e) => [e.idempotencyKey, e]));
+  return {
+    entries: entries.map((e) => byKey.get(e.idempotencyKey)).filter((e) => e !== undefined),
+    inserted: result.count,
+  };
+}
+
+/** Non-retracted and retracted entries of a person between two days (inclusive). */
+export async function listEntries(
+  db: Database,
+  userId: number,
+  from: LocalDate,
+  to: LocalDate,
+): Promise<HabitEntry[]> {
+  return db.prisma.habitEntry.findMany({
+    where: { userId, day: { gte: toDbDate(from), lte: toDbDate(to) } },
+    orderBy: { id: "asc" },
+  });
+}
+
+export function entryLikeOf(entry: HabitEntry): HabitEntryLike {
+  return {
+    habitId: String(entry.habitId),
+    day: fromDbDate(entry.day),
+    amount: entry.amount,
+    retracted: entry.retractedAt !== null,
+  };
+}
+
+/** The person's most recent entries that are not retracted, newest first. */
+export async function recentEntries(
+  db: Database,
+  userId: number,
+  limit: number,
+): Promise<(HabitEntry & { habit: { name: string; unit: string; kind: string } })[]> {
+  return db.prisma.habitEntry.findMany({
+    where: { userId, retractedAt: null },
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    take: limit,
+    include: { habit: { select: { name: true, unit: true, kind: true } } },
+  });
+}
+
+/**
+ * Retracts one entry of the person; false when it does not exist, belongs to someone else or
+ * was already retracted (so two undos of the same entry retract it once).
+ */
+export async function retractEntry(
+  db: Database,
+  userId: number,
+  entryId: bigint,
+  now: Date,
+): Promise<boolean> {
+  const result = await db.prisma.habitEntry.updateMany({
+    where: { id: entryId, userId, retractedAt: null },
+    data: { retractedAt: now },
+  });
+  return result.count === 1;
+}

@@ -1,0 +1,73 @@
+// One stored plan per person and day: created once (the first writer wins), then read back so
+// that asking again shows the same plan.
+import type { LocalDate } from "../coach/index.js";
+import type { Plan } from "../generated/prisma/client.js";
+import type { Database } from "./client.js";
+import { toDbDate } from "./dates.js";
+
+export interface PlanItem {
+  habitId: number;
+  /** index into the habit's levels */
+  level: number;
+  amount: number;
+}
+
+export interface NewPlan {
+  items: PlanItem[];
+  logProb: number | null;
+  producedBy: string;
+  modelId: number | null;
+}
+
+export function planItemsOf(plan: Plan): PlanItem[] {
+  const items = plan.items as unknown;
+  if (!Array.isArray(items)) return [];
+  return items.filter(
+    (i): i is PlanItem =>
+      typeof i === "object" &&
+      i !== null &&
+      typeof (i as PlanItem).habitId === "number" &&
+      typeof (i as PlanItem).amount === "number",
+  );
+}
+
+export async function findPlan(db: Database, userId: number, day: LocalDate): Promise<Plan | null> {
+  return db.prisma.plan.findUnique({ where: { userId_day: { userId, day: toDbDate(day) } } });
+}
+
+/** Stores the plan unless one exists for that day; returns the stored one either way. */
+export async function storePlanOnce(
+  db: Database,
+  userId: number,
+  day: LocalDate,
+  plan: NewPlan,
+): Promise<Plan> {
+  await db.prisma.plan.createMany({
+    data: [
+      {
+        userId,
+        day: toDbDate(day),
+        items: plan.items as unknown as object,
+        logProb: plan.logProb,
+        producedBy: plan.producedBy,
+        modelId: plan.modelId,
+      },
+    ],
+    skipDuplicates: true,
+  });
+  const stored = await findPlan(db, userId, day);
+  if (!stored) throw new Error(`plan for user ${userId} on ${day} vanished after insert`);
+  return stored;
+}
+
+export async function markPlanSent(
+  db: Database,
+  planId: number,
+  messageId: number,
+  now: Date,
+): Promise<void> {
+  await db.prisma.plan.update({
+    where: { id: planId },
+    data: { sentAt: now, messageId: BigInt(messageId) },
+  });
+}

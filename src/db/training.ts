@@ -1,0 +1,143 @@
+// Training runs, their metric time series, and policy models with "at most one active per
+// user" (a partial unique index; activation swaps inside one transaction).
+import type { PolicyModel, TrainingRun } from "../generated/prisma/client.js";
+import type { TrainingStatus, TrainingTrigger } from "../generated/prisma/enums.js";
+import type { Database } from "./client.js";
+
+/** JSON-safe copy (no undefined, no typed arrays) for Json columns. */
+function json(value: unknown): object {
+  return JSON.parse(JSON.stringify(value ?? null)) ?? {};
+}
+
+export async function createTrainingRun(
+  db: Database,
+  run: {
+    userId: number;
+    trigger: TrainingTrigger;
+    requestedBy: bigint | null;
+    hyperparameters: unknown;
+  },
+): Promise<TrainingRun> {
+  return db.prisma.trainingRun.create({
+    data: {
+      userId: run.userId,
+      trigger: run.trigger,
+      requestedBy: run.requestedBy,
+      hyperparameters: json(run.hyperparameters),
+      status: "queued",
+    },
+  });
+}
+
+export async function markRunStarted(db: Database, runId: number, at: Date): Promise<void> {
+  await db.prisma.trainingRun.update({
+    where: { id: runId },
+    data: { status: "running", startedAt: at },
+  });
+}
+
+export async function finishRun(
+  db: Database,
+  runId: number,
+  outcome: { status: TrainingStatus; summary?: unknown; error?: string; at: Date },
+): Promise<void> {
+  await db.prisma.trainingRun.update({
+    where: { id: runId },
+    data: {
+      status: outcome.status,
+      summary: outcome.summary === undefined ? undefined : json(outcome.summary),
+      error: outcome.error === undefined ? null : outcome.error.slice(0, 4000),
+      finishedAt: outcome.at,
+    },
+  });
+}
+
+/** Appends one step's named metrics (non-finite values are skipped). */
+export async function recordTrainingMetrics(
+  db: Database,
+  runId: number,
+  step: number,
+  metrics: Record<string, number>,
+): Promise<void> {
+  const data = Object.entries(metrics)
+    .filter(([, value]) => Number.isFinite(value))
+    .map(([name, value]) => ({ runId, step, name, value }));
+  if (data.length > 0) await db.prisma.trainingMetric.createMany({ data });
+}
+
+export async function activePolicyModel(db: Database, userId: number): Promise<PolicyModel | null> {
+  return db.prisma.policyModel.findFirst({ where: { userId, active: true } });
+}
+
+export interface NewPolicyModel {
+  userId: number;
+  trainingRunId: number;
+  bytes: Uint8Array;
+  formatVersion: number;
+  spec: unknown;
+  hyperparameters: unknown;
+  evaluation: unknown;
+}
+
+/**
+ * Stores a trained policy; with `activate`, deactivates the person's current model and
+ * activates the new one in the same transaction (readers never see zero or two active).
+ */
+export async function storePolicyModel(
+  db: Database,
+  model: NewPolicyModel,
+  activate: boolean,
+): Promise<PolicyModel> {
+  return db.prisma.$transaction(async (tx) => {
+    const created = await tx.policyModel.create({
+      data: {
+        userId: model.userId,
+        trainingRunId: model.trainingRunId,
+        bytes: new Uint8Array(model.bytes),
+        formatVersion: model.formatVersion,
+        spec: json(model.spec),
+        hyperparameters: json(model.hyperparameters),
+        evaluation: json(model.evaluation),
+        active: false,
+      },
+    });
+    if (!activate) return created;
+    await tx.policyModel.updateMany({
+      where: { userId: model.userId, active: true },
+      data: { active: false },
+    });
+    return tx.policyModel.update({ where: { id: created.id }, data: { active: true } });
+  });
+}
+
+export async function lastTrainingRun(
+  db: Database,
+  where: { trigger?: TrainingTrigger } = {},
+): Promise<TrainingRun | null> {
+  return db.prisma.trainingRun.findFirst({ where, orderBy: { createdAt: "desc" } });
+}
+
+/** Count of runs per status for a trigger since an instant (for the nightly summary). */
+export async function runCountsSince(
+  db: Database,
+  trigger: TrainingTrigger,
+  since: Date,
+): Promise<Partial<Record<TrainingStatus, number>>> {
+  const groups = await db.prisma.trainingRun.groupBy({
+    by: ["status"],
+    where: { trigger, createdAt: { gte: since } },
+    _count: { _all: true },
+  });
+  return Object.fromEntries(groups.map((g) => [g.status, g._count._all]));
+}
+
+/** How many runs since `since` activated their new model (TrainingRun.summary.activated). */
+export async function activationsSince(
+  db: Database,
+  trigger: TrainingTrigger,
+  since: Date,
+): Promise<number> {
+  return db.prisma.trainingRun.count({
+    where: { trigger, createdAt: { gte: since }, summary: { path: ["activated"], equals: true } },
+  });
+}

@@ -1,0 +1,202 @@
+// The composition root: configuration → logger → database (+ migrations) → HTTP server → the bot
+// in one of three modes, and a graceful shutdown on SIGINT/SIGTERM.
+//   - local chat mode when TELEGRAM_BOT_TOKEN is unset: the bot in this terminal (docs/bot.md);
+//   - webhook mode when WEBHOOK_URL is set: updates arrive at the HTTP server;
+//   - long polling otherwise.
+import { join } from "node:path";
+import type { Telegraf } from "telegraf";
+import { createBot, publishCommandMenu } from "./bot/bot.js";
+import { createPlanSender } from "./bot/commands/plan.js";
+import type { BotDeps, CoachContext } from "./bot/context.js";
+import { LocalBotApi, localLogFile, runLocalChat } from "./bot/local-chat.js";
+import { retrainServiceFor } from "./bot/retrain.js";
+import { activePolicyPlanners } from "./bot/retrain-planner.js";
+import { startSchedules } from "./bot/schedule.js";
+import { createWebhookHandler, webhookPath } from "./bot/webhook.js";
+import { type AppConfig, ConfigError, configSecrets, loadConfig } from "./config.js";
+import { type Database, openDatabase } from "./db/client.js";
+import { MigrationError, migrate } from "./db/migrate.js";
+import { pruneProcessedUpdates } from "./db/updates.js";
+import { createHttpServer, type HttpServer } from "./http/server.js";
+import { createLogger, type Logger } from "./logger.js";
+
+/** How long handled update ids are kept for de-duplication. */
+export const PROCESSED_UPDATE_RETENTION_MS = 7 * 24 * 3_600_000;
+
+/** Updates the bot asks Telegram for. */
+export const ALLOWED_UPDATES = ["message", "callback_query"] as const;
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
+
+function readConfig(): AppConfig {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message);
+    throw error;
+  }
+}
+
+/** A one-line explanation of why the bot could not start (no stack: the log has details). */
+function startFailure(error: unknown, config: AppConfig): string {
+  const code = (error as { code?: unknown }).code;
+  const description = (error as { description?: unknown }).description;
+  if (code === 401)
+    return "Telegram rejected TELEGRAM_BOT_TOKEN (401 Unauthorized): check the token from @BotFather.";
+  if (code === 409) {
+    return "Telegram reports a conflict (409): another instance is polling with this token, or a webhook is set (start with WEBHOOK_URL, or delete the webhook).";
+  }
+  if (code === "EADDRINUSE")
+    return `HTTP_PORT ${config.httpPort} is already in use on ${config.httpHost}.`;
+  if (typeof description === "string") return `Telegram refused to start the bot: ${description}`;
+  const message = error instanceof Error ? error.message : String(error);
+  return `Could not start the bot (Telegram API at ${config.telegramApiRoot}): ${message}`;
+}
+
+interface Running {
+  /** stops taking new updates and waits for in-flight ones */
+  stop(reason: string): Promise<void>;
+}
+
+async function startPolling(bot: Telegraf<CoachContext>, log: Logger): Promise<Running> {
+  let launched!: Promise<void>;
+  await new Promise<void>((resolve, reject) => {
+    launched = bot.launch({ allowedUpdates: [...ALLOWED_UPDATES] }, () => resolve());
+    launched.catch(reject);
+  });
+  launched.catch((error: unknown) => {
+    log.fatal({ err: error }, "long polling stopped with an error");
+    process.exitCode = 1;
+  });
+  log.info({ bot: bot.botInfo?.username }, "bot started (long polling)");
+  return {
+    async stop(reason) {
+      bot.stop(reason);
+      await launched.catch(() => {});
+    },
+  };
+}
+
+async function startWebhook(
+  bot: Telegraf<CoachContext>,
+  config: AppConfig,
+  http: HttpServer,
+  log: Logger,
+): Promise<Running> {
+  const url = config.webhookUrl!;
+  const secret = config.webhookSecret!;
+  http.route("POST", webhookPath(url), createWebhookHandler(bot, { secret, log }));
+  bot.botInfo = await bot.telegram.getMe();
+  await bot.telegram.setWebhook(url, {
+    secret_token: secret,
+    allowed_updates: [...ALLOWED_UPDATES],
+  });
+  log.info({ path: webhookPath(url), bot: bot.botInfo.username }, "bot started (webhook)");
+  // The HTTP server's close() waits for in-flight requests, i.e. in-flight updates.
+  return { stop: async () => {} };
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const localChat = config.telegramBotToken === undefined;
+  const logFile = localChat ? localLogFile(config.dataDir) : undefined;
+  const log = createLogger({
+    level: config.logLevel,
+    pretty: config.logPretty && !localChat,
+    secrets: configSecrets(config),
+    ...(logFile ? { destination: logFile } : {}),
+  });
+
+  let db: Database;
+  try {
+    db = await openDatabase(config);
+    const result = await db.withSession((session) => migrate(session, { log }));
+    if (result.applied.length > 0) log.info({ applied: result.applied }, "migrations applied");
+    // Telegram re-delivers an update for at most a day; older ids need not be remembered.
+    await pruneProcessedUpdates(db, new Date(Date.now() - PROCESSED_UPDATE_RETENTION_MS));
+  } catch (error) {
+    if (error instanceof MigrationError) fail(error.message);
+    log.fatal({ err: error }, "could not open the database");
+    fail(`Could not open the database: ${error instanceof Error ? error.message : String(error)}`);
+  }
+
+  const http = localChat ? undefined : createHttpServer({ log, db });
+  // Plans come from the person's active trained policy when there is one (heuristic otherwise).
+  const policyPlanners = activePolicyPlanners(db);
+  const deps: BotDeps = {
+    config,
+    db,
+    log,
+    now: () => new Date(),
+    chartsDir: join(config.dataDir, "charts"),
+    loadPolicyPlanner: policyPlanners.load,
+    ...(http ? { countUpdate: (outcome) => http.countUpdate(outcome) } : {}),
+  };
+
+  if (localChat) {
+    const api = new LocalBotApi({ output: process.stdout, filesDir: deps.chartsDir });
+    const localDeps: BotDeps = { ...deps, transport: api.handle };
+    const bot = createBot(localDeps);
+    const finish = async (code: number) => {
+      await retrainServiceFor(localDeps).shutdown();
+      policyPlanners.dispose();
+      await db.close();
+      await new Promise<void>((resolve) => logFile?.end(resolve) ?? resolve());
+      process.exit(code);
+    };
+    process.once("SIGINT", () => void finish(0));
+    process.once("SIGTERM", () => void finish(0));
+    await runLocalChat(bot, {
+      input: process.stdin,
+      output: process.stdout,
+      api,
+      prompt: process.stdin.isTTY === true,
+    });
+    await finish(0);
+    return;
+  }
+
+  const bot = createBot(deps);
+  let running: Running;
+  try {
+    await http!.listen(config.httpHost, config.httpPort);
+    running = config.webhookUrl
+      ? await startWebhook(bot, config, http!, log)
+      : await startPolling(bot, log);
+  } catch (error) {
+    log.fatal({ err: error }, "could not start the bot");
+    await http!.close().catch(() => {});
+    await db.close().catch(() => {});
+    fail(startFailure(error, config));
+  }
+  void publishCommandMenu(bot.telegram, log);
+  // Morning plan pushes and the nightly retrain (claimed per job, safe with several instances).
+  const schedules = startSchedules(deps, createPlanSender(bot.telegram, deps));
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "shutting down: finishing in-flight updates");
+    await schedules.stop();
+    await running.stop(signal);
+    await retrainServiceFor(deps).shutdown();
+    policyPlanners.dispose();
+    await http!.close();
+    await db.close();
+    log.info("stopped cleanly");
+    process.exit(process.exitCode ?? 0);
+  };
+  process.once("SIGINT", () => void shutdown("SIGINT"));
+  process.once("SIGTERM", () => void shutdown("SIGTERM"));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `Fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,110 @@
+// Local chat mode: the same bot in a terminal, driven through stdin/stdout.
+import { readFileSync, rmSync } from "node:fs";
+import { PassThrough } from "node:stream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createBot } from "../../src/bot/bot.js";
+import type { BotDeps } from "../../src/bot/context.js";
+import { LocalBotApi, runLocalChat } from "../../src/bot/local-chat.js";
+import { parseConfig } from "../../src/config.js";
+import { testBotDeps } from "../support/bot-deps.js";
+import { createTestDatabase, type TestDatabase } from "../support/database.js";
+
+/** Feeds lines one at a time, each once the previous reply has been printed. */
+async function converse(lines: string[], deps: BotDeps): Promise<string> {
+  const input = new PassThrough();
+  const output = new PassThrough();
+  let printed = "";
+  output.on("data", (chunk: Buffer) => {
+    printed += chunk.toString();
+  });
+  const api = new LocalBotApi({ output, filesDir: deps.chartsDir });
+  const bot = createBot({ ...deps, transport: api.handle });
+  const done = runLocalChat(bot, { input, output, api, firstUpdateId: Date.now() });
+  for (const line of lines) input.write(`${line}\n`);
+  input.end();
+  await done;
+  return printed;
+}
+
+describe("local chat mode (in process)", () => {
+  let database: TestDatabase;
+  let deps: BotDeps;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    deps = testBotDeps(database.db, {
+      config: parseConfig({ LOG_LEVEL: "silent" }),
+      now: () => new Date("2026-11-22T09:00:00Z"),
+    });
+  });
+  afterAll(async () => {
+    await database.dispose();
+    rmSync(deps.chartsDir, { recursive: true, force: true });
+  });
+
+  it("onboards, plans, logs by numbered button and by text, and undoes", async () => {
+    const out = await converse(
+      ["/start", "Lisbon", "2", "1", "/plan", "1", "read 12 pages", "/undo", "/quit"],
+      deps,
+    );
+    expect(out).toContain("local chat mode");
+    expect(out).toContain("coach> Hi You!");
+    expect(out).toContain("Time zone set: Europe/Lisbon");
+    expect(out).toMatch(/\[2\] 07:30[\s\S]*→ 07:30/);
+    expect(out).toContain("→ Use the starter set");
+    expect(out).toContain("coach> Plan for Sun 22 Nov:");
+    expect(out).toMatch(/\[1\] ✓ walk 20 min\n[\s\S]*→ ✓ walk 20 min/);
+    expect(out).toMatch(/coach> \(Logged walk: 20 min, today → EMA 0\.\d\d\)/);
+    expect(out).toContain("coach (updated)> Plan for Sun 22 Nov:");
+    expect(out).toContain("✅ walk — 20 min");
+    expect(out).toMatch(/✓ read: 12 pages, today \(Sun 22 Nov\) → EMA 0\.\d\d/);
+    expect(out).toContain("coach> Undone: read 12 pages, today.");
+    expect(out).toContain("Bye!");
+
+    const user = await database.db.prisma.user.findUniqueOrThrow({ where: { telegramId: 1n } });
+    expect(user.timezone).toBe("Europe/Lisbon");
+    const entries = await database.db.prisma.habitEntry.findMany({ where: { userId: user.id } });
+    expect(entries.map((e) => [e.amount, e.source, e.retractedAt !== null])).toEqual([
+      [20, "button", false],
+      [12, "chat", true],
+    ]);
+  });
+
+  it("keeps the conversation across runs (update ids grow) and explains bad choices", async () => {
+    const out = await converse(
+      ["/plan", "9", "/location 52.5 13.4", "/habits add", "swim", "1", "4", "2"],
+      deps,
+    );
+    expect(out).toContain("(there is no choice 9; pick 1-2)");
+    expect(out).toContain("(your next message answers this)");
+    expect(out).toContain("New habit “swim”: how do you measure it?");
+    expect(out).toContain("Added swim: 30 min, 2×/week.");
+    expect(out).toContain("Time zone set: Europe/Berlin");
+    expect(out).toContain("✅ walk — 20 min");
+  });
+
+  it("saves photos and documents as files and prints their path", async () => {
+    const output = new PassThrough();
+    let printed = "";
+    output.on("data", (c: Buffer) => {
+      printed += c.toString();
+    });
+    const api = new LocalBotApi({ output, filesDir: deps.chartsDir });
+    const png = Buffer.from("89504e470d0a1a0a", "hex");
+    await api.handle("sendPhoto", {
+      chat_id: 1,
+      photo: { source: png, filename: "stats.png" },
+      caption: "Your EMAs",
+    });
+    await api.handle("sendDocument", {
+      chat_id: 1,
+      document: { source: Buffer.from("a,b\n"), filename: "export.csv" },
+    });
+    const paths = [...printed.matchAll(/saved to (\S+)\]/g)].map((m) => m[1]);
+    expect(paths).toHaveLength(2);
+    expect(readFileSync(paths[0])).toEqual(png);
+    expect(paths[1]).toMatch(/export\.csv$/);
+    expect(readFileSync(paths[1], "utf8")).toBe("a,b\n");
+    expect(printed).toContain("Your EMAs");
+  });
+});

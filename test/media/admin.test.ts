@@ -1,0 +1,130 @@
+// /retrain and /status end to end over the Bot API emulator: refused for everyone but admins
+// (and then nothing runs), and for an admin a real (tiny) PPO training in a worker thread that
+// reports by editing one message while the bot keeps answering other people.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createRetrainService, setRetrainService } from "../../src/bot/retrain.js";
+import { onboard, startTestBot, type TestBot } from "../support/telegram-bot.js";
+
+const ADMIN = 501;
+const PERSON = 502;
+let t: TestBot;
+beforeAll(async () => {
+  t = await startTestBot({ env: { ADMIN_TELEGRAM_IDS: String(ADMIN), RETRAIN_STEPS: "1000" } });
+  // tiny training and evaluation so the test stays fast; the real worker thread still runs
+  setRetrainService(
+    t.deps,
+    createRetrainService(t.deps, {
+      defaults: { steps: 1024, numEnvs: 8, evalEpisodes: 8, evalDays: 60 },
+    }),
+  );
+  await onboard(t, ADMIN, { habits: ["run 30min 5/week", "violin 20min daily"] });
+  await onboard(t, PERSON, { habits: ["read 10 pages daily"] });
+});
+afterAll(async () => {
+  await t?.stop();
+});
+
+describe("/retrain", () => {
+  it("politely refuses anyone who is not an admin, and nothing runs", async () => {
+    const [reply] = await t.emulator.ask(PERSON, "/retrain all");
+    expect(reply.text).toBe("Sorry, /retrain is only available to the bot's administrators.");
+    const [status] = await t.emulator.ask(PERSON, "/status");
+    expect(status.text).toContain("only available to the bot's administrators");
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await t.db.prisma.trainingRun.count()).toBe(0);
+    expect(await t.db.prisma.policyModel.count()).toBe(0);
+  });
+
+  it("explains bad arguments", async () => {
+    const [steps] = await t.emulator.ask(ADMIN, "/retrain steps=lots");
+    expect(steps.text).toContain(
+      'steps must be a whole number from 512 to 100,000,000, got "lots"',
+    );
+    const [who] = await t.emulator.ask(ADMIN, "/retrain 123");
+    expect(who.text).toBe("No registered person has Telegram id 123.");
+    expect(await t.db.prisma.trainingRun.count()).toBe(0);
+  });
+
+  it("trains for the admin in a worker, keeps answering others, and reports by editing one message", async () => {
+    const [queued] = await t.emulator.ask(ADMIN, "/retrain");
+    expect(queued.text).toContain("Retrain for User501 queued");
+    // another person is answered while the training runs
+    const [help] = await t.emulator.ask(PERSON, "/stats 7");
+    expect(help.text).toContain("30, 90 or 365");
+    const runningRuns = await t.db.prisma.trainingRun.count({
+      where: { status: { in: ["queued", "running"] } },
+    });
+    expect(runningRuns).toBe(1);
+
+    await t.emulator.waitFor(
+      () => (t.emulator.message(ADMIN, queued.message_id)?.text ?? "").includes("done."),
+      "the retrain to finish",
+      120_000,
+    );
+    const final = t.emulator.message(ADMIN, queued.message_id)!;
+    expect(final.text).toMatch(
+      /reward before 0\.\d{3} \(heuristic\) → after 0\.\d{3}; heuristic 0\.\d{3}\./,
+    );
+    expect(final.text).toMatch(/The new policy is now active|Not activated/);
+    // one message, edited; never two edits within the interval except the final one
+    const edits = t.emulator
+      .callsOf("editMessageText")
+      .filter((c) => c.payload.message_id === queued.message_id);
+    expect(edits.length).toBeGreaterThanOrEqual(1);
+    for (let i = 1; i < edits.length - 1; i++) {
+      // edits are scheduled ≥ 5 s apart; allow for one arriving late over HTTP
+      expect(edits[i].at - edits[i - 1].at).toBeGreaterThanOrEqual(4000);
+    }
+
+    const admin = await t.db.prisma.user.findUniqueOrThrow({
+      where: { telegramId: BigInt(ADMIN) },
+    });
+    const run = await t.db.prisma.trainingRun.findFirstOrThrow({ where: { userId: admin.id } });
+    expect(run.status).toBe("succeeded");
+    expect(run.trigger).toBe("admin");
+    expect(run.requestedBy).toBe(BigInt(ADMIN));
+    expect(await t.db.prisma.trainingMetric.count({ where: { runId: run.id } })).toBeGreaterThan(0);
+    const model = await t.db.prisma.policyModel.findFirstOrThrow({
+      where: { trainingRunId: run.id },
+    });
+    expect(final.text?.includes("now active")).toBe(model.active);
+  }, 150_000);
+
+  it("retrains everyone with /retrain all, one after another, in one message", async () => {
+    const before = await t.db.prisma.trainingRun.count();
+    const [queued] = await t.emulator.ask(ADMIN, "/retrain all");
+    expect(queued.text).toContain("Retrain for 2 people queued");
+    await t.emulator.waitFor(
+      () => (t.emulator.message(ADMIN, queued.message_id)?.text ?? "").includes("done."),
+      "the batch retrain to finish",
+      120_000,
+    );
+    const final = t.emulator.message(ADMIN, queued.message_id)!.text!;
+    expect(final).toContain("Retraining 2 people");
+    expect(final).toMatch(
+      /User501 \(run #\d+\): reward before 0\.\d{3} \((heuristic|active policy)\)/,
+    );
+    expect(final).toMatch(/User502 \(run #\d+\): reward before 0\.\d{3} \(heuristic\)/);
+    expect(await t.db.prisma.trainingRun.count()).toBe(before + 2);
+    // at most one active policy per person
+    const active = await t.db.prisma.policyModel.groupBy({
+      by: ["userId"],
+      where: { active: true },
+      _count: true,
+    });
+    expect(active.every((g) => g._count === 1)).toBe(true);
+  }, 150_000);
+
+  it("shows health, training state and the outbox in /status", async () => {
+    await t.db.prisma.outboxEvent.create({
+      data: { kind: "notification", payload: {}, attempts: 2, lastError: "timeout" },
+    });
+    const [status] = await t.emulator.ask(ADMIN, "/status");
+    expect(status.text).toContain("Database: reachable");
+    expect(status.text).toContain("People: 2 (2 with active habits)");
+    expect(status.text).toContain("Training now: idle");
+    expect(status.text).toMatch(/Last training run: #\d+ \(admin\) succeeded, created \d+ s ago/);
+    expect(status.text).toContain("Outbox backlog: 1 pending");
+    expect(status.text).toContain("last error: timeout");
+  });
+});

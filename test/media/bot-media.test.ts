@@ -1,0 +1,152 @@
+// /stats, /weight, /metric, /export and /deleteme driven end to end: the real bot over HTTP
+// against the Bot API emulator, on a fresh database.
+import { strFromU8, unzipSync } from "fflate";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pngSize } from "../../src/bot/charts.js";
+import { onboard, startTestBot, type TestBot } from "../support/telegram-bot.js";
+import { countRowsOf } from "./fixtures.js";
+
+let t: TestBot;
+beforeAll(async () => {
+  t = await startTestBot({ now: "2026-11-22T09:00:00Z" });
+  await onboard(t, 301, { habits: ["run 30min 5/week", "violin 20min daily"] });
+  await t.emulator.ask(301, "run 30, violin 20");
+  await t.emulator.ask(301, "violin 15 yesterday");
+});
+afterAll(async () => {
+  await t?.stop();
+});
+
+async function personOf(telegramId: number) {
+  return t.db.prisma.user.findUniqueOrThrow({ where: { telegramId: BigInt(telegramId) } });
+}
+
+describe("/stats", () => {
+  it("sends a phone-sized PNG chart with a summary", async () => {
+    const [reply] = await t.emulator.ask(301, "/stats");
+    expect(reply.photo).toBeDefined();
+    const size = pngSize(reply.photo!.bytes!);
+    expect(size?.width).toBe(1100);
+    expect(size!.height).toBeGreaterThan(600);
+    expect(reply.caption).toContain("Last 30 days (Sat 24 Oct – Sun 22 Nov)");
+    // the average covers only days on which the habits existed (yesterday and today)
+    expect(reply.caption).toMatch(/Daily reward: 0\.[1-9]\d on average/);
+    expect(reply.caption).toContain("Logging streak: 2 days in a row");
+    expect(reply.caption).toMatch(/Best: (run|violin)/);
+  });
+
+  it("accepts 365 and explains anything else", async () => {
+    const [year] = await t.emulator.ask(301, "/stats 365");
+    expect(year.caption).toContain("Last 365 days");
+    const [bad] = await t.emulator.ask(301, "/stats 7");
+    expect(bad.text).toBe('I can show the last 30, 90 or 365 days, not "7". Try /stats 90.');
+  });
+
+  it("points people without an account to /start", async () => {
+    const [reply] = await t.emulator.ask(399, "/stats");
+    expect(reply.text).toContain("/start");
+  });
+});
+
+describe("/weight and /metric", () => {
+  it("records a sample, stores a re-delivered message once, and charts the trend", async () => {
+    const update = t.emulator.sendText(301, "/weight 72,4 kg");
+    await t.emulator.waitForProcessed(update.update_id);
+    expect(t.emulator.lastBotMessage(301).text).toMatch(/^Recorded weight 72\.4 kg/);
+    t.emulator.redeliver(update);
+    const [second] = await t.emulator.ask(301, "/weight 72.1");
+    expect(second.text).toMatch(/^Recorded weight 72\.1 kg/);
+    expect(second.text).toMatch(/Change since .*: −0\.3 kg/);
+    const person = await personOf(301);
+    expect(await t.db.prisma.metricSample.count({ where: { userId: person.id } })).toBe(2);
+
+    const [chart] = await t.emulator.ask(301, "/weight");
+    expect(pngSize(chart.photo!.bytes!)?.width).toBe(1100);
+    expect(chart.caption).toMatch(/^Latest weight: 72\.1 kg/);
+  });
+
+  it("explains bad numbers precisely", async () => {
+    const [word] = await t.emulator.ask(301, "/weight seventy");
+    expect(word.text).toBe(
+      '"seventy" is not a number. Send it like /weight 72.4 (a dot or comma for decimals).',
+    );
+    const [typo] = await t.emulator.ask(301, "/weight 724");
+    expect(typo.text).toContain("724 kg is not a plausible body weight");
+    const [unit] = await t.emulator.ask(301, "/weight 160 lb");
+    expect(unit.text).toBe("Your weight is recorded in kg. 160 lb is 72.6 kg: send /weight 72.6.");
+  });
+
+  it("sets a goal and tracks any metric by name", async () => {
+    const [goal] = await t.emulator.ask(301, "/weight goal 70 1");
+    expect(goal.text).toContain("Goal for weight: 70 kg ±1 kg");
+    const [waist] = await t.emulator.ask(301, "/metric waist 81 cm");
+    expect(waist.text).toMatch(/^Recorded waist 81 cm/);
+    const [list] = await t.emulator.ask(301, "/metric");
+    expect(list.text).toContain("• waist: 81 cm");
+    expect(list.text).toContain("• weight: 72.1 kg");
+  });
+});
+
+describe("/export", () => {
+  it("sends a ZIP with CSV files of everything stored", async () => {
+    const [reply] = await t.emulator.ask(301, "/export");
+    expect(reply.document?.filename).toBe("coachrl-export-2026-11-22.zip");
+    const files = unzipSync(new Uint8Array(reply.document!.bytes!));
+    expect(Object.keys(files)).toContain("entries.csv");
+    const entries = strFromU8(files["entries.csv"]).trim().split("\r\n");
+    expect(entries).toHaveLength(1 + 3);
+    expect(entries.slice(1).some((line) => line.includes(",violin,2026-11-21,15,"))).toBe(true);
+    const habits = strFromU8(files["habits.csv"]);
+    expect(habits).toContain("run");
+    expect(strFromU8(files["samples.csv"])).toContain("72.4");
+    expect(reply.caption).toContain("entries: 3");
+  });
+});
+
+describe("/deleteme", () => {
+  it("asks first, then deletes every row of the person after the button", async () => {
+    const person = await personOf(301);
+    const runIds = (await t.db.prisma.trainingRun.findMany({ where: { userId: person.id } })).map(
+      (r) => r.id,
+    );
+    const [warning] = await t.emulator.ask(301, "/deleteme");
+    expect(warning.text).toContain("cannot be undone");
+    // nothing is deleted by asking
+    expect((await countRowsOf(t.db, person.id, runIds)).entries).toBe(3);
+    const { messages } = await t.emulator.tap(301, warning, "Yes, delete everything", 1);
+    expect(messages[0].text).toMatch(
+      /^Done: I deleted your account, 3 reports, 2 habits, 2 metrics, 3 measurements/,
+    );
+    const after = await countRowsOf(t.db, person.id, runIds);
+    for (const [table, n] of Object.entries(after)) expect(n, table).toBe(0);
+    const [next] = await t.emulator.ask(301, "/stats");
+    expect(next.text).toContain("/start");
+  });
+
+  it("accepts the typed phrase after the warning, and not without it", async () => {
+    await onboard(t, 302, { habits: ["read 10 pages daily"] });
+    const [notYet] = await t.emulator.ask(302, "delete all my data");
+    expect(notYet.text).not.toMatch(/^Done: I deleted/);
+    expect(await t.db.prisma.user.count({ where: { telegramId: 302n } })).toBe(1);
+    await t.emulator.ask(302, "/deleteme");
+    const [done] = await t.emulator.ask(302, "Delete all my data");
+    expect(done.text).toMatch(/^Done: I deleted your account, 1 habit/);
+    expect(await t.db.prisma.user.count({ where: { telegramId: 302n } })).toBe(0);
+  });
+
+  it("refuses a confirm button pressed by someone else or after it expired", async () => {
+    await onboard(t, 303, { habits: ["read 10 pages daily"] });
+    const [warning] = await t.emulator.ask(303, "/deleteme");
+    const forged = t.emulator.sendCallbackQuery(
+      304,
+      warning,
+      warning.keyboard![0][0].callback_data!,
+    );
+    await t.emulator.waitForProcessed(forged.update_id);
+    expect(await t.db.prisma.user.count({ where: { telegramId: 303n } })).toBe(1);
+    t.clock.advance(11 * 60_000);
+    const { answer } = await t.emulator.tap(303, warning, "Yes, delete everything");
+    expect(answer?.text).toContain("expired");
+    expect(await t.db.prisma.user.count({ where: { telegramId: 303n } })).toBe(1);
+  });
+});

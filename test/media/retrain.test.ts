@@ -1,0 +1,239 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import type { BotDeps } from "../../src/bot/context.js";
+import {
+  createRetrainService,
+  type RetrainEvent,
+  workerThreadRunner,
+} from "../../src/bot/retrain.js";
+import { shouldActivate } from "../../src/bot/retrain-job.js";
+import { throttledEditor } from "../../src/bot/retrain-report.js";
+import { parseConfig } from "../../src/config.js";
+import { testBotDeps } from "../support/bot-deps.js";
+import { createTestDatabase, type TestDatabase } from "../support/database.js";
+
+let t: TestDatabase;
+let deps: BotDeps;
+beforeAll(async () => {
+  t = await createTestDatabase();
+  deps = testBotDeps(t.db, {
+    config: parseConfig({ RETRAIN_STEPS: "1000" }),
+    now: () => new Date(),
+  });
+});
+afterAll(async () => {
+  await t?.dispose();
+});
+
+const evaluation = (candidate: number, heuristic: number, active: number | null) => ({
+  episodes: 8,
+  days: 30,
+  seed: 1,
+  candidate: { meanReward: candidate, ci95: 0, meanRewardLast90: candidate },
+  heuristic: { meanReward: heuristic, ci95: 0, meanRewardLast90: heuristic },
+  active: active === null ? null : { meanReward: active, ci95: 0, meanRewardLast90: active },
+  activeNote: null,
+});
+
+describe("activation rule", () => {
+  it("activates only a policy better than the heuristic and the active policy", () => {
+    expect(shouldActivate(evaluation(0.8, 0.7, null))).toBe(true);
+    expect(shouldActivate(evaluation(0.8, 0.7, 0.75))).toBe(true);
+    expect(shouldActivate(evaluation(0.8, 0.7, 0.85))).toBe(false);
+    expect(shouldActivate(evaluation(0.7, 0.7, null))).toBe(false);
+    expect(shouldActivate(evaluation(0.6, 0.7, 0.5))).toBe(false);
+  });
+});
+
+describe("throttled progress edits", () => {
+  it("edits at most once per interval, sends the latest text, and always the final one", async () => {
+    vi.useFakeTimers();
+    try {
+      const edits: { text: string; at: number }[] = [];
+      const editor = throttledEditor(
+        async (text) => void edits.push({ text, at: Date.now() }),
+        5000,
+      );
+      editor.update("1%");
+      editor.update("2%");
+      await vi.advanceTimersByTimeAsync(1000);
+      editor.update("3%");
+      expect(edits.map((e) => e.text)).toEqual(["1%"]);
+      await vi.advanceTimersByTimeAsync(4000);
+      expect(edits.map((e) => e.text)).toEqual(["1%", "3%"]);
+      expect(edits[1].at - edits[0].at).toBe(5000);
+      await vi.advanceTimersByTimeAsync(1000);
+      editor.update("4%");
+      await editor.flush("done");
+      expect(edits.map((e) => e.text)).toEqual(["1%", "3%", "done"]);
+      expect(editor.edits()).toBe(3);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe("retrain service", () => {
+  it("trains in a worker thread, records the run and its metrics, stores and activates the policy", async () => {
+    const user = await t.db.prisma.user.create({
+      data: { telegramId: 11n, chatId: 11n, displayName: "Ada" },
+    });
+    await t.db.prisma.habit.createMany({
+      data: [
+        {
+          userId: user.id,
+          name: "run",
+          nameKey: "run",
+          kind: "duration",
+          unit: "min",
+          target: 30,
+          daysPerWeek: 5,
+          levels: [0, 15, 30, 45],
+        },
+        {
+          userId: user.id,
+          name: "violin",
+          nameKey: "violin",
+          kind: "duration",
+          unit: "min",
+          target: 20,
+          daysPerWeek: 7,
+          levels: [0, 10, 20, 30],
+        },
+      ],
+    });
+    const service = createRetrainService(deps);
+    const events: RetrainEvent[] = [];
+    // the event loop keeps running while the worker trains
+    let ticks = 0;
+    const beat = setInterval(() => ticks++, 20);
+    const first = await service.enqueue({
+      userId: user.id,
+      trigger: "admin",
+      requestedBy: 11n,
+      steps: 1024,
+      numEnvs: 8,
+      evalEpisodes: 8,
+      evalDays: 60,
+      onProgress: (e) => events.push(e),
+    });
+    clearInterval(beat);
+    expect(first.status).toBe("succeeded");
+    expect(ticks).toBeGreaterThan(5);
+    expect(events[0].kind).toBe("started");
+    expect(events.some((e) => e.kind === "progress")).toBe(true);
+    expect(first.beforeSource).toBe("heuristic");
+    expect(first.before).toBe(first.heuristic);
+    expect(first.activated).toBe(first.after! > first.heuristic!);
+
+    const run = await t.db.prisma.trainingRun.findUniqueOrThrow({ where: { id: first.runId! } });
+    expect(run.status).toBe("succeeded");
+    expect(run.trigger).toBe("admin");
+    expect(run.requestedBy).toBe(11n);
+    expect(run.startedAt).not.toBeNull();
+    expect(run.finishedAt).not.toBeNull();
+    const metricNames = await t.db.prisma.trainingMetric.findMany({
+      where: { runId: run.id },
+      distinct: ["name"],
+      select: { name: true },
+    });
+    expect(metricNames.map((m) => m.name).sort()).toEqual(
+      [
+        "approx_kl",
+        "clip_fraction",
+        "entropy",
+        "mean_reward",
+        "policy_loss",
+        "samples_per_second",
+        "value_loss",
+      ].sort(),
+    );
+    const model = await t.db.prisma.policyModel.findUniqueOrThrow({
+      where: { id: first.modelId! },
+    });
+    expect(model.bytes.byteLength).toBeGreaterThan(1000);
+    expect(model.active).toBe(first.activated);
+    expect(model.trainingRunId).toBe(run.id);
+
+    // a second run is judged against the active policy (if the first was activated)
+    const second = await service.enqueue({
+      userId: user.id,
+      trigger: "cli",
+      steps: 1024,
+      numEnvs: 8,
+      evalEpisodes: 8,
+      evalDays: 60,
+    });
+    expect(second.status).toBe("succeeded");
+    expect(second.beforeSource).toBe(first.activated ? "active policy" : "heuristic");
+    const active = await t.db.prisma.policyModel.count({
+      where: { userId: user.id, active: true },
+    });
+    expect(active).toBe(first.activated || second.activated ? 1 : 0);
+    await service.shutdown();
+  });
+
+  it("refuses a second request for the same person while one is queued, and skips people without habits", async () => {
+    const user = await t.db.prisma.user.create({
+      data: { telegramId: 12n, chatId: 12n, displayName: "Bo" },
+    });
+    const service = createRetrainService(deps, {
+      runner: () => new Promise(() => {}), // never reached: Bo has no habits
+    });
+    const first = service.enqueue({ userId: user.id, trigger: "admin" });
+    await expect(service.enqueue({ userId: user.id, trigger: "admin" })).rejects.toThrow(
+      /already queued/,
+    );
+    const outcome = await first;
+    expect(outcome.status).toBe("skipped");
+    expect(outcome.reason).toBe("no active habits");
+    const run = await t.db.prisma.trainingRun.findUniqueOrThrow({ where: { id: outcome.runId! } });
+    expect(run.status).toBe("cancelled");
+    await service.shutdown();
+  });
+
+  it("records a failed run with its error, and a worker error reaches the caller", async () => {
+    const user = await t.db.prisma.user.create({
+      data: { telegramId: 13n, chatId: 13n, displayName: "Cy" },
+    });
+    await t.db.prisma.habit.create({
+      data: {
+        userId: user.id,
+        name: "run",
+        nameKey: "run",
+        kind: "duration",
+        target: 30,
+        daysPerWeek: 5,
+        levels: [0, 15, 30],
+      },
+    });
+    const failing = createRetrainService(deps, {
+      runner: async () => {
+        throw new Error("out of memory");
+      },
+    });
+    const outcome = await failing.enqueue({ userId: user.id, trigger: "admin" });
+    expect(outcome.status).toBe("failed");
+    expect(outcome.reason).toBe("out of memory");
+    const run = await t.db.prisma.trainingRun.findUniqueOrThrow({ where: { id: outcome.runId! } });
+    expect(run.status).toBe("failed");
+    expect(run.error).toBe("out of memory");
+    expect(await t.db.prisma.policyModel.count({ where: { userId: user.id } })).toBe(0);
+    await failing.shutdown();
+
+    // a request the RL engine rejects fails inside the worker thread and comes back as an error
+    const bad = workerThreadRunner(
+      {
+        habits: [],
+        planCapacityMinutes: null,
+        steps: 512,
+        seed: 1,
+        numEnvs: 2,
+        activeCheckpoint: null,
+        evaluation: { episodes: 2, days: 10, seed: 1 },
+      },
+      () => {},
+      new AbortController().signal,
+    );
+    await expect(bad).rejects.toThrow();
+  });
+});

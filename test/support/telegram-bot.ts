@@ -1,0 +1,152 @@
+// Runs the real CoachRL bot (createBot, long polling over HTTP) against the Bot API emulator and
+// a fresh test database, with a settable clock. For end-to-end tests:
+//
+//   const t = await startTestBot({ now: "2026-11-22T09:00:00Z" });
+//   const [reply] = await t.emulator.ask(42, "/start");
+//   t.clock.set("2026-11-23T08:00:00Z");
+//   await t.stop();
+
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import type { Telegraf } from "telegraf";
+import { createBot } from "../../src/bot/bot.js";
+import type { BotDeps, CoachContext } from "../../src/bot/context.js";
+import { type AppConfig, parseConfig } from "../../src/config.js";
+import type { Database } from "../../src/db/client.js";
+import { createLogger } from "../../src/logger.js";
+import { createTestDatabase, type TestDatabase } from "./database.js";
+import { startEmulator, type TelegramEmulator } from "./telegram-emulator.js";
+
+export interface TestClock {
+  now(): Date;
+  set(instant: string | Date): void;
+  advance(ms: number): void;
+}
+
+export function createClock(start: string | Date): TestClock {
+  let current = new Date(start);
+  return {
+    now: () => new Date(current),
+    set(instant) {
+      current = new Date(instant);
+    },
+    advance(ms) {
+      current = new Date(current.getTime() + ms);
+    },
+  };
+}
+
+export interface TestBot {
+  bot: Telegraf<CoachContext>;
+  emulator: TelegramEmulator;
+  db: Database;
+  clock: TestClock;
+  deps: BotDeps;
+  config: AppConfig;
+  /** every log line the bot wrote (JSON) */
+  logs: string[];
+  /** Stops polling (waiting for in-flight updates), then closes emulator and database. */
+  stop(): Promise<void>;
+}
+
+export interface StartTestBotOptions {
+  /** the clock's start (default 2026-11-22T09:00:00Z, a Sunday) */
+  now?: string | Date;
+  /** extra environment for parseConfig (e.g. ADMIN_TELEGRAM_IDS) */
+  env?: Record<string, string>;
+  /** reuse an emulator / database (they are then not closed by stop()) */
+  emulator?: TelegramEmulator;
+  database?: TestDatabase;
+  /** override or add dependencies (e.g. loadPolicyPlanner, sleep) */
+  deps?: Partial<BotDeps>;
+  /** do not start polling (e.g. webhook tests) */
+  launch?: boolean;
+}
+
+export function testConfig(
+  emulator: TelegramEmulator,
+  env: Record<string, string> = {},
+): AppConfig {
+  return parseConfig({
+    TELEGRAM_BOT_TOKEN: emulator.token,
+    TELEGRAM_API_ROOT: emulator.apiRoot,
+    LOG_LEVEL: "debug",
+    LOG_FORMAT: "json",
+    TZ_DEFAULT: "UTC",
+    RETRAIN_CRON: "off",
+    ...env,
+  });
+}
+
+export async function startTestBot(options: StartTestBotOptions = {}): Promise<TestBot> {
+  const emulator = options.emulator ?? (await startEmulator());
+  const database = options.database ?? (await createTestDatabase());
+  const config = testConfig(emulator, options.env);
+  const logs: string[] = [];
+  const log = createLogger({
+    level: "debug",
+    pretty: false,
+    secrets: [emulator.token],
+    destination: new Writable({
+      write(chunk, _encoding, callback) {
+        logs.push(chunk.toString());
+        callback();
+      },
+    }),
+  });
+  const clock = createClock(options.now ?? "2026-11-22T09:00:00Z");
+  const deps: BotDeps = {
+    config,
+    db: database.db,
+    log,
+    now: clock.now,
+    chartsDir: mkdtempSync(join(tmpdir(), "coachrl-charts-")),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, 50))),
+    ...options.deps,
+  };
+  const bot = createBot(deps);
+  let running: Promise<void> | undefined;
+  if (options.launch !== false) {
+    await new Promise<void>((resolve, reject) => {
+      running = bot.launch(() => resolve());
+      running.catch(reject);
+    });
+    // launch() resolves onLaunch before deleteWebhook and the first getUpdates: wait for the poll.
+    await emulator.waitFor(() => emulator.callsOf("getUpdates").length > 0, "the first getUpdates");
+  }
+  return {
+    bot,
+    emulator,
+    db: database.db,
+    clock,
+    deps,
+    config,
+    logs,
+    async stop() {
+      if (running) {
+        bot.stop("test finished");
+        await running.catch(() => {});
+      }
+      if (!options.emulator) await emulator.close();
+      if (!options.database) await database.dispose();
+    },
+  };
+}
+
+/** Registers a person through the real onboarding: /start, time zone, plan time, own habits. */
+export async function onboard(
+  t: TestBot,
+  userId: number,
+  options: { timezone?: string; habits?: string[] } = {},
+): Promise<void> {
+  const { emulator } = t;
+  await emulator.ask(userId, "/start");
+  const [planTimeQuestion] = await emulator.ask(userId, options.timezone ?? "UTC");
+  const { messages } = await emulator.tap(userId, planTimeQuestion, "07:30", 1);
+  await emulator.tap(userId, messages[0], "I'll add my own", 1);
+  for (const habit of options.habits ?? []) {
+    await emulator.ask(userId, `/habits add ${habit}`);
+  }
+}
