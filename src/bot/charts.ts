@@ -74,17 +74,28 @@ function chartConfig(): NonNullable<TopLevelSpec["config"]> {
   };
 }
 
+/**
+ * Ticks on whole days (or months for long periods), about six of them: a short period never gets
+ * several ticks, and so several identical labels, within one day.
+ */
+function calendarTicks(spanDays: number) {
+  if (spanDays > 120) return { interval: "month" as const, step: spanDays > 400 ? 2 : 1 };
+  return { interval: "day" as const, step: Math.max(1, Math.ceil(spanDays / 6)) };
+}
+
 /** x axis for calendar days; label density adapts to the period length. */
-function dayAxis(dayCount: number) {
+function dayAxis(days: readonly string[]) {
+  const dayCount = days.length;
   const format = dayCount > 120 ? "%b" : "%d %b";
-  const tickCount = dayCount > 120 ? 12 : 6;
+  const tickCount = calendarTicks(dayCount);
   // days are "YYYY-MM-DD" (parsed as UTC midnight); a UTC scale keeps them on their own date
   // whatever the server's time zone
   return {
     field: "day",
     type: "temporal" as const,
     title: null,
-    scale: { type: "utc" as const },
+    // the whole period, also when the first days have no data yet (a new habit)
+    scale: { type: "utc" as const, domain: [Date.parse(days[0]!), Date.parse(days.at(-1)!)] },
     axis: { format, tickCount, labelAngle: 0, labelOverlap: true },
   };
 }
@@ -158,7 +169,7 @@ export function statsChartSpec(input: StatsChartInput): TopLevelSpec {
     if (r !== null && Number.isFinite(r)) rewardRows.push({ day, reward: round3(r) });
   });
   const width = CHART_WIDTH_PX - 2 * 24 - 90;
-  const x = dayAxis(input.days.length);
+  const x = dayAxis(input.days);
   const emaMax = Math.max(1.2, ...emaRows.map((r) => r.ema));
   const yDomain = [0, Math.ceil(emaMax * 10) / 10];
   const names = input.habits.map((h) => h.name);
@@ -333,7 +344,7 @@ export function metricChartSpec(input: MetricChartInput): TopLevelSpec {
     scale: { type: "utc" as const },
     axis: {
       format: spanDays > 120 ? "%b %Y" : "%d %b",
-      tickCount: 6,
+      tickCount: calendarTicks(spanDays),
       labelAngle: 0,
       labelOverlap: true,
     },

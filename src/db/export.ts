@@ -168,12 +168,12 @@ habits.csv          your habits, archived ones included
 entries.csv         every report you made, including retracted (undone) ones
 metrics.csv         tracked measurements (e.g. weight) and their goals
 samples.csv         the measurement samples
-plans.csv           the daily plans the coach sent you
+plans.csv           the daily plans the coach made for you
 daily_states.csv    cached daily EMAs and rewards (recomputable from entries)
 training_runs.csv   training runs of your personal policy
 training_metrics.csv their progress metrics
 policy_models.csv   your trained policies (weights listed by size only)
-outbox_events.csv   pending or sent notifications / spreadsheet mirror events
+outbox_events.csv   queued or sent notifications
 
 Text cells that start with = + - or @ are prefixed with ' so spreadsheets don't run them.
 `;

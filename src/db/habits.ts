@@ -1,7 +1,7 @@
 // A person's habits: listing, creating, editing, archiving and restoring, and the conversion to
 // the coach core's HabitSpec. Habits are never hard-deleted (entries reference them).
 import { assignActorGroups, foldName, type HabitSpec } from "../coach/index.js";
-import type { Habit, HabitKind } from "../generated/prisma/client.js";
+import type { Habit } from "../generated/prisma/client.js";
 import type { Database } from "./client.js";
 
 export function habitSpecOf(row: Habit): HabitSpec {

@@ -99,6 +99,17 @@ describe("/habits", () => {
     expect(group.text).toContain("Exclusive group: cardio");
     await t.emulator.ask(USER, "/habits edit run group cardio");
     expect((await habit("run")).exclusiveGroup).toBe("cardio");
+    // one habit of an exclusive group per day: with the group, run and swim are never both
+    // planned; without it (the next day), both are
+    const plannedOf = (text = "") => text.split("\n").filter((l) => /^(▫️|✅) (run|swim) —/.test(l));
+    const [grouped] = await t.emulator.ask(USER, "/plan");
+    expect(plannedOf(grouped.text)).toHaveLength(1);
+    await t.emulator.ask(USER, "/habits edit run group none");
+    t.clock.advance(24 * 3600_000);
+    const [ungrouped] = await t.emulator.ask(USER, "/plan");
+    expect(plannedOf(ungrouped.text)).toHaveLength(2);
+    await t.emulator.ask(USER, "/habits edit run group cardio");
+    expect((await habit("run")).exclusiveGroup).toBe("cardio");
 
     const [renamed] = await t.emulator.ask(USER, "/habits edit floss name flossing");
     expect(renamed.text).toMatch(/^Updated flossing/);

@@ -79,6 +79,14 @@ describe("plan, logging and undo", () => {
 
     const [prompt] = await t.emulator.ask(ALICE, "/done");
     expect(prompt.text).toMatch(/What did you do/);
+    // only what is planned and not yet done today: run (30 of 30 min logged) has no button
+    const plan = await t.db.prisma.plan.findFirstOrThrow({ where: { userId: aliceId } });
+    const planned = (plan.items as { habitId: number; amount: number }[]).filter(
+      (i) => i.amount > 0,
+    );
+    const labels = prompt.keyboard?.flat().map((b) => b.text) ?? [];
+    expect(labels.some((l) => l.includes("run"))).toBe(false);
+    expect(labels).toHaveLength(planned.length - 1);
     const violinButton = prompt.keyboard?.flat().find((b) => b.text.includes("violin"));
     expect(violinButton).toBeDefined();
     const { answer } = await t.emulator.tap(ALICE, prompt, violinButton!.text);
@@ -127,7 +135,15 @@ describe("plan, logging and undo", () => {
   it("names every parser problem and stores nothing", async () => {
     const habits = (await listHabits(t.db, aliceId)).map(habitSpecOf);
     const cases: [string, RegExp][] = [
-      ["swim 30", /I don't know a habit called "swim"/],
+      [
+        "swim 30",
+        /I don't know a habit called "swim"\. Your habits are: run, violin, read and floss\./,
+      ],
+      ["vilon 15", /I don't know a habit called "vilon" — did you mean "violin"\?/],
+      ["rn 30", /did you mean "run"\?/],
+      ["run 3h75", /I can't read "3h75" as an amount/],
+      ["run 30 40", /I can't read "30 40" as one amount for "run"/],
+      ["run 30 yesterday 2026-11-20", /names 2026-11-21 and 2026-11-20 — which day was it\?/],
       ["run", /How much "run"\?/],
       ["floss 3", /yes\/no habit/],
       ["read 20 min", /in pages, not/],
@@ -153,10 +169,61 @@ describe("plan, logging and undo", () => {
       expect(reply.text, text).toMatch(expected);
       if (!parsed.ok) for (const problem of parsed.problems) expect(reply.text).toContain(problem);
       expect(reply.text).toContain(
-        "Write it like “run 30, violin 15” (add “yesterday” or a date for another day). Your habits: run, violin, read, floss.",
+        "Write it like “run 30, violin 15” (add “yesterday” or a date for another day).",
       );
+      // the habits are listed once: by the problem, or else at the end
+      expect(reply.text!.match(/Your habits/g), text).toHaveLength(1);
     }
     expect(await t.db.prisma.habitEntry.count()).toBe(before);
+  });
+
+  it("names the problem when two habits fit the words, and stores nothing", async () => {
+    const CAROL = 203;
+    await onboard(t, CAROL, { habits: ["piano scales 10min daily", "piano pieces 20min daily"] });
+    const [reply] = await t.emulator.ask(CAROL, "piano 10");
+    expect(reply.text).toBe(
+      [
+        "I didn't store anything:",
+        '• "piano" could be "piano scales" or "piano pieces" — which one? Write more of the name.',
+        "",
+        "Write it like “piano scales 10, piano pieces 20” (add “yesterday” or a date for another day). Your habits: piano scales, piano pieces.",
+      ].join("\n"),
+    );
+    const carol = await t.db.prisma.user.findUniqueOrThrow({ where: { telegramId: 203n } });
+    expect(await t.db.prisma.habitEntry.count({ where: { userId: carol.id } })).toBe(0);
+    const [scales] = await t.emulator.ask(CAROL, "piano sc 10");
+    expect(scales.text).toMatch(
+      /✓ piano scales: 10 min, today .*\(I read “piano sc” as piano scales\)$/,
+    );
+  });
+
+  it("answers hostile input with a specific problem, stores nothing and breaks nothing", async () => {
+    const before = await t.db.prisma.habitEntry.count();
+    const users = await t.db.prisma.user.count();
+    const hostile: [string, RegExp][] = [
+      ["'; DROP TABLE habit_entries; --", /I don't know a habit called "DROP TABLE habit entries"/],
+      ["<script>alert(1)</script>", /I don't know a habit called "alert"/],
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a template placeholder typed as text
+      ["run 30 ${process.env} %s%n", /I don't know a habit called "process env/],
+      ["../../etc/passwd", /I don't know a habit called "etc passwd"/],
+      ["run 1e9", /I can't read "1e9" as an amount/],
+      ["run 0x1F", /I can't read "0x1F" as an amount/],
+      ["run 99999999999999999999999", /more than a day/],
+      ["\u0000\u0007 run -5 \u202e", /Amounts can't be negative: "-5" for "run"/],
+      ["🏃 30", /Which habit is "30" for\?/],
+      ["x".repeat(4000), /too long to read/],
+    ];
+    for (const [text, expected] of hostile) {
+      const [reply] = await t.emulator.ask(ALICE, text);
+      expect(reply.text, text).toMatch(/^I didn't store anything:\n• /);
+      expect(reply.text, text).toMatch(expected);
+      expect(reply.text!.length, text).toBeLessThan(1000);
+    }
+    expect(await t.db.prisma.habitEntry.count()).toBe(before);
+    expect(await t.db.prisma.user.count()).toBe(users);
+    // and the bot still works for the same person
+    const [plan] = await t.emulator.ask(ALICE, "/plan");
+    expect(plan.text).toContain("Plan for Sun 22 Nov");
   });
 
   it("undoes the latest entry, the latest of a habit, and a picked one", async () => {

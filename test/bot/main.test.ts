@@ -55,7 +55,9 @@ describe("src/main.ts", () => {
     expect(stdout).toBe("");
   }, 60_000);
 
-  it("answers over long polling, publishes the menu and stops cleanly on SIGTERM", async () => {
+  it("answers over long polling, survives a failed setMyCommands and stops cleanly on SIGTERM", async () => {
+    // publishing the command menu fails: logged, never fatal (success is tested in reliability)
+    emulator.failNext("setMyCommands", { code: 500, description: "Internal Server Error" });
     const run = start({
       TELEGRAM_BOT_TOKEN: emulator.token,
       TELEGRAM_API_ROOT: emulator.apiRoot,
@@ -67,10 +69,14 @@ describe("src/main.ts", () => {
       await emulator.waitFor(() => emulator.callsOf("getUpdates").length > 0, "polling", 60_000);
       const [reply] = await emulator.ask(901, "/start");
       expect(reply.text).toMatch(/where are you/i);
-      await emulator.waitFor(() => emulator.commands !== undefined, "setMyCommands");
+      await emulator.waitFor(() => emulator.callsOf("setMyCommands").length > 0, "setMyCommands");
+      expect(emulator.commands).toBeUndefined();
+      const [again] = await emulator.ask(901, "Berlin");
+      expect(again.text).toContain("Europe/Berlin");
       run.child.kill("SIGTERM");
       expect(await run.exited).toBe(0);
       const { stdout } = run.output();
+      expect(stdout).toContain("could not publish the command menu");
       expect(stdout).toContain("bot started (long polling)");
       expect(stdout).toContain("stopped cleanly");
       expect(stdout).not.toContain(emulator.token);

@@ -66,6 +66,30 @@ describe("onboarding over the Bot API", () => {
     expect(emulator.lastBotMessage(103).text).toContain("Europe/Madrid");
   });
 
+  it("says where setup stands when someone tries to log before finishing it", async () => {
+    const { emulator } = t;
+    await emulator.ask(105, "/start");
+    await emulator.ask(105, "Lisbon");
+    const [reminder] = await emulator.ask(105, "run 30");
+    expect(reminder.text).toContain(
+      "I couldn't read “run 30” as a place or a time — we're not quite done setting up.",
+    );
+    expect(reminder.text).toContain("Time zone: Europe/Lisbon (UTC+00:00); plan time: 07:30");
+    expect(reminder.text).toContain("Last step: which habits shall we track?");
+    const user = await t.db.prisma.user.findUniqueOrThrow({ where: { telegramId: 105n } });
+    expect(user.timezone).toBe("Europe/Lisbon");
+    const done = await emulator.tap(105, reminder, "I'll add my own", 1);
+    expect(done.messages[0].text).toContain("You're set up!");
+    const [noHabits] = await emulator.ask(105, "run 30");
+    expect(noHabits.text).toBe(
+      "You have no habits yet. Add one first, e.g. /habits add run 30min 5/week",
+    );
+    const [added] = await emulator.ask(105, "/habits add run 30min 5/week");
+    expect(added.text).toMatch(/^Added run/);
+    const [logged] = await emulator.ask(105, "run 30");
+    expect(logged.text).toMatch(/^Stored:\n✓ run: 30 min, today/);
+  });
+
   it("points unregistered people to /start and publishes nothing for them", async () => {
     const [reply] = await t.emulator.ask(104, "run 30");
     expect(reply.text).toContain("/start");

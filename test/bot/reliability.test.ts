@@ -95,14 +95,71 @@ describe("re-delivery and restarts", () => {
   it("retries after a 429 with retry_after", async () => {
     emulator.failNext("sendMessage", {
       code: 429,
-      description: "Too Many Requests: retry after 1",
-      parameters: { retry_after: 1 },
+      description: "Too Many Requests: retry after 7",
+      parameters: { retry_after: 7 },
     });
     const before = emulator.callsOf("sendMessage").length;
+    const waits = t.sleeps.length;
     const [help] = await emulator.ask(401, "/help");
     expect(help.text).toContain("/plan");
     expect(emulator.callsOf("sendMessage").length - before).toBe(2);
+    // it waited exactly what Telegram asked for before the second attempt
+    expect(t.sleeps.slice(waits)).toEqual([7000]);
     expect(t.logs.some((l) => l.includes("telegram rate limit; retrying"))).toBe(true);
+    expect(emulator.botMessages(401).filter((m) => m.text === help.text).length).toBeGreaterThan(0);
+  });
+
+  it("gives up on a retry_after longer than a minute, and apologises instead", async () => {
+    emulator.failNext("sendMessage", {
+      code: 429,
+      description: "Too Many Requests: retry after 3600",
+      parameters: { retry_after: 3600 },
+    });
+    const waits = t.sleeps.length;
+    const update = emulator.sendText(401, "/help");
+    await emulator.waitForProcessed(update.update_id);
+    await emulator.waitFor(
+      () => /^Sorry — something went wrong/.test(emulator.lastBotMessage(401).text ?? ""),
+      "the apology",
+    );
+    expect(t.sleeps.slice(waits)).toEqual([]);
+  });
+
+  it("splits the bot's own replies over 4096 characters into several messages", async () => {
+    const user = await database.db.prisma.user.findUniqueOrThrow({ where: { telegramId: 401n } });
+    // more habits than fit in one message: /habits lists them all
+    const names = Array.from({ length: 40 }, (_, i) => `habit number ${i + 1} ${"x".repeat(60)}`);
+    for (const [i, name] of names.entries()) {
+      await database.db.prisma.habit.create({
+        data: {
+          userId: user.id,
+          name,
+          nameKey: name,
+          kind: "check",
+          unit: "",
+          target: 1,
+          daysPerWeek: 7,
+          levels: [0, 1],
+          sortOrder: 100 + i,
+          aliases: [`alias ${i + 1} ${"y".repeat(60)}`],
+        },
+      });
+    }
+    try {
+      const before = emulator.botMessages(401).length;
+      const update = emulator.sendText(401, "/habits");
+      await emulator.waitForProcessed(update.update_id);
+      const parts = emulator.botMessages(401).slice(before);
+      expect(parts.length).toBeGreaterThan(1);
+      for (const part of parts) expect(part.text!.length).toBeLessThanOrEqual(4096);
+      const all = parts.map((p) => p.text).join("\n");
+      for (const name of names) expect(all).toContain(name);
+      expect(all).toContain("/habits archive run");
+    } finally {
+      await database.db.prisma.habit.deleteMany({
+        where: { userId: user.id, name: { startsWith: "habit number" } },
+      });
+    }
   });
 
   it("does not leak the bot token into logs", () => {

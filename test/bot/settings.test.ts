@@ -63,6 +63,11 @@ describe("/settings", () => {
       `/settings sheet https://docs.google.com/spreadsheets/d/${id}/edit#gid=0`,
     );
     expect(linked.text).toContain(`Google Sheet linked (${id})`);
+    // the mirror is not built yet: the reply must not claim that entries are copied
+    expect(linked.text).toContain("copying your entries into the sheet is coming soon");
+    expect(linked.text).not.toMatch(/so I can mirror|Mirroring starts/);
+    const [shown] = await t.emulator.ask(USER, "/settings");
+    expect(shown.text).toContain("(link saved; the mirror is coming soon)");
     expect((await person()).sheetId).toBe(id);
     const [bad] = await t.emulator.ask(USER, "/settings sheet https://example.com/x");
     expect(bad.text).toContain("doesn't look like a Google Sheet link");
@@ -75,6 +80,7 @@ describe("/settings", () => {
     const [first] = await t.emulator.ask(USER, "/settings token");
     const token = /crl_[A-Za-z0-9_-]{43}/.exec(first.text!)?.[0];
     expect(token).toBeDefined();
+    expect(first.text).toContain("ingest endpoint, which is not open yet");
     const stored = (await person()).ingestTokenHash;
     expect(stored).toBe(createHash("sha256").update(token!).digest("hex"));
     expect(

@@ -2,12 +2,50 @@
 // (and then nothing runs), and for an admin a real (tiny) PPO training in a worker thread that
 // reports by editing one message while the bot keeps answering other people.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createRetrainService, setRetrainService } from "../../src/bot/retrain.js";
+import {
+  createRetrainService,
+  type RetrainRunner,
+  setRetrainService,
+  workerThreadRunner,
+} from "../../src/bot/retrain.js";
 import { onboard, startTestBot, type TestBot } from "../support/telegram-bot.js";
 
 const ADMIN = 501;
 const PERSON = 502;
 let t: TestBot;
+/** Progress events the first run reported (fast ones first, so edits must be throttled). */
+let progressEvents = 0;
+let burstDone = false;
+/**
+ * The real worker-thread runner, preceded (on the first run only) by a burst of 30 progress
+ * reports in 3 s — far more than the 5-second edit interval lets through to Telegram.
+ */
+const burstThenTrain: RetrainRunner = async (request, onProgress, signal) => {
+  const counting: typeof onProgress = (p) => {
+    progressEvents++;
+    onProgress(p);
+  };
+  if (!burstDone) {
+    burstDone = true;
+    for (let i = 1; i <= 30; i++) {
+      counting({
+        update: i,
+        updates: 30,
+        steps: i,
+        totalSteps: request.steps,
+        samplesPerSecond: 1000,
+        meanReward: 0.5,
+        entropy: 1,
+        approxKl: 0,
+        clipFraction: 0,
+        policyLoss: 0,
+        valueLoss: 0,
+      });
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return workerThreadRunner(request, counting, signal);
+};
 beforeAll(async () => {
   t = await startTestBot({ env: { ADMIN_TELEGRAM_IDS: String(ADMIN), RETRAIN_STEPS: "1000" } });
   // tiny training and evaluation so the test stays fast; the real worker thread still runs
@@ -15,6 +53,7 @@ beforeAll(async () => {
     t.deps,
     createRetrainService(t.deps, {
       defaults: { steps: 1024, numEnvs: 8, evalEpisodes: 8, evalDays: 60 },
+      runner: burstThenTrain,
     }),
   );
   await onboard(t, ADMIN, { habits: ["run 30min 5/week", "violin 20min daily"] });
@@ -75,6 +114,11 @@ describe("/retrain", () => {
       // edits are scheduled ≥ 5 s apart; allow for one arriving late over HTTP
       expect(edits[i].at - edits[i - 1].at).toBeGreaterThanOrEqual(4000);
     }
+    // 30+ progress reports, but at most one edit per 5 s (plus the first and the final one)
+    expect(progressEvents).toBeGreaterThanOrEqual(30);
+    const span = edits[edits.length - 1].at - edits[0].at;
+    expect(edits.length).toBeLessThanOrEqual(2 + Math.ceil(span / 5000));
+    expect(edits.length).toBeLessThan(progressEvents);
 
     const admin = await t.db.prisma.user.findUniqueOrThrow({
       where: { telegramId: BigInt(ADMIN) },

@@ -4,6 +4,7 @@ import { strFromU8, unzipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pngSize } from "../../src/bot/charts.js";
 import { onboard, startTestBot, type TestBot } from "../support/telegram-bot.js";
+import { decodePng, distinctColours } from "../support/telegram-emulator.js";
 import { countRowsOf } from "./fixtures.js";
 
 let t: TestBot;
@@ -17,6 +18,29 @@ afterAll(async () => {
   await t?.stop();
 });
 
+/** Rows per table whose user_id column is `userId`, for every such table in the schema. */
+async function rowsReferring(userId: number): Promise<Record<string, number>> {
+  const tables = await t.db.prisma.$queryRawUnsafe<{ table_name: string }[]>(
+    `SELECT table_name FROM information_schema.columns
+      WHERE column_name = 'user_id' AND table_schema = current_schema()`,
+  );
+  expect(tables.map((r) => r.table_name)).toContain("habit_entries");
+  const found: Record<string, number> = {};
+  for (const { table_name } of tables) {
+    const [row] = await t.db.prisma.$queryRawUnsafe<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM "${table_name}" WHERE user_id = $1`,
+      userId,
+    );
+    if (row.n > 0) found[table_name] = row.n;
+  }
+  const [users] = await t.db.prisma.$queryRawUnsafe<{ n: number }[]>(
+    "SELECT count(*)::int AS n FROM users WHERE id = $1",
+    userId,
+  );
+  if (users.n > 0) found.users = users.n;
+  return found;
+}
+
 async function personOf(telegramId: number) {
   return t.db.prisma.user.findUniqueOrThrow({ where: { telegramId: BigInt(telegramId) } });
 }
@@ -28,11 +52,21 @@ describe("/stats", () => {
     const size = pngSize(reply.photo!.bytes!);
     expect(size?.width).toBe(1100);
     expect(size!.height).toBeGreaterThan(600);
+    // the whole image decodes (every chunk's CRC, the zlib stream, the row filters), is
+    // phone-sized (portrait-ish, not a banner or a poster) and is not blank
+    const image = decodePng(reply.photo!.bytes!);
+    expect(image.width).toBe(1100);
+    expect(image.height).toBeGreaterThan(600);
+    expect(image.height).toBeLessThan(2000);
+    expect(distinctColours(image)).toBeGreaterThan(10);
+    expect(reply.photo!.width).toBe(image.width);
+    expect(reply.photo!.height).toBe(image.height);
     expect(reply.caption).toContain("Last 30 days (Sat 24 Oct – Sun 22 Nov)");
     // the average covers only days on which the habits existed (yesterday and today)
     expect(reply.caption).toMatch(/Daily reward: 0\.[1-9]\d on average/);
     expect(reply.caption).toContain("Logging streak: 2 days in a row");
-    expect(reply.caption).toMatch(/Best: (run|violin)/);
+    expect(reply.caption).toMatch(/Best: (run|violin) — EMA \d\.\d\d/);
+    expect(reply.caption).toMatch(/Weakest: (run|violin) — EMA \d\.\d\d/);
   });
 
   it("accepts 365 and explains anything else", async () => {
@@ -61,7 +95,10 @@ describe("/weight and /metric", () => {
     expect(await t.db.prisma.metricSample.count({ where: { userId: person.id } })).toBe(2);
 
     const [chart] = await t.emulator.ask(301, "/weight");
-    expect(pngSize(chart.photo!.bytes!)?.width).toBe(1100);
+    const image = decodePng(chart.photo!.bytes!);
+    expect(image.width).toBe(1100);
+    expect(image.height).toBeGreaterThan(300);
+    expect(distinctColours(image)).toBeGreaterThan(10);
     expect(chart.caption).toMatch(/^Latest weight: 72\.1 kg/);
   });
 
@@ -89,17 +126,49 @@ describe("/weight and /metric", () => {
 
 describe("/export", () => {
   it("sends a ZIP with CSV files of everything stored", async () => {
+    await t.emulator.ask(301, "run 5");
+    const [undone] = await t.emulator.ask(301, "/undo");
+    expect(undone.text).toMatch(/^Undone: run 5 min, today/);
+    await t.emulator.ask(301, "/plan");
+    await t.emulator.ask(302, "/start"); // someone else, whose rows must not be in the export
     const [reply] = await t.emulator.ask(301, "/export");
     expect(reply.document?.filename).toBe("coachrl-export-2026-11-22.zip");
     const files = unzipSync(new Uint8Array(reply.document!.bytes!));
-    expect(Object.keys(files)).toContain("entries.csv");
-    const entries = strFromU8(files["entries.csv"]).trim().split("\r\n");
-    expect(entries).toHaveLength(1 + 3);
+    expect(Object.keys(files).sort()).toEqual(
+      [
+        "README.txt",
+        "daily_states.csv",
+        "entries.csv",
+        "habits.csv",
+        "metrics.csv",
+        "outbox_events.csv",
+        "plans.csv",
+        "policy_models.csv",
+        "samples.csv",
+        "training_metrics.csv",
+        "training_runs.csv",
+        "user.csv",
+      ].sort(),
+    );
+    const csv = (name: string) => strFromU8(files[name]).trim().split("\r\n");
+    const user = csv("user.csv");
+    expect(user).toHaveLength(2);
+    expect(user[1]).toContain("User301");
+    expect(user.join("\n")).not.toContain("User302");
+    const entries = csv("entries.csv");
+    expect(entries).toHaveLength(1 + 4);
     expect(entries.slice(1).some((line) => line.includes(",violin,2026-11-21,15,"))).toBe(true);
-    const habits = strFromU8(files["habits.csv"]);
-    expect(habits).toContain("run");
+    // undone entries are exported too, marked retracted
+    const header = entries[0].split(",");
+    const retracted = header.indexOf("retractedAt");
+    expect(retracted).toBeGreaterThan(-1);
+    expect(entries.slice(1).filter((l) => l.split(",")[retracted] !== "")).toHaveLength(1);
+    expect(strFromU8(files["habits.csv"])).toMatch(/,run,/);
+    expect(strFromU8(files["habits.csv"])).toMatch(/,violin,/);
+    expect(csv("plans.csv")).toHaveLength(2);
     expect(strFromU8(files["samples.csv"])).toContain("72.4");
-    expect(reply.caption).toContain("entries: 3");
+    expect(strFromU8(files["README.txt"])).toContain("entries.csv");
+    expect(reply.caption).toContain("entries: 4");
   });
 });
 
@@ -112,13 +181,19 @@ describe("/deleteme", () => {
     const [warning] = await t.emulator.ask(301, "/deleteme");
     expect(warning.text).toContain("cannot be undone");
     // nothing is deleted by asking
-    expect((await countRowsOf(t.db, person.id, runIds)).entries).toBe(3);
+    expect((await countRowsOf(t.db, person.id, runIds)).entries).toBe(4);
+    expect(await rowsReferring(person.id)).not.toEqual({});
     const { messages } = await t.emulator.tap(301, warning, "Yes, delete everything", 1);
     expect(messages[0].text).toMatch(
-      /^Done: I deleted your account, 3 reports, 2 habits, 2 metrics, 3 measurements/,
+      /^Done: I deleted your account, 4 reports, 2 habits, 2 metrics, 3 measurements, 1 plan/,
     );
     const after = await countRowsOf(t.db, person.id, runIds);
     for (const [table, n] of Object.entries(after)) expect(n, table).toBe(0);
+    // every table with a user_id column (also ones added later) holds nothing of theirs
+    expect(await rowsReferring(person.id)).toEqual({});
+    expect(await t.db.prisma.user.count({ where: { telegramId: 301n } })).toBe(0);
+    // other people are untouched
+    expect(await t.db.prisma.user.count({ where: { telegramId: 302n } })).toBe(1);
     const [next] = await t.emulator.ask(301, "/stats");
     expect(next.text).toContain("/start");
   });

@@ -6,6 +6,7 @@ import {
   pngSize,
   renderMetricChart,
   renderStatsChart,
+  renderSvg,
   statsChartSpec,
 } from "../../src/bot/charts.js";
 import { addDays } from "../../src/coach/days.js";
@@ -27,6 +28,57 @@ function decodeIdat(png: Buffer): Buffer {
   }
   return inflateSync(Buffer.concat(parts));
 }
+
+/** The text of every axis label in an SVG rendered by Vega (tick labels, not titles). */
+function dayLabels(svg: string): string[] {
+  return [...svg.matchAll(/<text[^>]*>(\d{2} [A-Z][a-z]{2})<\/text>/g)].map((m) => m[1]!);
+}
+
+describe("calendar axes", () => {
+  it.each([2, 3, 8, 30, 90])("label each day once over %i days", async (n) => {
+    const spec = statsChartSpec({
+      title: `${n} days`,
+      days: days(n, "2026-11-20"),
+      habits: [{ name: "walk", emas: Array.from({ length: n }, () => 0.5) }],
+      reward: Array.from({ length: n }, () => 0.5),
+    });
+    const labels = dayLabels(await renderSvg(spec));
+    expect(labels.length).toBeGreaterThan(0);
+    // two panels share the axis: each label appears once per panel, never twice in one
+    const counts = new Map<string, number>();
+    for (const label of labels) counts.set(label, (counts.get(label) ?? 0) + 1);
+    for (const count of counts.values()) expect(count).toBeLessThanOrEqual(2);
+    expect(labels.length).toBeLessThanOrEqual(2 * 8);
+  });
+
+  it("spans the whole period when the first days have no data yet", async () => {
+    const n = 30;
+    const spec = statsChartSpec({
+      title: "new habit",
+      days: days(n, "2026-11-01"),
+      habits: [{ name: "walk", emas: Array.from({ length: n }, (_, i) => (i < 28 ? null : 0.3)) }],
+      reward: Array.from({ length: n }, (_, i) => (i < 28 ? null : 0.2)),
+    });
+    const labels = dayLabels(await renderSvg(spec));
+    expect(labels).toContain("01 Nov");
+    expect(new Set(labels).size).toBeGreaterThanOrEqual(4);
+  });
+
+  it("labels a weight trend of a few hours with its day once", async () => {
+    const at = (h: number) => new Date(Date.UTC(2026, 10, 30, h));
+    const spec = metricChartSpec({
+      title: "weight (kg)",
+      unit: "kg",
+      samples: [
+        { at: at(6), value: 72.4 },
+        { at: at(9), value: 72.1 },
+        { at: at(20), value: 72.6 },
+      ],
+    });
+    const labels = dayLabels(await renderSvg(spec));
+    expect(new Set(labels).size).toBe(labels.length);
+  });
+});
 
 describe("stats chart", () => {
   const n = 30;

@@ -47,6 +47,8 @@ export interface TestBot {
   config: AppConfig;
   /** every log line the bot wrote (JSON) */
   logs: string[];
+  /** every wait (ms) the bot asked for before retrying a Bot API call (a 429's retry_after) */
+  sleeps: number[];
   /** Stops polling (waiting for in-flight updates), then closes emulator and database. */
   stop(): Promise<void>;
 }
@@ -97,13 +99,18 @@ export async function startTestBot(options: StartTestBotOptions = {}): Promise<T
     }),
   });
   const clock = createClock(options.now ?? "2026-11-22T09:00:00Z");
+  const sleeps: number[] = [];
   const deps: BotDeps = {
     config,
     db: database.db,
     log,
     now: clock.now,
     chartsDir: mkdtempSync(join(tmpdir(), "coachrl-charts-")),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, 50))),
+    // recorded, and shortened so that tests don't really wait for retry_after
+    sleep: (ms) => {
+      sleeps.push(ms);
+      return new Promise((resolve) => setTimeout(resolve, Math.min(ms, 50)));
+    },
     ...options.deps,
   };
   const bot = createBot(deps);
@@ -124,6 +131,7 @@ export async function startTestBot(options: StartTestBotOptions = {}): Promise<T
     deps,
     config,
     logs,
+    sleeps,
     async stop() {
       if (running) {
         bot.stop("test finished");

@@ -20,6 +20,7 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { inflateSync } from "node:zlib";
 
 export const DEFAULT_TEST_TOKEN = "123456789:TEST_emulator_token_abcdefghijklmnop";
 export const MAX_MESSAGE_LENGTH = 4096;
@@ -113,6 +114,121 @@ function pngSize(bytes: Buffer): { width: number; height: number } | undefined {
   const signature = "89504e470d0a1a0a";
   if (bytes.length < 24 || bytes.subarray(0, 8).toString("hex") !== signature) return undefined;
   return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
+}
+
+export interface DecodedPng {
+  width: number;
+  height: number;
+  /** samples per pixel (3 = RGB, 4 = RGBA, …) */
+  channels: number;
+  /** unfiltered samples, row by row (8-bit only) */
+  pixels: Buffer;
+}
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+function crc32(bytes: Buffer): number {
+  let c = 0xffffffff;
+  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/**
+ * Fully decodes an 8-bit, non-interlaced PNG (what the chart renderer writes): checks the
+ * signature and every chunk's CRC, inflates the image data and undoes the row filters. Throws
+ * on anything malformed, so a chart that "decodes" is a real, complete image.
+ */
+export function decodePng(png: Buffer): DecodedPng {
+  if (png.subarray(0, 8).toString("hex") !== "89504e470d0a1a0a") throw new Error("not a PNG");
+  let offset = 8;
+  let header: { width: number; height: number; depth: number; color: number } | undefined;
+  const data: Buffer[] = [];
+  let ended = false;
+  while (offset + 12 <= png.length) {
+    const length = png.readUInt32BE(offset);
+    const type = png.toString("ascii", offset + 4, offset + 8);
+    const body = png.subarray(offset + 8, offset + 8 + length);
+    if (body.length !== length) throw new Error(`truncated ${type} chunk`);
+    const crc = png.readUInt32BE(offset + 8 + length);
+    if (crc32(png.subarray(offset + 4, offset + 8 + length)) !== crc) {
+      throw new Error(`bad CRC in ${type} chunk`);
+    }
+    if (type === "IHDR") {
+      header = {
+        width: body.readUInt32BE(0),
+        height: body.readUInt32BE(4),
+        depth: body[8],
+        color: body[9],
+      };
+      if (body[12] !== 0) throw new Error("interlaced PNGs are not supported");
+    } else if (type === "IDAT") data.push(body);
+    else if (type === "IEND") {
+      ended = true;
+      break;
+    }
+    offset += 12 + length;
+  }
+  if (!header || !ended || data.length === 0) throw new Error("PNG without IHDR, IDAT or IEND");
+  const channels = { 0: 1, 2: 3, 4: 2, 6: 4 }[header.color as 0 | 2 | 4 | 6];
+  if (channels === undefined || header.depth !== 8) {
+    throw new Error(`unsupported PNG format (color ${header.color}, depth ${header.depth})`);
+  }
+  const raw = inflateSync(Buffer.concat(data));
+  const stride = header.width * channels;
+  if (raw.length !== header.height * (stride + 1)) {
+    throw new Error(`image data has ${raw.length} bytes, expected ${header.height * (stride + 1)}`);
+  }
+  const pixels = Buffer.alloc(header.height * stride);
+  for (let y = 0; y < header.height; y++) {
+    const filter = raw[y * (stride + 1)];
+    const line = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
+    const out = y * stride;
+    for (let x = 0; x < stride; x++) {
+      const a = x >= channels ? pixels[out + x - channels] : 0;
+      const b = y > 0 ? pixels[out - stride + x] : 0;
+      const c = x >= channels && y > 0 ? pixels[out - stride + x - channels] : 0;
+      let predictor: number;
+      switch (filter) {
+        case 0:
+          predictor = 0;
+          break;
+        case 1:
+          predictor = a;
+          break;
+        case 2:
+          predictor = b;
+          break;
+        case 3:
+          predictor = (a + b) >> 1;
+          break;
+        case 4: {
+          const p = a + b - c;
+          const pa = Math.abs(p - a);
+          const pb = Math.abs(p - b);
+          const pc = Math.abs(p - c);
+          predictor = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+          break;
+        }
+        default:
+          throw new Error(`unknown PNG row filter ${filter} in row ${y}`);
+      }
+      pixels[out + x] = (line[x] + predictor) & 0xff;
+    }
+  }
+  return { width: header.width, height: header.height, channels, pixels };
+}
+
+/** How many distinct colours an image uses (a blank chart has one or two). */
+export function distinctColours(image: DecodedPng, limit = 1000): number {
+  const seen = new Set<string>();
+  for (let i = 0; i < image.pixels.length && seen.size < limit; i += image.channels) {
+    seen.add(image.pixels.subarray(i, i + image.channels).toString("hex"));
+  }
+  return seen.size;
 }
 
 function asNumber(value: unknown, name: string): number {

@@ -317,8 +317,16 @@ export function register(bot: Telegraf<CoachContext>): void {
     // person's) is answered now. Progress arrives by editing `message`.
     const chatId = message.chat.id;
     void runAndReport(ctx, targets.people, parsed.value, message.message_id, chatId).catch(
-      (error) => {
+      async (error: unknown) => {
         ctx.log.error({ err: error }, "retrain report failed");
+        await ctx.telegram
+          .editMessageText(
+            chatId,
+            message.message_id,
+            undefined,
+            "❌ Something went wrong while retraining; the error is in the log. /status shows the training state.",
+          )
+          .catch(() => {});
       },
     );
   });

@@ -4,7 +4,12 @@
 // the update (or plan button), so a re-delivered update never counts twice.
 import type { Telegraf } from "telegraf";
 import { message } from "telegraf/filters";
-import { DEFAULT_BACKFILL_DAYS, daysBetween, parseReport } from "../../coach/index.js";
+import {
+  DEFAULT_BACKFILL_DAYS,
+  daysBetween,
+  type MatchKind,
+  parseReport,
+} from "../../coach/index.js";
 import type { Database } from "../../db/client.js";
 import { fromDbDate, toDbDate } from "../../db/dates.js";
 import { insertEntries, type NewEntry } from "../../db/entries.js";
@@ -24,7 +29,12 @@ interface StoredItem {
   habit: Habit;
   amount: number;
   day: string;
+  /** what the person typed for the habit, when it was not its exact name or alias */
+  guessedFrom?: string;
 }
+
+/** Matches the person should see spelled out: “wlk” → walk, “vio” → violin. */
+const GUESSES: ReadonlySet<MatchKind> = new Set(["prefix", "words", "misspelling"]);
 
 /** The confirmation for stored items: amount, day and the EMA now, per habit. */
 export async function confirmationText(
@@ -35,14 +45,27 @@ export async function confirmationText(
   duplicate: boolean,
 ): Promise<string> {
   const state = await loadCoachState(db, person, now);
-  const lines = stored.map(({ habit, amount, day }) => {
+  const lines = stored.map(({ habit, amount, day, guessedFrom }) => {
     const when = formatDay(day, state.today);
     const date = when === "today" || when === "yesterday" ? ` (${formatDate(day)})` : "";
     const amountText = habit.kind === "check" ? "done" : formatAmount(habit, amount);
-    return `✓ ${habit.name}: ${amountText}, ${when}${date} → EMA ${formatEma(state.emasToday[String(habit.id)])}`;
+    const guess =
+      guessedFrom === undefined ? "" : ` (I read “${guessedFrom.slice(0, 40)}” as ${habit.name})`;
+    return `✓ ${habit.name}: ${amountText}, ${when}${date} → EMA ${formatEma(state.emasToday[String(habit.id)])}${guess}`;
   });
   const head = duplicate ? "Already stored (this message was delivered twice):" : "Stored:";
   return `${head}\n${lines.join("\n")}`;
+}
+
+/** Why nothing was stored, every problem named, then how to write a report. */
+export function reportProblemsText(problems: string[], habits: Habit[]): string {
+  const listed = problems.some((p) => p.includes("Your habits are:"));
+  const names = habits.map((h) => h.name).join(", ");
+  const footer =
+    habits.length === 0
+      ? ""
+      : `\n\nWrite it like “${reportExample(habits)}” (add “yesterday” or a date for another day).${listed ? "" : ` Your habits: ${names}.`}`;
+  return `I didn't store anything:\n${problems.map((p) => `• ${p}`).join("\n")}${footer}`;
 }
 
 async function storeTextReport(ctx: CoachContext, person: User, text: string, source: EntrySource) {
@@ -57,10 +80,7 @@ async function storeTextReport(ctx: CoachContext, person: User, text: string, so
     backfillDays: DEFAULT_BACKFILL_DAYS,
   });
   if (!parsed.ok) {
-    const names = state.habits.map((h) => h.name).join(", ");
-    await ctx.reply(
-      `I didn't store anything:\n${parsed.problems.map((p) => `• ${p}`).join("\n")}\n\nWrite it like “${reportExample(state.habits)}” (add “yesterday” or a date for another day). Your habits: ${names}.`,
-    );
+    await ctx.reply(reportProblemsText(parsed.problems, state.habits));
     return;
   }
   const byId = new Map(state.habits.map((h) => [String(h.id), h]));
@@ -74,10 +94,11 @@ async function storeTextReport(ctx: CoachContext, person: User, text: string, so
   }));
   const { inserted } = await insertEntries(db, person.id, entries);
   ctx.log.info({ items: entries.length, inserted }, "report stored");
-  const stored = parsed.items.map((item) => ({
+  const stored: StoredItem[] = parsed.items.map((item) => ({
     habit: byId.get(item.habitId)!,
     amount: item.amount,
     day: item.day,
+    ...(GUESSES.has(item.match) ? { guessedFrom: item.heard } : {}),
   }));
   await ctx.reply(await confirmationText(db, person, now(), stored, inserted === 0));
 }

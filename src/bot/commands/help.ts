@@ -10,6 +10,7 @@ export const COMMAND_MENU: { command: string; description: string }[] = [
   { command: "habits", description: "List, add, edit, archive habits" },
   { command: "stats", description: "Charts of your progress" },
   { command: "weight", description: "Record or chart your weight" },
+  { command: "metric", description: "Record or chart any measurement, e.g. waist" },
   { command: "settings", description: "Time zone, plan time, sheet, token" },
   { command: "export", description: "Download everything stored about you" },
   { command: "deleteme", description: "Delete all your data" },
@@ -31,7 +32,8 @@ export const HELP_TEXT = [
   "/habits — your habits; /habits add swim 45min 2/week",
   "/habits edit run target 40 · /habits archive run",
   "/settings — time zone, plan time, day start, Google Sheet, ingest token",
-  "/stats 30|90|365 — charts · /weight 72.4 — record a metric",
+  "/stats 30|90|365 — charts · /weight 72.4 — record your weight",
+  "/metric waist 81 cm — any other measurement",
   "/export — your data · /deleteme — delete everything",
 ].join("\n");
 

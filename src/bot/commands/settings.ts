@@ -15,8 +15,8 @@ export const SETTINGS_USAGE = [
   "  /settings timezone Lisbon   (a city, an offset like +2, or share your location)",
   "  /settings plan 07:30        (when the daily plan arrives)",
   "  /settings daystart 4        (reports before 04:00 count for the previous day)",
-  "  /settings sheet <Google Sheet link>   (or “sheet off”)",
-  "  /settings token             (new ingest token; the old one stops working)",
+  "  /settings sheet <Google Sheet link>   (or “sheet off”; the mirror is coming soon)",
+  "  /settings token             (new ingest token, for the ingest endpoint coming soon)",
 ].join("\n");
 
 export const MAX_DAY_START_HOUR = 12;
@@ -44,7 +44,7 @@ function settingsText(person: User, now: Date): string {
     `• Time zone: ${describeZone(person.timezone, now)}`,
     `• Plan time: ${person.planTime}`,
     `• Day starts at: ${String(person.dayStartHour).padStart(2, "0")}:00 (reports before that count for the previous day)`,
-    `• Google Sheet: ${person.sheetId ? `https://docs.google.com/spreadsheets/d/${person.sheetId}` : "not linked"}`,
+    `• Google Sheet: ${person.sheetId ? `https://docs.google.com/spreadsheets/d/${person.sheetId} (link saved; the mirror is coming soon)` : "not linked"}`,
     `• Ingest token: ${person.ingestTokenHash ? "set (shown only when created)" : "none yet"}`,
     "",
     SETTINGS_USAGE,
@@ -56,7 +56,7 @@ async function rotateToken(ctx: CoachContext, person: User): Promise<string> {
   await updateUserSettings(ctx.deps.db, person.id, { ingestTokenHash: hash });
   ctx.log.info("ingest token rotated");
   const previous = person.ingestTokenHash ? " The previous token no longer works." : "";
-  return `Your new ingest token (shown only this once — copy it now):\n\n${token}\n\nIt lets your own tools send data to CoachRL's ingest endpoint; treat it like a password.${previous}`;
+  return `Your new ingest token (shown only this once — copy it now):\n\n${token}\n\nIt is for CoachRL's ingest endpoint, which is not open yet: once it is, your own tools (a scale, a watch export) will send data with this token. Treat it like a password.${previous}`;
 }
 
 async function handleSettings(ctx: CoachContext): Promise<void> {
@@ -137,10 +137,8 @@ async function handleSettings(ctx: CoachContext): Promise<void> {
       await updateUserSettings(db, person.id, { sheetId });
       const shareWith = ctx.deps.config.google?.clientEmail;
       await ctx.reply(
-        `Google Sheet linked (${sheetId}). ${
-          shareWith
-            ? `Share it with ${shareWith} (Editor) so I can mirror your entries there.`
-            : "Mirroring starts once the server has Google credentials."
+        `Google Sheet linked (${sheetId}). I've saved the link; copying your entries into the sheet is coming soon and isn't running yet.${
+          shareWith ? ` To be ready for it, share the sheet with ${shareWith} (Editor).` : ""
         }`,
       );
       return;

@@ -187,7 +187,27 @@ export async function answerOnboarding(
     await applyPlanTime(ctx, person, time);
     return;
   }
-  await applyTimezone(ctx, person, parseTimezone(text));
+  const zone = parseTimezone(text);
+  if (!zone.ok && timezoneAnswered(person)) {
+    // Past the first question, anything that is neither a place nor a time is most likely the
+    // person trying to use the bot already ("run 30"): say where setup stands and how to finish.
+    await ctx.reply(
+      `I couldn't read “${text.trim().slice(0, 40)}” as a place or a time — we're not quite done setting up.\n` +
+        `Time zone: ${describeZone(person.timezone, ctx.deps.now())}; plan time: ${person.planTime} (send a city or a time like 07:30 to change them).\n\n` +
+        "Last step: which habits shall we track?",
+      { reply_markup: { inline_keyboard: starterKeyboard() } },
+    );
+    return;
+  }
+  await applyTimezone(ctx, person, zone);
+}
+
+/**
+ * Whether the person already answered the time-zone question: their row was changed after it
+ * was created (registration writes nothing else until a setting changes).
+ */
+function timezoneAnswered(person: User): boolean {
+  return person.updatedAt.getTime() > person.createdAt.getTime();
 }
 
 export { applyPlanTime, applyTimezone };
