@@ -13,11 +13,13 @@ COPY package.json package-lock.json ./
 COPY scripts ./scripts
 COPY prisma ./prisma
 COPY prisma.config.ts ./
-# Optional tfjs-node: installed where the network allows; if its download fails npm skips it and
-# the app falls back to the WASM backend at run time (same code, slower training).
+# @tensorflow/tfjs-node is an optional dependency in the lock file: its install script downloads
+# libtensorflow where the network allows; if that fails npm leaves it out and the app falls back
+# to the WASM backend at run time (same code, slower training). The log line "tensorflow
+# backend: …" at start-up says which one runs.
 RUN npm ci --omit=dev --no-audit --no-fund \
- && (npm install --no-save --no-audit --no-fund @tensorflow/tfjs-node@4.22.0 \
-     || echo "tfjs-node unavailable: the WASM backend will be used")
+ && (node -e "require.resolve('@tensorflow/tfjs-node')" 2>/dev/null \
+     && echo "tfjs-node installed" || echo "tfjs-node unavailable: the WASM backend will be used")
 
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production \
