@@ -88,15 +88,17 @@ async function startWebhook(
 ): Promise<Running> {
   const url = config.webhookUrl!;
   const secret = config.webhookSecret!;
-  http.route("POST", webhookPath(url), createWebhookHandler(bot, { secret, log }));
+  const handler = createWebhookHandler(bot, { secret, log });
+  http.route("POST", webhookPath(url), handler);
   bot.botInfo = await bot.telegram.getMe();
   await bot.telegram.setWebhook(url, {
     secret_token: secret,
     allowed_updates: [...ALLOWED_UPDATES],
   });
   log.info({ path: webhookPath(url), bot: bot.botInfo.username }, "bot started (webhook)");
-  // The HTTP server's close() waits for in-flight requests, i.e. in-flight updates.
-  return { stop: async () => {} };
+  // Waits for the updates in flight and refuses later ones (Telegram's connections stay open
+  // after the server stops listening); the HTTP server's close() then ends those connections.
+  return { stop: () => handler.stop() };
 }
 
 async function main(): Promise<void> {

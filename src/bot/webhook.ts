@@ -1,7 +1,9 @@
 // Webhook mode: Telegram POSTs updates to WEBHOOK_URL, served by the app's HTTP server. Each
 // request must carry X-Telegram-Bot-Api-Secret-Token equal to WEBHOOK_SECRET (compared in
 // constant time); anything else gets 403 and is not processed. The update is handled before
-// the 200 is sent, so Telegram re-delivers it if the process dies mid-way.
+// the 200 is sent, so Telegram re-delivers it if the process dies mid-way. On shutdown `stop()`
+// waits for the updates in flight and takes no more: Telegram keeps its connections open and
+// would otherwise go on delivering over them after the server stopped listening.
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Telegraf } from "telegraf";
@@ -27,11 +29,12 @@ export function webhookPath(webhookUrl: string): string {
   return path === "" || path === "/" ? "/telegram/webhook" : path;
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+function send(res: ServerResponse, status: number, body: unknown, close = false): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     "content-type": "application/json",
     "content-length": Buffer.byteLength(text),
+    ...(close ? { connection: "close" } : {}),
   });
   res.end(text);
 }
@@ -47,25 +50,31 @@ async function readUpdate(req: IncomingMessage): Promise<unknown> {
   return JSON.parse(Buffer.concat(chunks).toString("utf8"));
 }
 
+export interface WebhookHandler {
+  (req: IncomingMessage, res: ServerResponse): Promise<void>;
+  /**
+   * Stops taking updates (shutdown): a request arriving later gets 503 and is not processed
+   * (Telegram delivers the update again later), every response from now on closes its
+   * connection, and the returned promise resolves once the updates in flight are handled.
+   */
+  stop(): Promise<void>;
+}
+
 export function createWebhookHandler(
   bot: Telegraf<CoachContext>,
   options: { secret: string; log: Logger },
-): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  return async (req, res) => {
-    if (!secretMatches(req.headers[SECRET_HEADER], options.secret)) {
-      options.log.warn(
-        { remote: req.socket.remoteAddress },
-        "webhook request with a wrong secret token; refused",
-      );
-      req.resume();
-      send(res, 403, { error: "forbidden" });
-      return;
-    }
+): WebhookHandler {
+  let stopping = false;
+  const inFlight = new Set<Promise<void>>();
+  const reply = (res: ServerResponse, status: number, body: unknown) =>
+    send(res, status, body, stopping);
+
+  const handleRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     let update: unknown;
     try {
       update = await readUpdate(req);
     } catch {
-      send(res, 400, { error: "the body must be one JSON Telegram update of at most 1 MiB" });
+      reply(res, 400, { error: "the body must be one JSON Telegram update of at most 1 MiB" });
       return;
     }
     if (
@@ -73,11 +82,41 @@ export function createWebhookHandler(
       update === null ||
       typeof (update as Update).update_id !== "number"
     ) {
-      send(res, 400, { error: "not a Telegram update (no update_id)" });
+      reply(res, 400, { error: "not a Telegram update (no update_id)" });
       return;
     }
     // Errors inside handlers are caught by bot.catch; handleUpdate itself does not throw for them.
     await bot.handleUpdate(update as Update);
-    send(res, 200, { ok: true });
+    reply(res, 200, { ok: true });
   };
+
+  const handler = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (!secretMatches(req.headers[SECRET_HEADER], options.secret)) {
+      options.log.warn(
+        { remote: req.socket.remoteAddress },
+        "webhook request with a wrong secret token; refused",
+      );
+      req.resume();
+      reply(res, 403, { error: "forbidden" });
+      return;
+    }
+    if (stopping) {
+      req.resume();
+      reply(res, 503, { error: "shutting down; deliver the update again later" });
+      return;
+    }
+    const handling = handleRequest(req, res);
+    inFlight.add(handling);
+    try {
+      await handling;
+    } finally {
+      inFlight.delete(handling);
+    }
+  };
+  return Object.assign(handler, {
+    async stop() {
+      stopping = true;
+      await Promise.allSettled([...inFlight]);
+    },
+  });
 }

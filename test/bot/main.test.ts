@@ -1,10 +1,15 @@
 // The composition root as a process: a bad configuration exits 1 with the message and no stack;
-// polling mode answers over the Bot API and stops cleanly on SIGTERM.
+// polling mode answers over the Bot API and stops cleanly on SIGTERM, finishing an update that is
+// in flight; webhook mode registers its secret, answers updates POSTed with it, refuses others.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { Agent, request as httpRequest } from "node:http";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type Database, openPglite, openPostgres } from "../../src/db/client.js";
+import { createEmptyPostgresDatabase, onRealPostgres } from "../support/database.js";
 import { startEmulator, type TelegramEmulator } from "../support/telegram-emulator.js";
 
 function start(env: Record<string, string>): {
@@ -31,6 +36,81 @@ function start(env: Record<string, string>): {
   });
   const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
   return { child, output: () => ({ stdout, stderr }), exited };
+}
+
+type Run = ReturnType<typeof start>;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Resolves once the process has logged `text`; fails early if it exits first. */
+async function waitForLog(run: Run, text: string, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!run.output().stdout.includes(text)) {
+    const { stdout, stderr } = run.output();
+    if (run.child.exitCode !== null || run.child.signalCode !== null) {
+      throw new Error(`the process exited before logging "${text}":\n${stdout}\n${stderr}`);
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for "${text}":\n${stdout}`);
+    await sleep(50);
+  }
+}
+
+/** The JSON log lines the process wrote to stdout. */
+function logLines(run: Run): Record<string, unknown>[] {
+  return run
+    .output()
+    .stdout.split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/**
+ * A fresh database for one process: a new Postgres database on TEST_DATABASE_URL's server when
+ * that is set (dropped afterwards), an embedded PGlite under a temporary DATA_DIR otherwise.
+ */
+async function processDatabase(): Promise<{
+  env: Record<string, string>;
+  /** opens the database the process used (after it exited: PGlite allows one process) */
+  open(): Promise<Database>;
+  dispose(): Promise<void>;
+}> {
+  const dataDir = mkdtempSync(join(tmpdir(), "coachrl-process-"));
+  const removeDir = () => rmSync(dataDir, { recursive: true, force: true });
+  if (onRealPostgres) {
+    const empty = await createEmptyPostgresDatabase();
+    return {
+      env: { DATABASE_URL: empty.url, DATA_DIR: dataDir },
+      open: async () => openPostgres({ url: empty.url, poolSize: 2, acquireTimeoutMs: 30_000 }),
+      async dispose() {
+        await empty.drop();
+        removeDir();
+      },
+    };
+  }
+  return {
+    env: { DATA_DIR: dataDir },
+    open: () => openPglite(dataDir),
+    dispose: async () => removeDir(),
+  };
+}
+
+/** A TCP port that was free a moment ago. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** /start → time zone → plan time → own habits → one habit, through the emulator. */
+async function onboardOverHttp(emulator: TelegramEmulator, userId: number): Promise<void> {
+  await emulator.ask(userId, "/start");
+  const [planTime] = await emulator.ask(userId, "UTC");
+  const { messages } = await emulator.tap(userId, planTime, "07:30", 1);
+  await emulator.tap(userId, messages[0], "I'll add my own", 1);
+  const [added] = await emulator.ask(userId, "/habits add run 30min 5/week");
+  expect(added.text).toContain("Added run");
 }
 
 describe("src/main.ts", () => {
@@ -116,4 +196,212 @@ describe("src/main.ts", () => {
       /"msg":"person started the bot"/,
     );
   }, 90_000);
+});
+
+describe("src/main.ts: shutdown and webhook mode (own emulator and database per test)", () => {
+  let emulator: TelegramEmulator | undefined;
+  let database: Awaited<ReturnType<typeof processDatabase>> | undefined;
+  let run: Run | undefined;
+  afterEach(async () => {
+    if (run && run.child.exitCode === null && run.child.signalCode === null) {
+      run.child.kill("SIGKILL");
+      await run.exited;
+    }
+    run = undefined;
+    await emulator?.close();
+    emulator = undefined;
+    await database?.dispose();
+    database = undefined;
+  });
+
+  it("on SIGTERM stops polling, finishes the update in flight, closes the database and exits 0", async () => {
+    emulator = await startEmulator({ timeoutMs: 60_000 });
+    database = await processDatabase();
+    const current = start({
+      TELEGRAM_BOT_TOKEN: emulator.token,
+      TELEGRAM_API_ROOT: emulator.apiRoot,
+      HTTP_PORT: "0",
+      LOG_LEVEL: "info",
+      ...database.env,
+    });
+    run = current;
+    await emulator.waitFor(() => emulator!.callsOf("getUpdates").length > 0, "polling", 90_000);
+    await onboardOverHttp(emulator, 911);
+
+    // Telegram is slow to accept the reply: the update stays in flight until we release it.
+    const held = emulator.holdNext("sendMessage");
+    const update = emulator.sendText(911, "run 30");
+    await held.arrived;
+    current.child.kill("SIGTERM");
+    await waitForLog(current, "shutting down: finishing in-flight updates");
+    // A shutdown that did not wait would exit now; a correct one waits however long it takes.
+    await sleep(1_500);
+    expect(current.child.exitCode).toBeNull();
+    expect(current.child.signalCode).toBeNull();
+    const pollsBeforeRelease = emulator.callsOf("getUpdates").length;
+
+    // the bot is still connected and receives Telegram's answer, then the process ends cleanly
+    expect(await held.release()).toBe(true);
+    expect(await current.exited).toBe(0);
+    expect(emulator.lastBotMessage(911).text).toMatch(/✓ run: 30 min, today/);
+    // polling stopped: after the batch only the offset was confirmed (no new long poll), so
+    // Telegram will not deliver the update again
+    const later = emulator.callsOf("getUpdates").slice(pollsBeforeRelease);
+    expect(later.every((c) => c.payload.timeout === undefined)).toBe(true);
+    await emulator.waitForProcessed(update.update_id, 1_000);
+
+    const lines = logLines(current);
+    const messages = lines.map((l) => l.msg);
+    expect(messages).toContain("bot started (long polling)");
+    expect(messages.at(-1)).toBe("stopped cleanly");
+    expect(lines.filter((l) => Number(l.level) >= 50)).toEqual([]); // nothing failed on the way
+    expect(current.output().stderr).toBe("");
+
+    // the database was closed cleanly (PGlite reopens) and holds the entry and the update id
+    const db = await database.open();
+    try {
+      const user = await db.prisma.user.findUniqueOrThrow({ where: { telegramId: 911n } });
+      const entries = await db.prisma.habitEntry.findMany({ where: { userId: user.id } });
+      expect(entries.map((e) => e.amount)).toEqual([30]);
+      expect(
+        await db.prisma.processedUpdate.count({ where: { updateId: BigInt(update.update_id) } }),
+      ).toBe(1);
+    } finally {
+      await db.close();
+    }
+  }, 180_000);
+
+  it("in webhook mode sets the webhook with the secret, answers POSTs carrying it, refuses others with 403, and exits 0 on SIGTERM", async () => {
+    emulator = await startEmulator({ timeoutMs: 60_000 });
+    database = await processDatabase();
+    const secret = "process_webhook_secret_0123456789";
+    const webhookUrl = "https://coach.example.com/telegram/hook";
+    const port = await freePort();
+    const current = start({
+      TELEGRAM_BOT_TOKEN: emulator.token,
+      TELEGRAM_API_ROOT: emulator.apiRoot,
+      WEBHOOK_URL: webhookUrl,
+      WEBHOOK_SECRET: secret,
+      HTTP_HOST: "127.0.0.1",
+      HTTP_PORT: String(port),
+      LOG_LEVEL: "info",
+      ...database.env,
+    });
+    run = current;
+    await waitForLog(current, "bot started (webhook)");
+    expect(emulator.webhook).toEqual({ url: webhookUrl, secretToken: secret });
+    const [setWebhook] = emulator.callsOf("setWebhook");
+    expect(setWebhook.payload.secret_token).toBe(secret);
+    expect(emulator.callsOf("getUpdates")).toHaveLength(0); // webhook mode does not poll
+    const listening = logLines(current).find((l) => l.msg === "http server listening");
+    expect(listening?.port).toBe(port);
+    const hook = `http://127.0.0.1:${port}/telegram/hook`;
+
+    // an update POSTed with the right secret is handled before the 200; the bot replies
+    const post = (update: Record<string, unknown>, headers: Record<string, string>) =>
+      fetch(hook, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify(update),
+      });
+    const startUpdate = (updateId: number, userId: number) => ({
+      update_id: updateId,
+      message: {
+        message_id: updateId,
+        date: Math.floor(Date.now() / 1000),
+        chat: { id: userId, type: "private", first_name: `User${userId}` },
+        from: { id: userId, is_bot: false, first_name: `User${userId}` },
+        text: "/start",
+        entities: [{ type: "bot_command", offset: 0, length: 6 }],
+      },
+    });
+    const accepted = await post(startUpdate(70_001, 921), {
+      "x-telegram-bot-api-secret-token": secret,
+    });
+    expect(accepted.status).toBe(200);
+    expect(emulator.lastBotMessage(921).text).toMatch(/where are you/i);
+
+    // a wrong or missing secret: 403, and nothing is processed
+    const wrongSecrets: Record<string, string>[] = [
+      { "x-telegram-bot-api-secret-token": "wrong_secret_wrong_secret_wrong_12" },
+      {},
+    ];
+    for (const headers of wrongSecrets) {
+      const refused = await post(startUpdate(70_002, 922), headers);
+      expect(refused.status).toBe(403);
+    }
+
+    // Telegram's own delivery (through the "proxy" to the local port) carries the secret too
+    emulator.forwardWebhookTo(`http://127.0.0.1:${port}`);
+    const [timezone] = await emulator.ask(921, "Berlin");
+    expect(timezone.text).toContain("Europe/Berlin");
+    expect(emulator.webhookResponses.at(-1)?.status).toBe(200);
+
+    // Telegram keeps its connections to the webhook open. An update in flight when SIGTERM
+    // arrives is finished and answered; one sent after that on the same connection is not
+    // taken (Telegram delivers it again later, to the next instance).
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const postOnAgent = (update: Record<string, unknown>) =>
+        new Promise<number | string>((resolve) => {
+          const req = httpRequest(
+            hook,
+            {
+              method: "POST",
+              agent,
+              headers: {
+                "content-type": "application/json",
+                "x-telegram-bot-api-secret-token": secret,
+              },
+            },
+            (res) => {
+              res.resume();
+              res.on("end", () => resolve(res.statusCode ?? 0));
+            },
+          );
+          req.on("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? "error"));
+          req.end(JSON.stringify(update));
+        });
+      const helpUpdate = (updateId: number) => ({
+        ...startUpdate(updateId, 921),
+        message: { ...startUpdate(updateId, 921).message, text: "/help", entities: [] },
+      });
+      const repliesBefore = emulator.botMessages(921).length;
+      const held = emulator.holdNext("sendMessage");
+      const inFlight = postOnAgent(helpUpdate(70_003));
+      await held.arrived;
+      current.child.kill("SIGTERM");
+      await waitForLog(current, "shutting down: finishing in-flight updates");
+      await sleep(1_500); // time for a shutdown that does not wait to exit (a correct one waits)
+      expect(current.child.exitCode).toBeNull();
+      // a new request while shutting down: refused, so that Telegram delivers it again later
+      const refused = await post(helpUpdate(70_005), { "x-telegram-bot-api-secret-token": secret });
+      expect(refused.status).toBe(503);
+      const afterSigterm = postOnAgent(helpUpdate(70_004)); // queued for the same connection
+      expect(await held.release()).toBe(true);
+      expect(await inFlight).toBe(200);
+      expect(await afterSigterm).not.toBe(200);
+      expect(await current.exited).toBe(0);
+      expect(emulator.botMessages(921)).toHaveLength(repliesBefore + 1); // /help answered once
+    } finally {
+      agent.destroy();
+    }
+    const messages = logLines(current).map((l) => l.msg);
+    expect(messages).toContain("webhook request with a wrong secret token; refused");
+    expect(messages.at(-1)).toBe("stopped cleanly");
+    expect(emulator.botMessages(922)).toHaveLength(0);
+
+    const db = await database.open();
+    try {
+      expect(await db.prisma.user.count({ where: { telegramId: 921n } })).toBe(1);
+      expect(await db.prisma.user.count({ where: { telegramId: 922n } })).toBe(0);
+      expect(await db.prisma.processedUpdate.count({ where: { updateId: 70_001n } })).toBe(1);
+      expect(await db.prisma.processedUpdate.count({ where: { updateId: 70_002n } })).toBe(0);
+      expect(await db.prisma.processedUpdate.count({ where: { updateId: 70_003n } })).toBe(1);
+      expect(await db.prisma.processedUpdate.count({ where: { updateId: 70_004n } })).toBe(0);
+      expect(await db.prisma.processedUpdate.count({ where: { updateId: 70_005n } })).toBe(0);
+    } finally {
+      await db.close();
+    }
+  }, 180_000);
 });

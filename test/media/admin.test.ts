@@ -159,6 +159,61 @@ describe("/retrain", () => {
     expect(active.every((g) => g._count === 1)).toBe(true);
   }, 150_000);
 
+  it("retrains another person by Telegram id: their run, one edited message naming them", async () => {
+    const person = await t.db.prisma.user.findUniqueOrThrow({
+      where: { telegramId: BigInt(PERSON) },
+    });
+    const runsBefore = await t.db.prisma.trainingRun.findMany({ select: { id: true } });
+    const adminMessagesBefore = t.emulator.botMessages(ADMIN).length;
+    const personMessagesBefore = t.emulator.botMessages(PERSON).length;
+    const editsBefore = t.emulator.callsOf("editMessageText").length;
+
+    const [queued] = await t.emulator.ask(ADMIN, `/retrain ${PERSON} steps=512`);
+    expect(queued.text).toBe("⏳ Retrain for User502 queued…");
+    await t.emulator.waitFor(
+      () => (t.emulator.message(ADMIN, queued.message_id)?.text ?? "").includes("done."),
+      "the retrain for the other person to finish",
+      120_000,
+    );
+
+    // progress and result arrive by editing that one message, which names the person
+    const final = t.emulator.message(ADMIN, queued.message_id)!;
+    expect(final.text).toMatch(/^Retraining User502 \(512 steps\): done\.\n\n/);
+    expect(final.text).toMatch(
+      /User502 \(run #\d+\): reward before 0\.\d{3} \((heuristic|active policy)\) → after 0\.\d{3}; heuristic 0\.\d{3}\./,
+    );
+    expect(final.text).not.toContain("User501");
+    expect(final.edits.some((text) => text.includes("⏳ User502:"))).toBe(true);
+    const edits = t.emulator.callsOf("editMessageText").slice(editsBefore);
+    expect(edits.length).toBeGreaterThanOrEqual(2); // at least one progress edit and the final one
+    expect(
+      edits.every(
+        (c) => Number(c.payload.chat_id) === ADMIN && c.payload.message_id === queued.message_id,
+      ),
+    ).toBe(true);
+    expect(t.emulator.botMessages(ADMIN)).toHaveLength(adminMessagesBefore + 1); // only `queued`
+    expect(t.emulator.botMessages(PERSON)).toHaveLength(personMessagesBefore); // not bothered
+
+    // exactly one new run, recorded for that person and requested by the admin
+    const runs = await t.db.prisma.trainingRun.findMany({
+      where: { id: { notIn: runsBefore.map((r) => r.id) } },
+    });
+    expect(runs).toHaveLength(1);
+    const [run] = runs;
+    expect(run.userId).toBe(person.id);
+    expect(run.status).toBe("succeeded");
+    expect(run.trigger).toBe("admin");
+    expect(run.requestedBy).toBe(BigInt(ADMIN));
+    expect(run.hyperparameters).toMatchObject({ steps: 512 });
+    expect(final.text).toContain(`(run #${run.id})`);
+    expect(await t.db.prisma.trainingMetric.count({ where: { runId: run.id } })).toBeGreaterThan(0);
+    const model = await t.db.prisma.policyModel.findFirstOrThrow({
+      where: { trainingRunId: run.id },
+    });
+    expect(model.userId).toBe(person.id);
+    expect(final.text?.includes("now active")).toBe(model.active);
+  }, 150_000);
+
   it("shows health, training state and the outbox in /status", async () => {
     await t.db.prisma.outboxEvent.create({
       data: { kind: "notification", payload: {}, attempts: 2, lastError: "timeout" },

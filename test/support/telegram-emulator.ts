@@ -9,7 +9,10 @@
 //   deleteMessage, answerCallbackQuery, sendChatAction, sendPhoto and sendDocument (multipart
 //   uploads or file_id), setMyCommands, getMyCommands, deleteMyCommands.
 // Inline keyboards are validated (callback_data 1-64 bytes). Any method can be made to fail once
-// with `failNext` (e.g. a 429 with retry_after).
+// with `failNext` (e.g. a 429 with retry_after), or to answer only when the test says so with
+// `holdNext` (a slow Telegram: keeps an update in flight, e.g. across a SIGTERM). In webhook mode
+// updates are POSTed to the webhook; `forwardWebhookTo` sends them to a local origin instead (what
+// the TLS proxy in front of the app does in production).
 //
 // Typical use:
 //   const emulator = await startEmulator();
@@ -85,6 +88,24 @@ export interface StartEmulatorOptions {
   botUsername?: string;
   /** default wait for `waitFor*`, `ask`, `tap` (ms) */
   timeoutMs?: number;
+}
+
+/** A call of the bot that the emulator holds unanswered (see `holdNext`). */
+export interface HeldCall {
+  /** Resolves once the bot has made the call (it is then waiting for Telegram's answer). */
+  arrived: Promise<ApiCall>;
+  /**
+   * Answers the held call as usual (storing the message etc.) and resolves with whether the bot
+   * was still connected to receive the answer (false: it gave up or its process went away).
+   */
+  release(): Promise<boolean>;
+}
+
+interface Hold {
+  method: string;
+  arrive(call: ApiCall): void;
+  released: Promise<void>;
+  settle(connected: boolean): void;
 }
 
 interface Waiter {
@@ -281,6 +302,8 @@ export class TelegramEmulator {
   private readonly openQueries = new Map<string, { userId: number }>();
   private readonly failures: { method: string; error: ApiError }[] = [];
   private readonly listeners = new Set<() => void>();
+  private readonly holds: Hold[] = [];
+  private webhookOrigin: string | undefined;
 
   constructor(options: StartEmulatorOptions = {}) {
     this.token = options.token ?? DEFAULT_TEST_TOKEN;
@@ -555,6 +578,42 @@ export class TelegramEmulator {
     });
   }
 
+  /**
+   * Holds the answer to the next call of `method` until `release()` is called: Telegram being slow
+   * to answer, so that the update that made the call stays in flight for as long as a test needs.
+   */
+  holdNext(method: string): HeldCall {
+    let arrive!: (call: ApiCall) => void;
+    let release!: () => void;
+    let settle!: (connected: boolean) => void;
+    const arrived = new Promise<ApiCall>((resolve) => {
+      arrive = resolve;
+    });
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const settled = new Promise<boolean>((resolve) => {
+      settle = resolve;
+    });
+    this.holds.push({ method, arrive, released, settle });
+    return {
+      arrived,
+      release() {
+        release();
+        return settled;
+      },
+    };
+  }
+
+  /**
+   * Delivers webhook updates to `origin` (e.g. "http://127.0.0.1:8080") instead of the webhook
+   * URL's own scheme, host and port, keeping its path: the TLS proxy in front of the app.
+   * `undefined` restores delivery to the webhook URL itself.
+   */
+  forwardWebhookTo(origin: string | undefined): void {
+    this.webhookOrigin = origin;
+  }
+
   /** Calls of one method, in order. */
   callsOf(method: string): ApiCall[] {
     return this.calls.filter((c) => c.method === method);
@@ -624,7 +683,13 @@ export class TelegramEmulator {
     if (webhook.secretToken) headers["x-telegram-bot-api-secret-token"] = webhook.secretToken;
     let status = 0;
     try {
-      const res = await fetch(webhook.url, {
+      const target = this.webhookOrigin
+        ? new URL(
+            `${new URL(webhook.url).pathname}${new URL(webhook.url).search}`,
+            this.webhookOrigin,
+          )
+        : webhook.url;
+      const res = await fetch(target, {
         method: "POST",
         headers,
         body: JSON.stringify(update),
@@ -730,7 +795,25 @@ export class TelegramEmulator {
       this.respondJsonError(res, error);
       return;
     }
-    this.calls.push({ method, payload, at: Date.now() });
+    const call: ApiCall = { method, payload, at: Date.now() };
+    this.calls.push(call);
+    const holdIndex = this.holds.findIndex((h) => h.method === method);
+    const hold = holdIndex >= 0 ? this.holds.splice(holdIndex, 1)[0] : undefined;
+    if (hold) {
+      let disconnected = false;
+      res.once("close", () => {
+        if (!res.writableEnded) disconnected = true;
+      });
+      hold.arrive(call);
+      this.notify();
+      await hold.released;
+      if (disconnected || res.destroyed) hold.settle(false);
+      else {
+        // answered below as usual (Telegram acts on a call even if nobody reads the answer)
+        res.once("finish", () => hold.settle(true));
+        res.once("close", () => hold.settle(res.writableFinished));
+      }
+    }
     const failureIndex = this.failures.findIndex((f) => f.method === method);
     if (failureIndex >= 0) {
       const [failure] = this.failures.splice(failureIndex, 1);
