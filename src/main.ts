@@ -19,6 +19,7 @@ import { MigrationError, migrate } from "./db/migrate.js";
 import { pruneProcessedUpdates } from "./db/updates.js";
 import { createHttpServer, type HttpServer } from "./http/server.js";
 import { createLogger, type Logger } from "./logger.js";
+import { initBackend } from "./rl/backend.js";
 
 /** How long handled update ids are kept for de-duplication. */
 export const PROCESSED_UPDATE_RETENTION_MS = 7 * 24 * 3_600_000;
@@ -125,6 +126,11 @@ async function main(): Promise<void> {
     fail(`Could not open the database: ${error instanceof Error ? error.message : String(error)}`);
   }
 
+  // Pick the TensorFlow.js backend now (tfjs-node, else WASM, else CPU) and log the choice; policies
+  // and the retrain worker use the same rule. A failure only matters once a policy is needed.
+  void initBackend({ logger: log }).catch((error: unknown) =>
+    log.warn({ err: error }, "no TensorFlow.js backend: plans fall back to the heuristic"),
+  );
   const http = localChat ? undefined : createHttpServer({ log, db });
   // Plans come from the person's active trained policy when there is one (heuristic otherwise).
   const policyPlanners = activePolicyPlanners(db);

@@ -160,6 +160,12 @@ describe("src/main.ts", () => {
       expect(stdout).toContain("bot started (long polling)");
       expect(stdout).toContain("stopped cleanly");
       expect(stdout).not.toContain(emulator.token);
+      // the TensorFlow.js backend chosen at start is logged (no tfjs-node here: wasm or cpu)
+      const backend = logLines(run).find((line) =>
+        String(line.msg).startsWith("tensorflow backend"),
+      );
+      expect(backend).toMatchObject({ forced: false });
+      expect(["node", "wasm", "cpu"]).toContain(backend?.backend);
     } finally {
       run.child.kill("SIGKILL");
     }
