@@ -6,6 +6,7 @@
 import { join } from "node:path";
 import type { Telegraf } from "telegraf";
 import { createBot, publishCommandMenu } from "./bot/bot.js";
+import { workerChartRenderer } from "./bot/chart-renderer.js";
 import { createPlanSender } from "./bot/commands/plan.js";
 import type { BotDeps, CoachContext } from "./bot/context.js";
 import { LocalBotApi, localLogFile, runLocalChat } from "./bot/local-chat.js";
@@ -134,6 +135,8 @@ async function main(): Promise<void> {
   const http = localChat ? undefined : createHttpServer({ log, db });
   // Plans come from the person's active trained policy when there is one (heuristic otherwise).
   const policyPlanners = activePolicyPlanners(db);
+  // Charts are drawn in a worker thread so that one /stats never delays anyone else's reply.
+  const charts = workerChartRenderer();
   const deps: BotDeps = {
     config,
     db,
@@ -141,6 +144,7 @@ async function main(): Promise<void> {
     now: () => new Date(),
     chartsDir: join(config.dataDir, "charts"),
     loadPolicyPlanner: policyPlanners.load,
+    charts,
     ...(http ? { countUpdate: (outcome) => http.countUpdate(outcome) } : {}),
   };
 
@@ -151,6 +155,7 @@ async function main(): Promise<void> {
     const finish = async (code: number) => {
       await retrainServiceFor(localDeps).shutdown();
       policyPlanners.dispose();
+      await charts.close();
       await db.close();
       await new Promise<void>((resolve) => logFile?.end(resolve) ?? resolve());
       process.exit(code);
@@ -193,6 +198,7 @@ async function main(): Promise<void> {
     await running.stop(signal);
     await retrainServiceFor(deps).shutdown();
     policyPlanners.dispose();
+    await charts.close();
     await http!.close();
     await db.close();
     log.info("stopped cleanly");

@@ -1,10 +1,12 @@
 // The context every handler sees, and the dependencies the composition root injects.
 // Contract between bot modules: extend, don't rename.
+
 import type { Context } from "telegraf";
 import type { AppConfig } from "../config.js";
 import type { Database } from "../db/client.js";
 import type { User } from "../generated/prisma/client.js";
 import type { Logger } from "../logger.js";
+import type { ChartRenderer } from "./chart-renderer.js";
 import type { PolicyPlannerLoader } from "./planning.js";
 import type { ApiTransport } from "./telegram-policies.js";
 
@@ -30,6 +32,8 @@ export interface BotDeps {
    * The seam where the RL engine plugs in; see choosePlanner in planning.ts.
    */
   loadPolicyPlanner?: PolicyPlannerLoader;
+  /** Renders /stats and /weight charts; default in-process (the app passes a worker thread). */
+  charts?: ChartRenderer;
   /** Wait (ms) before retrying after a 429; injected by tests. Default: real sleep. */
   sleep?: (ms: number) => Promise<void>;
 }

@@ -1,6 +1,7 @@
 // The composition root as a process: a bad configuration exits 1 with the message and no stack;
 // polling mode answers over the Bot API and stops cleanly on SIGTERM, finishing an update that is
 // in flight; webhook mode registers its secret, answers updates POSTed with it, refuses others.
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { Agent, request as httpRequest } from "node:http";
@@ -8,6 +9,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { CHART_WIDTH_PX, pngSize } from "../../src/bot/charts.js";
 import { type Database, openPglite, openPostgres } from "../../src/db/client.js";
 import { createEmptyPostgresDatabase, onRealPostgres } from "../support/database.js";
 import { startEmulator, type TelegramEmulator } from "../support/telegram-emulator.js";
@@ -188,7 +190,9 @@ describe("src/main.ts", () => {
 
   it("without a token opens the local chat on stdin/stdout (what `npm start` does)", async () => {
     const run = start({ DATA_DIR: dataDir, LOG_LEVEL: "info" });
-    run.child.stdin!.write("/start\n+1\n1\n2\n/habits add run 30min 5/week\nrun 20\n/quit\n");
+    run.child.stdin!.write(
+      "/start\n+1\n1\n2\n/habits add run 30min 5/week\nrun 20\n/stats\n/weight 72.4\n/weight\n/quit\n",
+    );
     run.child.stdin!.end();
     expect(await run.exited).toBe(0);
     const { stdout, stderr } = run.output();
@@ -197,6 +201,10 @@ describe("src/main.ts", () => {
     expect(stdout).toContain("Time zone set: Etc/GMT-1");
     expect(stdout).toContain("Added run: 30 min, 5×/week");
     expect(stdout).toMatch(/✓ run: 20 min, today/);
+    // charts are drawn by the app's chart worker thread and saved as PNG files
+    const photos = [...stdout.matchAll(/\[photo saved to ([^\]]+\.png)\]/g)].map((m) => m[1]!);
+    expect(photos).toHaveLength(2);
+    for (const file of photos) expect(pngSize(readFileSync(file))?.width).toBe(CHART_WIDTH_PX);
     expect(stdout).not.toMatch(/"level":/); // logs go to a file, not into the chat
     expect(readFileSync(join(dataDir, "coachrl.log"), "utf8")).toMatch(
       /"msg":"person started the bot"/,

@@ -10,7 +10,8 @@ import { fromDbDate } from "../../db/dates.js";
 import { entryLikeOf, listEntries } from "../../db/entries.js";
 import { habitSpecOf, listHabits } from "../../db/habits.js";
 import type { User } from "../../generated/prisma/client.js";
-import { renderStatsChart, type StatsChartInput } from "../charts.js";
+import { type ChartRenderer, inlineChartRenderer } from "../chart-renderer.js";
+import type { StatsChartInput } from "../charts.js";
 import { EMA_WINDOW_DAYS } from "../coach-state.js";
 import type { CoachContext } from "../context.js";
 import { formatDate } from "../format.js";
@@ -203,6 +204,7 @@ export async function personStats(
   person: User,
   now: Date,
   period: StatsPeriod,
+  charts: ChartRenderer = inlineChartRenderer,
 ): Promise<PersonStats | null> {
   const today = dayOf(now, person.timezone, person.dayStartHour);
   const first = addDays(today, -(period - 1));
@@ -233,7 +235,7 @@ export async function personStats(
     };
   });
   const window = statsWindow(habits, entries.map(entryLikeOf), today, period);
-  const chart = await renderStatsChart(statsChartInput(habits, window));
+  const chart = await charts.stats(statsChartInput(habits, window));
   return { chart, summary: statsSummary(habits, window, today) };
 }
 
@@ -248,7 +250,13 @@ export function register(bot: Telegraf<CoachContext>): void {
     }
     await ctx.sendChatAction("upload_photo").catch(() => {});
     const started = performance.now();
-    const stats = await personStats(ctx.deps.db, person, ctx.deps.now(), period.days);
+    const stats = await personStats(
+      ctx.deps.db,
+      person,
+      ctx.deps.now(),
+      period.days,
+      ctx.deps.charts,
+    );
     if (stats === null) {
       await ctx.reply("You have no habits yet. Add one, e.g. /habits add run 30min 5/week");
       return;

@@ -20,7 +20,7 @@ import {
   setMetricGoal,
 } from "../../db/metrics.js";
 import type { Metric, User } from "../../generated/prisma/client.js";
-import { renderMetricChart } from "../charts.js";
+import { inlineChartRenderer } from "../chart-renderer.js";
 import type { CoachContext } from "../context.js";
 import { commandArgs, requirePerson } from "../person-guard.js";
 
@@ -318,7 +318,7 @@ async function showMetric(
     await ctx.reply(`No ${metric.name} recorded in the last year. Send it like ${example}.`);
     return;
   }
-  const png = await renderMetricChart({
+  const png = await (ctx.deps.charts ?? inlineChartRenderer).metric({
     title: `${metric.name}${metric.unit ? ` (${metric.unit})` : ""}`,
     unit: metric.unit,
     samples: samples.map((s) => ({ at: s.measuredAt, value: s.value })),

@@ -1,0 +1,108 @@
+/**
+ * Where charts are rendered. The bot process uses one worker thread (`workerChartRenderer`) so
+ * that drawing someone's /stats never delays anyone else's reply; tests and tools may render
+ * in-process (`inlineChartRenderer`). Both produce the same bytes.
+ */
+import { Worker } from "node:worker_threads";
+import type { ChartJob, ChartReply } from "./chart-worker.js";
+import {
+  type MetricChartInput,
+  renderMetricChart,
+  renderStatsChart,
+  type StatsChartInput,
+} from "./charts.js";
+
+export interface ChartRenderer {
+  stats(input: StatsChartInput): Promise<Buffer>;
+  metric(input: MetricChartInput): Promise<Buffer>;
+  /** Stops the worker (pending charts fail); in-process rendering has nothing to stop. */
+  close(): Promise<void>;
+}
+
+export const inlineChartRenderer: ChartRenderer = {
+  stats: renderStatsChart,
+  metric: renderMetricChart,
+  close: async () => {},
+};
+
+export class ChartRendererClosedError extends Error {
+  constructor() {
+    super("the chart renderer was closed");
+    this.name = "ChartRendererClosedError";
+  }
+}
+
+interface Pending {
+  resolve(png: Buffer): void;
+  reject(error: Error): void;
+}
+
+/**
+ * Renders in one long-lived worker thread, started on first use and restarted after a crash.
+ * Jobs queue in the worker in arrival order. `onRendered` (tests) sees the thread that drew it.
+ */
+export function workerChartRenderer(
+  options: { onRendered?: (threadId: number) => void } = {},
+): ChartRenderer {
+  let worker: Worker | undefined;
+  let closed = false;
+  let nextId = 1;
+  const pending = new Map<number, Pending>();
+
+  const failAll = (error: Error) => {
+    for (const p of pending.values()) p.reject(error);
+    pending.clear();
+  };
+
+  const start = (): Worker => {
+    // Under tsx (development, tests) the sources are .ts: the worker registers tsx's loader first.
+    const fromSource = import.meta.url.endsWith(".ts");
+    const entry = new URL(fromSource ? "./chart-worker.ts" : "./chart-worker.js", import.meta.url);
+    const w = fromSource
+      ? new Worker(
+          `import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); });`,
+          { eval: true },
+        )
+      : new Worker(entry);
+    w.on("message", (reply: ChartReply) => {
+      const p = pending.get(reply.id);
+      if (!p) return;
+      pending.delete(reply.id);
+      if (reply.ok) {
+        options.onRendered?.(reply.threadId);
+        p.resolve(Buffer.from(reply.png.buffer, reply.png.byteOffset, reply.png.byteLength));
+      } else p.reject(new Error(reply.message));
+      if (pending.size === 0) w.unref();
+    });
+    const lost = (error: Error) => {
+      if (worker === w) worker = undefined;
+      failAll(error);
+    };
+    w.on("error", (error) => lost(error));
+    w.on("exit", (code) => lost(new Error(`the chart worker exited with code ${code}`)));
+    return w;
+  };
+
+  const submit = (job: Omit<ChartJob, "id">): Promise<Buffer> => {
+    if (closed) return Promise.reject(new ChartRendererClosedError());
+    worker ??= start();
+    worker.ref(); // keep the process alive while a chart is being drawn
+    const id = nextId++;
+    return new Promise<Buffer>((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      worker!.postMessage({ ...job, id } as ChartJob);
+    });
+  };
+
+  return {
+    stats: (input) => submit({ kind: "stats", input }),
+    metric: (input) => submit({ kind: "metric", input }),
+    async close() {
+      closed = true;
+      const w = worker;
+      worker = undefined;
+      failAll(new ChartRendererClosedError());
+      if (w) await w.terminate();
+    },
+  };
+}
