@@ -152,7 +152,10 @@ async function main(): Promise<void> {
     const api = new LocalBotApi({ output: process.stdout, filesDir: deps.chartsDir });
     const localDeps: BotDeps = { ...deps, transport: api.handle };
     const bot = createBot(localDeps);
+    // The morning plan and the nightly retrain also run while the local chat is open.
+    const schedules = startSchedules(localDeps, createPlanSender(bot.telegram, localDeps));
     const finish = async (code: number) => {
+      await schedules.stop();
       await retrainServiceFor(localDeps).shutdown();
       policyPlanners.dispose();
       await charts.close();

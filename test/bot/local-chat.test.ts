@@ -3,8 +3,10 @@ import { readFileSync, rmSync } from "node:fs";
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBot } from "../../src/bot/bot.js";
+import { createPlanSender } from "../../src/bot/commands/plan.js";
 import type { BotDeps } from "../../src/bot/context.js";
 import { LocalBotApi, runLocalChat } from "../../src/bot/local-chat.js";
+import { startSchedules } from "../../src/bot/schedule.js";
 import { parseConfig } from "../../src/config.js";
 import { testBotDeps } from "../support/bot-deps.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
@@ -107,4 +109,52 @@ describe("local chat mode (in process)", () => {
     expect(readFileSync(paths[1], "utf8")).toBe("a,b\n");
     expect(printed).toContain("Your EMAs");
   });
+
+  it("prints the morning plan when the plan time comes, with working buttons", async () => {
+    const fresh = await createTestDatabase();
+    let now = new Date("2026-11-22T06:00:00Z");
+    const localDeps = testBotDeps(fresh.db, {
+      config: parseConfig({ LOG_LEVEL: "silent" }),
+      now: () => now,
+    });
+    const input = new PassThrough();
+    const output = new PassThrough();
+    let printed = "";
+    output.on("data", (chunk: Buffer) => {
+      printed += chunk.toString();
+    });
+    const until = async (text: string) => {
+      const deadline = Date.now() + 30_000;
+      while (!printed.includes(text)) {
+        if (Date.now() > deadline) throw new Error(`no "${text}" in:\n${printed}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    const api = new LocalBotApi({ output, filesDir: localDeps.chartsDir });
+    const withApi = { ...localDeps, transport: api.handle };
+    const bot = createBot(withApi);
+    // what src/main.ts does in local chat mode (the node-schedule timers aside)
+    const schedules = startSchedules(withApi, createPlanSender(bot.telegram, withApi), {
+      manual: true,
+    });
+    try {
+      const done = runLocalChat(bot, { input, output, api, firstUpdateId: 1 });
+      input.write("/start\nLisbon\n2\n1\n");
+      await until("You're set up!");
+      expect(await schedules.tickPlans(now)).toMatchObject({ due: 0, sent: 0 }); // 06:00: not yet
+      now = new Date("2026-11-22T07:31:00Z"); // 07:31 in Lisbon, plan time 07:30
+      expect(await schedules.tickPlans(now)).toMatchObject({ sent: 1 });
+      expect(await schedules.tickPlans(now)).toMatchObject({ sent: 0 }); // once a day
+      await until("Good morning!");
+      expect(printed).toMatch(/Good morning![\s\S]*\[1\] ✓ walk 20 min/);
+      input.write("1\n");
+      await until("(Logged walk: 20 min, today");
+      input.end();
+      await done;
+    } finally {
+      await schedules.stop();
+      await fresh.dispose();
+      rmSync(localDeps.chartsDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
