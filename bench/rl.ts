@@ -3,20 +3,36 @@
  *  - environment alone on seed-23 (simulated user-days per second, fixed plans);
  *  - end-to-end PPO training on seed-23 (samples per second), both actor designs;
  *  - one person's plan from a policy (p50 / p95 latency);
- *  - plans for 10,000 people in one batch.
+ *  - plans for 10,000 people in one batch;
+ *  - what limits training speed on this backend: kernel launch cost, matrix-product throughput,
+ *    time of one PPO minibatch (forward + backward + Adam) per actor design, whether the WASM
+ *    backend may use threads.
  *
  *   npm run bench:rl                     (COACHRL_TF_BACKEND=cpu|wasm to force a backend)
  *   BENCH_RL_QUICK=1 npm run bench:rl    (shorter runs)
  */
+import os from "node:os";
+import type * as tfTypes from "@tensorflow/tfjs";
 import { createRng } from "../src/coach/rng.js";
-import { initBackend } from "../src/rl/backend.js";
+import { initBackend, tf } from "../src/rl/backend.js";
 import { HabitVectorEnv } from "../src/rl/habit-env.js";
-import { trainOnPersona } from "../src/rl/habit-training.js";
+import { HABIT_PPO, trainOnPersona } from "../src/rl/habit-training.js";
+import { ClippedAdam } from "../src/rl/optimizer.js";
 import { loadPersonaFile } from "../src/rl/persona.js";
-import type { ActorDesign } from "../src/rl/policy-network.js";
+import { ActorCriticNetwork, type ActorDesign } from "../src/rl/policy-network.js";
+import {
+  createLossLayout,
+  createMinibatchArrays,
+  disposeLossLayout,
+  disposeMinibatch,
+  fillMinibatch,
+  minibatchLoss,
+  minibatchTensors,
+} from "../src/rl/ppo.js";
 import { createStepBuffers } from "../src/rl/vector-env.js";
 
 const quick = process.env.BENCH_RL_QUICK === "1";
+const loadAtStart = os.loadavg();
 const backend = await initBackend();
 const persona = await loadPersonaFile("personas/seed-23.json");
 
@@ -70,7 +86,7 @@ const envResult = [
   environmentSpeed(256, quick ? 200 : 1000),
   environmentSpeed(4096, quick ? 30 : 120),
 ];
-const trainSteps = quick ? 8192 : 32768;
+const trainSteps = quick ? 8192 : 65536;
 const independent = await trainingSpeed("independent", trainSteps);
 const shared = await trainingSpeed("shared", trainSteps);
 
@@ -107,6 +123,117 @@ for (const [name, run] of [
   policy.dispose();
 }
 
+/** Mean milliseconds per call of `f` after a warm-up. */
+function timeMs(f: () => void, reps: number): number {
+  for (let i = 0; i < Math.max(3, reps / 10); i++) f();
+  const start = performance.now();
+  for (let i = 0; i < reps; i++) f();
+  return (performance.now() - start) / reps;
+}
+
+/** One PPO minibatch (upload, forward, backward, Adam) of `rows` samples on seed-23. */
+function minibatchCost(actor: ActorDesign, rows: number) {
+  const env = new HabitVectorEnv(persona, { numEnvs: 1, seed: 1 });
+  const spec = env.policySpec;
+  const config = { ...HABIT_PPO, network: { ...HABIT_PPO.network, actor } };
+  const network = new ActorCriticNetwork(spec, config.network, createRng(1));
+  const optimizer = new ClippedAdam(network.variables, {
+    beta1: 0.9,
+    beta2: 0.999,
+    epsilon: 1e-5,
+    maxGradNorm: 0.5,
+  });
+  const O = spec.observationSize;
+  const H = spec.levelCount.length;
+  const K = network.channels;
+  const rng = createRng(2);
+  const uniform = (n: number) => Float32Array.from({ length: n }, () => rng.next() - 0.5);
+  const rollout = {
+    observations: uniform(rows * O),
+    actions: Int32Array.from({ length: rows * H }, (_, i) =>
+      Math.floor(rng.next() * spec.levelCount[i % H]),
+    ),
+    logProbs: new Float32Array(rows * H).fill(-2),
+    advantages: uniform(rows * K),
+    returns: uniform(rows * K),
+    values: uniform(rows * K),
+  };
+  const order = Int32Array.from({ length: rows }, (_, i) => i);
+  const layout = createLossLayout(network, config.ratio);
+  const mb = createMinibatchArrays(layout, rows, O);
+  const ms = timeMs(
+    () => {
+      fillMinibatch(layout, rollout, order, 0, O, mb);
+      const batch = minibatchTensors(layout, mb, O);
+      optimizer.minimize(() => minibatchLoss(network, config, layout, batch, false), 1e-3);
+      disposeMinibatch(batch);
+    },
+    quick ? 5 : 20,
+  );
+  disposeLossLayout(layout);
+  optimizer.dispose();
+  network.dispose();
+  return {
+    actor,
+    rows,
+    ms: Number(ms.toFixed(2)),
+    microsecondsPerSample: Number(((ms * 1000) / rows).toFixed(2)),
+    // 4 epochs (HABIT_PPO) of this per collected sample bound training from above:
+    samplesPerSecondBound: Math.round(1e6 / (((ms * 1000) / rows) * HABIT_PPO.epochs)),
+  };
+}
+
+function kernelCosts() {
+  const tiny = tf.zeros([8, 8]);
+  const launchUs = timeMs(() => tf.add(tiny, tiny).dispose(), 2000) * 1000;
+  tiny.dispose();
+  const product = (m: number, k: number, n: number) => {
+    const a = tf.randomNormal([m, k]) as tfTypes.Tensor2D;
+    const b = tf.randomNormal([k, n]) as tfTypes.Tensor2D;
+    const ms = timeMs(() => tf.matMul(a, b).dispose(), quick ? 20 : 100);
+    const transposedMs = timeMs(() => tf.matMul(b, a, true, true).dispose(), quick ? 3 : 10);
+    a.dispose();
+    b.dispose();
+    return {
+      shape: `${m}x${k}·${k}x${n}`,
+      ms: Number(ms.toFixed(3)),
+      gflops: Number(((2 * m * k * n) / ms / 1e6).toFixed(1)),
+      withTransposeFlagsMs: Number(transposedMs.toFixed(3)),
+    };
+  };
+  const x = tf.randomNormal([1024, 64]);
+  const unary = {
+    tanhMs: Number(timeMs(() => tf.tanh(x).dispose(), 50).toFixed(3)),
+    sigmoidMs: Number(timeMs(() => tf.sigmoid(x).dispose(), 50).toFixed(3)),
+    expMs: Number(timeMs(() => tf.exp(x).dispose(), 50).toFixed(3)),
+    transpose2dMs: Number(timeMs(() => tf.transpose(x).dispose(), 50).toFixed(3)),
+    transposeAsRank3Ms: Number(
+      timeMs(() => tf.transpose(tf.reshape(x, [32, 32, 64]), [2, 0, 1]).dispose(), 50).toFixed(3),
+    ),
+  };
+  x.dispose();
+  return {
+    kernelLaunchMicroseconds: Number(launchUs.toFixed(1)),
+    matMul: [product(1024, 64, 64), product(1024, 64, 300)],
+    elementwise1024x64: unary,
+    wasmThreads: {
+      // tfjs-backend-wasm 4.x turns threads off under Node (tfjs issue 3830); forcing the flag
+      // makes the threaded build start its workers from a blob: URL, which Node refuses.
+      multithreadSupport: tf.env().getBool("WASM_HAS_MULTITHREAD_SUPPORT"),
+      simdSupport: tf.env().getBool("WASM_HAS_SIMD_SUPPORT"),
+    },
+  };
+}
+
+const limits = {
+  ...kernelCosts(),
+  minibatch: [
+    minibatchCost("independent", 1024),
+    minibatchCost("independent", 2048),
+    minibatchCost("shared", 1024),
+  ],
+};
+
 const targets = {
   environmentUserDaysPerSecond: 1_000_000,
   ppoSamplesPerSecond: 10_000,
@@ -118,11 +245,17 @@ console.log(
     {
       backend: backend.backend,
       node: process.version,
-      cpus: (await import("node:os")).cpus().length,
+      cpus: os.cpus().length,
+      // 1/5/15-minute load averages: the machine is shared, so throughput depends on them.
+      loadAverage: {
+        atStart: loadAtStart.map((x) => Number(x.toFixed(2))),
+        atEnd: os.loadavg().map((x) => Number(x.toFixed(2))),
+      },
       persona: persona.name,
       environment: envResult,
       training: [independent.result, shared.result],
       planning,
+      limits,
       targets,
     },
     null,

@@ -5,26 +5,24 @@
  *   plan (level index per habit, from the policy)
  *   → adjustPlan (coach core: exclusive groups, minutes capacity)
  *   → simulate what the person does (persona behaviour model)
- *   → stepEmas (coach core) → dailyReward and groupRewards (coach core)
- *   → next observation via buildObservation (coach core).
+ *   → stepEmas → dailyReward and groupRewards → next observation via buildObservation (coach
+ *     core rules, run fused by `finishDay` in habit-day.ts; proven bit-identical by tests).
  * A coaching year (episodeDays, default 365) ends by truncation, never by failure.
  *
  * All state lives in typed arrays allocated in the constructor; `step` allocates nothing.
- * Every random draw comes from one seeded generator, so a seed replays a run exactly.
+ * Every random draw comes from one seeded generator (the coach core's sfc32, written out inline
+ * in the hot loop), so a seed replays a run exactly — the same run as the first version of this
+ * environment (test/rl/support/reference-habit-env.ts, compared in test/rl/habit-env.test.ts).
  */
 import { adjustPlan, type CompiledHabits, compileHabits } from "../coach/adjust.js";
-import {
-  alphaFromSpan,
-  DEFAULT_EMA_SPAN_DAYS,
-  dailyReward,
-  groupRewards,
-  stepEmas,
-} from "../coach/ema.js";
+import { alphaFromSpan, DEFAULT_EMA_SPAN_DAYS } from "../coach/ema.js";
 import { buildObservation, type ObservationSpec, observationSpec } from "../coach/observation.js";
 import { heuristicPlan } from "../coach/planner.js";
 import { createRng, type Rng } from "../coach/rng.js";
+import { type DayTables, dayTables, finishDay } from "./habit-day.js";
 import type { Persona } from "./persona.js";
 import type { PolicySpec } from "./policy-network.js";
+import { Sfc32View, TWO_TO_MINUS_32 } from "./random.js";
 import type { StepBuffers, VectorEnv } from "./vector-env.js";
 
 export interface HabitEnvOptions {
@@ -47,6 +45,8 @@ interface CompiledBehaviour {
   plannedChance: Float64Array;
   /** [7 · H]: unplanned rate × the same weekday factors. */
   unplannedChance: Float64Array;
+  /** [7 · H · 2]: (unplannedChance, plannedChance) interleaved, indexed by "is planned". */
+  chance: Float64Array;
   capacity: number;
   overloadPenalty: number;
   driftPerDay: number;
@@ -73,7 +73,13 @@ function compileBehaviour(persona: Persona): CompiledBehaviour {
       unplannedChance[d * H + i] = hb.unplannedRate * factor;
     }
   });
+  const chance = new Float64Array(14 * H);
+  for (let i = 0; i < 7 * H; i++) {
+    chance[2 * i] = unplannedChance[i];
+    chance[2 * i + 1] = plannedChance[i];
+  }
   return {
+    chance,
     amountMean: Float64Array.from(habits, (h) => b.habits[h.id].amountMean),
     amountHalfWidth: Float64Array.from(habits, (h) => Math.sqrt(3) * b.habits[h.id].amountSd),
     isCheck: Uint8Array.from(habits, (h) => (h.kind === "check" ? 1 : 0)),
@@ -142,7 +148,10 @@ export class HabitVectorEnv implements VectorEnv {
   /** [N, H] amounts done on the last step. */
   readonly doneAmounts: Float64Array;
 
-  private readonly rng: Rng;
+  /** sfc32 state of the environment's generator (one stream per environment, from the seed). */
+  private readonly rngState: Int32Array;
+  /** The same generator as an `Rng` for the coach core's functions (shares `rngState`). */
+  private readonly stateRng: Rng;
   private readonly behaviour: CompiledBehaviour;
   private readonly alpha: number;
   private readonly initialEmaMax: number;
@@ -150,11 +159,15 @@ export class HabitVectorEnv implements VectorEnv {
   private readonly crossBoost: Float64Array;
   private readonly emaViews: Float64Array[];
   private readonly planViews: Int32Array[];
-  private readonly amountViews: Float64Array[];
-  private readonly groupScratch: Float64Array;
-  /** All habits' level amounts in one array; habit h's start at levelOffset[h]. */
-  private readonly levelValues: Float64Array;
+  /**
+   * Amount done when a habit is done, by level: habit h's level l at levelOffset[h] + l; level
+   * 0 (not planned, done anyway) holds the habit's target.
+   */
+  private readonly amountTable: Float64Array;
   private readonly levelOffset: Int32Array;
+  private readonly dayTables: DayTables;
+  /** [unplanned, planned] compliance factors of the person being stepped. */
+  private readonly factorScratch: Float64Array;
   private readonly adjustOptions: { capacityMinutes?: number };
 
   constructor(persona: Persona, options: HabitEnvOptions) {
@@ -172,7 +185,8 @@ export class HabitVectorEnv implements VectorEnv {
     this.episodeDays = options.episodeDays ?? 365;
     this.alpha = alphaFromSpan(options.emaSpanDays ?? DEFAULT_EMA_SPAN_DAYS);
     this.initialEmaMax = options.initialEmaMax ?? 1.3;
-    this.rng = createRng(options.seed);
+    this.rngState = Int32Array.from(createRng(options.seed).state());
+    this.stateRng = new Sfc32View(this.rngState);
     this.behaviour = compileBehaviour(persona);
     this.adjustOptions =
       persona.planCapacityMinutes === null ? {} : { capacityMinutes: persona.planCapacityMinutes };
@@ -185,29 +199,25 @@ export class HabitVectorEnv implements VectorEnv {
     this.finalEmas = new Float64Array(N * H);
     this.motivation = new Float64Array(N);
     this.crossBoost = new Float64Array(N * H);
-    this.groupScratch = new Float64Array(this.groupCount);
-    this.levelOffset = new Int32Array(H);
-    for (let h = 1; h < H; h++) {
-      this.levelOffset[h] = this.levelOffset[h - 1] + this.compiled.levelCount[h - 1];
-    }
-    this.levelValues = Float64Array.from(this.compiled.levels.flatMap((l) => Array.from(l)));
+    this.levelOffset = Int32Array.from(this.compiled.levelOffset);
+    this.amountTable = Float64Array.from(this.compiled.levelsFlat);
+    for (let h = 0; h < H; h++) this.amountTable[this.levelOffset[h]] = this.compiled.target[h];
+    this.dayTables = dayTables(this.compiled, this.spec, this.alpha);
+    this.factorScratch = new Float64Array(2);
     // Per-person views, created once so the hot loop never allocates.
     this.emaViews = Array.from({ length: N }, (_, n) => this.emas.subarray(n * H, (n + 1) * H));
     this.planViews = Array.from({ length: N }, (_, n) =>
       this.adjustedPlan.subarray(n * H, (n + 1) * H),
-    );
-    this.amountViews = Array.from({ length: N }, (_, n) =>
-      this.doneAmounts.subarray(n * H, (n + 1) * H),
     );
   }
 
   private resetPerson(n: number): void {
     const H = this.actionCount;
     for (let h = 0; h < H; h++) {
-      this.emas[n * H + h] = this.rng.next() * this.initialEmaMax;
+      this.emas[n * H + h] = this.stateRng.next() * this.initialEmaMax;
       this.crossBoost[n * H + h] = 0;
     }
-    this.weekday[n] = Math.floor(this.rng.next() * 7);
+    this.weekday[n] = Math.floor(this.stateRng.next() * 7);
     this.day[n] = 0;
     this.motivation[n] = 1;
   }
@@ -239,87 +249,142 @@ export class HabitVectorEnv implements VectorEnv {
   }
 
   step(actions: Int32Array, out: StepBuffers): void {
+    const N = this.numEnvs;
     const H = this.actionCount;
     const G = this.groupCount;
+    const O = this.observationSize;
     const b = this.behaviour;
-    const rng = this.rng;
-    const target = this.compiled.target;
+    const compiled = this.compiled;
     const adjusted = this.adjustedPlan;
     const amounts = this.doneAmounts;
     const boost = this.crossBoost;
-    const levelValues = this.levelValues;
+    const amountTable = this.amountTable;
     const levelOffset = this.levelOffset;
-    // Behaviour arrays in locals: the loop calls functions, so V8 cannot hoist property loads.
-    const { plannedChance, unplannedChance, amountMean, amountHalfWidth, isCheck } = b;
+    const weekdays = this.weekday;
+    const days = this.day;
+    const motivations = this.motivation;
+    const emas = this.emas;
+    const emaViews = this.emaViews;
+    const planViews = this.planViews;
+    const tables = this.dayTables;
+    const factor = this.factorScratch;
+    const adjustOptions = this.adjustOptions;
+    const stateRng = this.stateRng;
+    const s = this.rngState;
+    const episodeDays = this.episodeDays;
+    const { rewards, observations, terminated, truncated } = out;
+    const groupRewardsOut = out.groupRewards;
+    const { chance, amountMean, amountHalfWidth, isCheck } = b;
     const { crossFrom, crossTo, crossEffect } = b;
-    for (let n = 0; n < this.numEnvs; n++) {
+    const crossCount = crossFrom.length;
+    const capacity = b.capacity;
+    const overloadPenalty = b.overloadPenalty;
+    const driftPerDay = b.driftPerDay;
+    const driftMin = b.driftMin;
+    const driftMax = b.driftMax;
+    for (let n = 0; n < N; n++) {
       const base = n * H;
-      const emas = this.emaViews[n];
-      const plan = this.planViews[n];
       // 1. The plan the person sees: the policy's levels, massaged by the coach core.
-      for (let h = 0; h < H; h++) plan[h] = actions[base + h];
-      adjustPlan(this.compiled, plan, emas, rng, this.adjustOptions);
+      for (let h = 0; h < H; h++) adjusted[base + h] = actions[base + h];
+      adjustPlan(compiled, planViews[n], emaViews[n], stateRng, adjustOptions);
 
       // 2. What they do. Overload: each planned habit beyond capacity costs compliance.
       let planned = 0;
-      for (let h = 0; h < H; h++) if (adjusted[base + h] > 0) planned++;
-      const over = planned - b.capacity;
-      let overload = over > 0 ? 1 - b.overloadPenalty * over : 1;
+      for (let h = 0; h < H; h++) planned += -adjusted[base + h] >>> 31; // levels are ≥ 0
+      const over = planned - capacity;
+      let overload = over > 0 ? 1 - overloadPenalty * over : 1;
       if (overload < 0) overload = 0;
-      const motivation = this.motivation[n];
-      const plannedFactor = motivation * overload;
-      const weekdayRow = this.weekday[n] * H;
+      const motivation = motivations[n];
+      factor[0] = motivation; // unplanned habits
+      factor[1] = motivation * overload; // planned habits
+      const weekdayRow = weekdays[n] * H;
       for (let h = 0; h < H; h++) {
-        const level = adjusted[base + h];
-        let p: number;
-        let amount: number;
-        if (level > 0) {
-          p = plannedChance[weekdayRow + h] * plannedFactor + boost[base + h];
-          amount = levelValues[levelOffset[h] + level];
-        } else {
-          p = unplannedChance[weekdayRow + h] * motivation + boost[base + h];
-          amount = target[h];
-        }
-        boost[base + h] = 0; // consumed; tomorrow's boosts are added below
-        if (rng.next() < p) {
+        const i = base + h;
+        const level = adjusted[i];
+        const isPlanned = -level >>> 31;
+        // chance[2·(weekday·H + h) + planned]: the unplanned rate or the compliance.
+        const p = chance[((weekdayRow + h) << 1) | isPlanned] * factor[isPlanned] + boost[i];
+        boost[i] = 0; // consumed; tomorrow's boosts are added below
+        // sfc32 step on the shared state (the coach core's generator, written out inline).
+        let x1 = s[1];
+        let x2 = s[2];
+        let x3 = s[3];
+        let t = (((s[0] + x1) | 0) + x3) | 0;
+        s[3] = (x3 + 1) | 0;
+        s[0] = x1 ^ (x1 >>> 9);
+        s[1] = (x2 + (x2 << 3)) | 0;
+        s[2] = (((x2 << 21) | (x2 >>> 11)) + t) | 0;
+        if ((t >>> 0) * TWO_TO_MINUS_32 < p) {
+          // Planned: the planned amount; unplanned: the target (amountTable's level-0 entry).
+          let amount = amountTable[levelOffset[h] + level];
           if (isCheck[h] === 0) {
             // Done/planned ratio: uniform with the persona's mean and standard deviation
             // (one draw: mean ± sd·√3), never below 0.
-            const ratio = amountMean[h] + amountHalfWidth[h] * (2 * rng.next() - 1);
+            x1 = s[1];
+            x2 = s[2];
+            x3 = s[3];
+            t = (((s[0] + x1) | 0) + x3) | 0;
+            s[3] = (x3 + 1) | 0;
+            s[0] = x1 ^ (x1 >>> 9);
+            s[1] = (x2 + (x2 << 3)) | 0;
+            s[2] = (((x2 << 21) | (x2 >>> 11)) + t) | 0;
+            const ratio =
+              amountMean[h] + amountHalfWidth[h] * (2 * ((t >>> 0) * TWO_TO_MINUS_32) - 1);
             amount = ratio > 0 ? amount * ratio : 0;
           }
-          amounts[base + h] = amount;
-        } else amounts[base + h] = 0;
+          amounts[i] = amount;
+        } else amounts[i] = 0;
       }
 
       // 3. Lagged cross-habit effects on tomorrow's probabilities.
-      for (let e = 0; e < crossFrom.length; e++) {
+      for (let e = 0; e < crossCount; e++) {
         if (amounts[base + crossFrom[e]] > 0) boost[base + crossTo[e]] += crossEffect[e];
       }
 
-      // 4. EMAs and rewards (coach core).
-      stepEmas(this.compiled, emas, this.amountViews[n], this.alpha);
-      out.rewards[n] = dailyReward(emas);
-      groupRewards(emas, this.compiled.actorGroupOf, G, this.groupScratch);
-      for (let g = 0; g < G; g++) out.groupRewards[n * G + g] = this.groupScratch[g];
-
-      // 5. Next day; slow drift of motivation; the year ends by truncation.
-      this.weekday[n] = (this.weekday[n] + 1) % 7;
-      this.day[n] += 1;
-      if (b.driftPerDay !== 0) {
-        let m = motivation * (1 + b.driftPerDay);
-        if (m < b.driftMin) m = b.driftMin;
-        else if (m > b.driftMax) m = b.driftMax;
-        this.motivation[n] = m;
+      // 4. Next day; slow drift of motivation.
+      const weekday = weekdays[n] === 6 ? 0 : weekdays[n] + 1;
+      weekdays[n] = weekday;
+      const day = days[n] + 1;
+      days[n] = day;
+      if (driftPerDay !== 0) {
+        let m = motivation * (1 + driftPerDay);
+        if (m < driftMin) m = driftMin;
+        else if (m > driftMax) m = driftMax;
+        motivations[n] = m;
       }
-      out.terminated[n] = 0;
-      if (this.day[n] >= this.episodeDays) {
-        out.truncated[n] = 1;
-        this.observe(n, out.finalObservations);
-        this.finalEmas.set(emas, base);
-        this.resetPerson(n);
-      } else out.truncated[n] = 0;
-      this.observe(n, out.observations);
+
+      // 5. EMAs, rewards and the next observation: the coach core's stepEmas, dailyReward,
+      // groupRewards and buildObservation, fused (habit-day.ts; proven identical by tests).
+      rewards[n] = finishDay(
+        tables,
+        emas,
+        base,
+        amounts,
+        base,
+        groupRewardsOut,
+        n * G,
+        observations,
+        n * O,
+        weekday,
+      );
+
+      // 6. The year ends by truncation (never by failure); a new person starts.
+      terminated[n] = 0;
+      if (day >= episodeDays) {
+        truncated[n] = 1;
+        this.endEpisode(n, out);
+      } else truncated[n] = 0;
     }
+  }
+
+  /** Truncation: keep the final observation and EMAs, start a new person in row n. */
+  private endEpisode(n: number, out: StepBuffers): void {
+    const H = this.actionCount;
+    const O = this.observationSize;
+    const { observations, finalObservations } = out;
+    for (let i = n * O; i < (n + 1) * O; i++) finalObservations[i] = observations[i];
+    for (let i = n * H; i < (n + 1) * H; i++) this.finalEmas[i] = this.emas[i];
+    this.resetPerson(n);
+    this.observe(n, out.observations);
   }
 }

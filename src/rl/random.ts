@@ -39,3 +39,34 @@ export function deriveSeed(seed: number, stream: string): number {
   h ^= h >>> 13;
   return h >>> 0;
 }
+
+/** 2^−32: turns a 32-bit unsigned integer into a uniform number in [0, 1) (exact). */
+export const TWO_TO_MINUS_32 = 1 / 4294967296;
+
+/**
+ * The coach core's sfc32 generator over a state array that its owner may also read and advance
+ * itself (the habit environment keeps the state in locals in its hot loop and hands it back
+ * before calling coach-core functions that draw). Same stream as `Sfc32` from the same state
+ * (tested).
+ */
+export class Sfc32View {
+  readonly s: Int32Array;
+
+  constructor(state: Int32Array) {
+    this.s = state;
+  }
+
+  next(): number {
+    const s = this.s;
+    const a = s[0];
+    const b = s[1];
+    const c = s[2];
+    const d = s[3];
+    const t = (((a + b) | 0) + d) | 0;
+    s[3] = (d + 1) | 0;
+    s[0] = b ^ (b >>> 9);
+    s[1] = (c + (c << 3)) | 0;
+    s[2] = (((c << 21) | (c >>> 11)) + t) | 0;
+    return (t >>> 0) * TWO_TO_MINUS_32;
+  }
+}

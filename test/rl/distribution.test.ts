@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createRng } from "../../src/coach/rng.js";
 import { initBackend, tf } from "../../src/rl/backend.js";
 import {
+  fastMultiCategoricalStats,
   MASKED_LOGIT,
   multiCategoricalStats,
   oneHotLevels,
@@ -34,6 +35,26 @@ describe("multi-categorical distribution", () => {
     expect(entropy[0][0]).toBeCloseTo(Math.log(3), 5);
     expect(entropy[0][1]).toBeCloseTo(-(0.75 * Math.log(0.75) + 0.25 * Math.log(0.25)), 5);
     expect(Number.isFinite(entropy[1][1])).toBe(true);
+  });
+
+  it("the training version (softmax-based) gives the same log-probabilities and entropies", () => {
+    const rng = createRng(4);
+    const [a, b] = tf.tidy(() => {
+      const raw = Array.from({ length: 4 * 6 }, () => rng.next() * 8 - 4);
+      const masked = raw.map((x, i) => (mask[i % 6] === 0 ? MASKED_LOGIT : x));
+      const z = tf.tensor3d(masked, [4, 2, 3]);
+      const oneHot = oneHotLevels(Int32Array.from([2, 1, 0, 0, 1, 1, 2, 0]), 4, 2, 3);
+      const slow = multiCategoricalStats(z, tf.tensor2d(mask, [2, 3]), tf.tensor2d(oneHot, [4, 6]));
+      const fast = fastMultiCategoricalStats(z, tf.tensor3d(oneHot, [4, 2, 3]));
+      return [
+        [slow.logProb.dataSync(), slow.entropy.dataSync()],
+        [fast.logProb.dataSync(), fast.entropy.dataSync()],
+      ];
+    });
+    for (let i = 0; i < 8; i++) {
+      expect(b[0][i]).toBeCloseTo(a[0][i], 5);
+      expect(b[1][i]).toBeCloseTo(a[1][i], 5);
+    }
   });
 
   it("sampling never picks a missing level and matches the probabilities", () => {

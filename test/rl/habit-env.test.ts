@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { dailyReward, groupRewards } from "../../src/coach/ema.js";
+import { createRng } from "../../src/coach/rng.js";
 import { HabitVectorEnv } from "../../src/rl/habit-env.js";
 import { loadPersonaFile } from "../../src/rl/persona.js";
 import { createStepBuffers } from "../../src/rl/vector-env.js";
+import { ReferenceHabitVectorEnv } from "./support/reference-habit-env.js";
 
 const overloaded = await loadPersonaFile("personas/overloaded.json");
 const seed23 = await loadPersonaFile("personas/seed-23.json");
@@ -40,6 +42,64 @@ function rollout(seed: number, days: number, planAll: boolean, persona = seed23,
 }
 
 describe("batched habit environment", () => {
+  it("gives exactly the results of the reference environment built from coach-core calls", async () => {
+    // The fast environment (inline generator, fused end of day) against the first version,
+    // which calls adjustPlan, stepEmas, dailyReward, groupRewards and buildObservation per person:
+    // every persona, random plans (out-of-range levels included), a capacity in minutes, short
+    // episodes so that resets happen, several seeds.
+    const names = ["steady", "overloaded", "weekday", "cross-effects", "seed-23"];
+    for (const [index, name] of names.entries()) {
+      const loaded = await loadPersonaFile(`personas/${name}.json`);
+      for (const capacity of [null, 45]) {
+        const persona = { ...loaded, planCapacityMinutes: capacity };
+        const seed = 100 + index;
+        const N = 5;
+        const options = { numEnvs: N, seed, episodeDays: 17 };
+        const fast = new HabitVectorEnv(persona, options);
+        const reference = new ReferenceHabitVectorEnv(persona, options);
+        const obsFast = new Float32Array(N * fast.observationSize);
+        const obsRef = new Float32Array(N * fast.observationSize);
+        fast.reset(obsFast);
+        reference.reset(obsRef);
+        expect(obsFast).toEqual(obsRef);
+        const outFast = createStepBuffers(fast);
+        const outRef = createStepBuffers(reference);
+        const H = fast.actionCount;
+        const planRng = createRng(seed * 7);
+        const actions = new Int32Array(N * H);
+        for (let day = 0; day < 60; day++) {
+          for (let i = 0; i < actions.length; i++) {
+            const count = fast.compiled.levelCount[i % H];
+            actions[i] = Math.floor(planRng.next() * (count + 2)) - 1; // −1 … count
+          }
+          if (day % 5 === 0) fast.heuristicActions(actions);
+          fast.step(Int32Array.from(actions), outFast);
+          reference.step(Int32Array.from(actions), outRef);
+          expect(outFast.rewards).toEqual(outRef.rewards);
+          expect(outFast.groupRewards).toEqual(outRef.groupRewards);
+          expect(outFast.observations).toEqual(outRef.observations);
+          expect(outFast.truncated).toEqual(outRef.truncated);
+          expect(outFast.terminated).toEqual(outRef.terminated);
+          expect(fast.adjustedPlan).toEqual(reference.adjustedPlan);
+          expect(fast.doneAmounts).toEqual(reference.doneAmounts);
+          expect(fast.emas).toEqual(reference.emas);
+          if (outRef.truncated.some((x) => x === 1)) {
+            for (let n = 0; n < N; n++) {
+              if (outRef.truncated[n] === 0) continue;
+              const O = fast.observationSize;
+              expect(outFast.finalObservations.subarray(n * O, (n + 1) * O)).toEqual(
+                outRef.finalObservations.subarray(n * O, (n + 1) * O),
+              );
+              expect(fast.finalEmas.subarray(n * H, (n + 1) * H)).toEqual(
+                reference.finalEmas.subarray(n * H, (n + 1) * H),
+              );
+            }
+          }
+        }
+      }
+    }
+  });
+
   it("is deterministic for a seed and differs between seeds", () => {
     const a = rollout(7, 30, false);
     const b = rollout(7, 30, false);

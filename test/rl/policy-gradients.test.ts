@@ -1,16 +1,20 @@
 import { describe, expect, it } from "vitest";
 import { createRng } from "../../src/coach/rng.js";
 import { initBackend, tf } from "../../src/rl/backend.js";
-import { oneHotLevels } from "../../src/rl/distribution.js";
 import {
   ActorCriticNetwork,
   type ActorDesign,
   type CriticDesign,
 } from "../../src/rl/policy-network.js";
 import {
-  createLossConstants,
+  createLossLayout,
+  createMinibatchArrays,
   DEFAULT_PPO,
+  disposeLossLayout,
+  disposeMinibatch,
+  fillMinibatch,
   minibatchLoss,
+  minibatchTensors,
   type RatioMode,
 } from "../../src/rl/ppo.js";
 
@@ -35,31 +39,28 @@ function gradientNorms(actor: ActorDesign, critic: CriticDesign, ratio: RatioMod
   const actions = Int32Array.from({ length: M * H }, (_, i) =>
     Math.floor(rng.next() * spec.levelCount[i % H]),
   );
-  const constants = createLossConstants(spec, K);
-  const norms = tf.tidy(() => {
-    const batch = {
-      obs: tf.tensor2d(
-        Float32Array.from({ length: M * 12 }, () => rng.next() * 2 - 1),
-        [M, 12],
-      ),
-      oneHot: tf.tensor2d(oneHotLevels(actions, M, H, network.levels), [M, H * network.levels]),
+  const layout = createLossLayout(network, ratio);
+  const mb = createMinibatchArrays(layout, M, 12);
+  fillMinibatch(
+    layout,
+    {
+      observations: Float32Array.from({ length: M * 12 }, () => rng.next() * 2 - 1),
+      actions,
       // Old log-probabilities below the current ones: ratios > 1, some beyond the clip.
-      logProbs: tf.tensor2d(
-        Float32Array.from({ length: M * H }, () => -2 - rng.next()),
-        [M, H],
-      ),
-      advantages: tf.tensor2d(
-        Float32Array.from({ length: M * K }, () => rng.next() * 2 - 1),
-        [M, K],
-      ),
-      returns: tf.tensor2d(
-        Float32Array.from({ length: M * K }, () => rng.next()),
-        [M, K],
-      ),
-      values: tf.tensor2d(new Float32Array(M * K), [M, K]),
-    };
+      logProbs: Float32Array.from({ length: M * H }, () => -2 - rng.next()),
+      advantages: Float32Array.from({ length: M * K }, () => rng.next() * 2 - 1),
+      returns: Float32Array.from({ length: M * K }, () => rng.next()),
+      values: new Float32Array(M * K),
+    },
+    Int32Array.from({ length: M }, (_, i) => i),
+    0,
+    12,
+    mb,
+  );
+  const batch = minibatchTensors(layout, mb, 12);
+  const norms = tf.tidy(() => {
     const { grads } = tf.variableGrads(
-      () => minibatchLoss(network, { ...DEFAULT_PPO, ratio, clip: 10 }, batch, constants).loss,
+      () => minibatchLoss(network, { ...DEFAULT_PPO, ratio, clip: 10 }, layout, batch).loss,
       network.variables,
     );
     return network.variables.map((v, i) => ({
@@ -67,7 +68,8 @@ function gradientNorms(actor: ActorDesign, critic: CriticDesign, ratio: RatioMod
       norm: tf.norm(grads[v.name]).dataSync()[0],
     }));
   });
-  for (const t of Object.values(constants)) t.dispose();
+  disposeMinibatch(batch);
+  disposeLossLayout(layout);
   network.dispose();
   return norms;
 }
