@@ -1,0 +1,359 @@
+// The Google Sheets mirror end to end: the app's database (PGlite, or real Postgres with
+// TEST_DATABASE_URL), the real googleapis client with a self-signed service-account JWT, and a
+// local fake of the Sheets v4 API that verifies that JWT and keeps the sheets in memory.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { retractEntry } from "../../src/db/entries.js";
+import { updateUserSettings } from "../../src/db/users.js";
+import type { Logger } from "../../src/logger.js";
+import { type SheetsMirror, startSheetsMirror } from "../../src/sheets/mirror.js";
+import { createTestDatabase, type TestDatabase } from "../support/database.js";
+import { FakeSheets } from "./fake-sheets.js";
+import {
+  addEntry,
+  addPlanAndWeight,
+  collectingLogger,
+  createPerson,
+  mirrorConfig,
+  type Person,
+  SERVICE_ACCOUNT,
+  testKeyPair,
+  utcDay,
+} from "./helpers.js";
+
+const keys = testKeyPair();
+let tdb: TestDatabase;
+let fake: FakeSheets;
+let log: Logger;
+let lines: string[];
+const mirrors: SheetsMirror[] = [];
+
+// the database stamps habits with its own clock, so the mirror's clock starts from the real one
+const t0 = new Date();
+const today = utcDay(t0);
+const yesterday = utcDay(t0, -1);
+const later = (ms: number) => new Date(t0.getTime() + ms);
+
+function mirror(privateKey = keys.privateKey, tuning = {}): SheetsMirror {
+  const m = startSheetsMirror({
+    db: tdb.db,
+    log,
+    config: mirrorConfig(privateKey, fake.url),
+    now: () => t0,
+    manual: true,
+    instance: "test",
+    tuning,
+  });
+  mirrors.push(m);
+  return m;
+}
+
+async function lastEvent(userId: number) {
+  return tdb.db.prisma.outboxEvent.findFirstOrThrow({
+    where: { userId, kind: "sheets_mirror" },
+    orderBy: { id: "desc" },
+  });
+}
+
+beforeAll(async () => {
+  tdb = await createTestDatabase();
+  fake = await new FakeSheets({
+    serviceAccount: SERVICE_ACCOUNT,
+    publicKey: keys.publicKey,
+  }).start();
+  ({ log, lines } = collectingLogger());
+});
+
+afterAll(async () => {
+  for (const m of mirrors) await m.stop();
+  await fake?.close();
+  await tdb?.dispose();
+});
+
+describe("sheets mirror", () => {
+  let alice: Person;
+  let first: bigint;
+  let m: SheetsMirror;
+
+  it("first sync creates the tabs and writes every row", async () => {
+    fake.create("sheet-alice");
+    alice = await createPerson(tdb.db, "sheet-alice");
+    first = await addEntry(tdb.db, alice, alice.run, yesterday, 30);
+    await addEntry(tdb.db, alice, alice.odd, today, 20);
+    await addPlanAndWeight(tdb.db, alice, today, new Date(`${today}T06:30:00.000Z`));
+    m = mirror();
+
+    const result = await m.tick(later(0));
+    expect(result).toMatchObject({
+      enabled: true,
+      linked: 1,
+      enqueued: 1,
+      succeeded: 1,
+      failed: 0,
+    });
+    expect(fake.tabTitles("sheet-alice")).toEqual([
+      "Sheet1",
+      "Entries",
+      "Daily",
+      "Plans",
+      "Metrics",
+    ]);
+
+    const entries = fake.rows("sheet-alice", "Entries")!;
+    expect(entries[0]).toEqual([
+      "day",
+      "habit",
+      "amount",
+      "unit",
+      "source",
+      "reported at (UTC)",
+      "undone at (UTC)",
+    ]);
+    expect(entries.slice(1).map((r) => r.slice(0, 5).concat(r[6]))).toEqual([
+      [yesterday, "run", 30, "min", "chat", ""],
+      [today, '=HYPERLINK("http://evil.example","x")', 20, "+reps", "chat", ""],
+    ]);
+    expect(entries[1][5]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+
+    const daily = fake.rows("sheet-alice", "Daily")!;
+    expect(daily[0]).toEqual([
+      "day",
+      "reward",
+      "run EMA",
+      '=HYPERLINK("http://evil.example","x") EMA',
+    ]);
+    expect(daily.slice(1).map((r) => r[0])).toEqual([yesterday, today]);
+    // run: 30 of 30 daily → n = 1, α = 2/15 → EMA 0.1333 after yesterday, decays today
+    expect(daily[1][2]).toBeCloseTo(2 / 15, 4);
+    expect(daily[2][2]).toBeCloseTo((2 / 15) * (13 / 15), 4);
+    expect(daily[2][3]).toBeCloseTo(2 / 15, 4);
+    // the second habit was created today (its first entry is today): no EMA yesterday
+    expect(daily[1][3]).toBe("");
+
+    expect(fake.rows("sheet-alice", "Plans")).toEqual([
+      ["day", "habit", "planned amount", "unit", "produced by"],
+      [today, "run", 30, "min", "heuristic"],
+      [today, '=HYPERLINK("http://evil.example","x")', 10, "+reps", "heuristic"],
+    ]);
+    expect(fake.rows("sheet-alice", "Metrics")).toEqual([
+      ["measured at (UTC)", "metric", "value", "unit"],
+      [`${today}T06:30:00.000Z`, "weight", 72.4, "kg"],
+    ]);
+    const event = await lastEvent(alice.user.id);
+    expect(event.doneAt).not.toBeNull();
+    expect(event.attempts).toBe(0);
+    expect(event.lastError).toBeNull();
+  });
+
+  it("formula-looking text stays text: every value is written RAW", async () => {
+    // the fake stores USER_ENTERED "=…" text as a formula object; RAW keeps strings
+    for (const title of ["Entries", "Daily", "Plans", "Metrics"]) {
+      for (const row of fake.rows("sheet-alice", title)!) {
+        for (const cell of row) expect(typeof cell === "object").toBe(false);
+      }
+    }
+  });
+
+  it("makes no Google call when nothing changed", async () => {
+    const before = fake.callCount();
+    const result = await m.tick(later(60_000));
+    expect(result).toMatchObject({ linked: 1, enqueued: 0, processed: 0 });
+    expect(fake.callCount()).toBe(before);
+  });
+
+  it("a new entry and an /undo show up on the next tick", async () => {
+    await addEntry(tdb.db, alice, alice.run, today, 45);
+    expect(await retractEntry(tdb.db, alice.user.id, first, later(90_000))).toBe(true);
+    const result = await m.tick(later(120_000));
+    expect(result).toMatchObject({ enqueued: 1, succeeded: 1 });
+    const entries = fake.rows("sheet-alice", "Entries")!;
+    expect(entries).toHaveLength(4);
+    expect(entries[1][6]).toBe(later(90_000).toISOString());
+    expect(entries[3].slice(0, 3)).toEqual([today, "run", 45]);
+    expect(entries[3][6]).toBe("");
+    // the undone 30 no longer counts: run starts today at 45/30 → n = 1.5
+    const daily = fake.rows("sheet-alice", "Daily")!;
+    expect(daily[1][2]).toBe(0);
+    expect(daily[2][2]).toBeCloseTo((2 / 15) * 1.5, 4);
+    // and once more nothing to do
+    const before = fake.callCount();
+    expect(await m.tick(later(180_000))).toMatchObject({ enqueued: 0, processed: 0 });
+    expect(fake.callCount()).toBe(before);
+  });
+
+  it("rewrites a tab fully: rows edited or added by hand disappear", async () => {
+    fake.rows("sheet-alice", "Plans")!.push(["typed by hand"]);
+    await addEntry(tdb.db, alice, alice.odd, today, 5);
+    await m.tick(later(240_000));
+    expect(fake.rows("sheet-alice", "Plans")).toHaveLength(3);
+  });
+
+  it("a sheet not shared with the service account: backoff, a clear last error, then recovery", async () => {
+    fake.create("sheet-bob", []);
+    const bob = await createPerson(tdb.db, "sheet-bob");
+    await addEntry(tdb.db, bob, bob.run, today, 30);
+    const at = later(300_000);
+    const r1 = await m.tick(at);
+    expect(r1).toMatchObject({ enqueued: 1, failed: 1, gaveUp: 0 });
+    let event = await lastEvent(bob.user.id);
+    expect(event.doneAt).toBeNull();
+    expect(event.attempts).toBe(1);
+    expect(event.lastError).toContain(`share the sheet with ${SERVICE_ACCOUNT}`);
+    expect(event.lastError).toContain("403");
+    expect(event.nextAttemptAt.getTime()).toBe(at.getTime() + 30_000);
+
+    // not due yet: no call, and no second event for the same person
+    const before = fake.callCount();
+    expect(await m.tick(new Date(at.getTime() + 10_000))).toMatchObject({
+      enqueued: 0,
+      processed: 0,
+    });
+    expect(fake.callCount()).toBe(before);
+
+    // second failure doubles the delay
+    const at2 = new Date(at.getTime() + 30_000);
+    expect(await m.tick(at2)).toMatchObject({ failed: 1 });
+    event = await lastEvent(bob.user.id);
+    expect(event.attempts).toBe(2);
+    expect(event.nextAttemptAt.getTime()).toBe(at2.getTime() + 60_000);
+
+    fake.share("sheet-bob");
+    const at3 = new Date(at2.getTime() + 60_000);
+    expect(await m.tick(at3)).toMatchObject({ enqueued: 0, succeeded: 1, failed: 0 });
+    event = await lastEvent(bob.user.id);
+    expect(event.doneAt).toEqual(at3);
+    expect(event.lastError).toBeNull();
+    expect(
+      fake
+        .rows("sheet-bob", "Entries")!
+        .slice(1)
+        .map((r) => r[2]),
+    ).toEqual([30]);
+    expect(await tdb.db.prisma.outboxEvent.count({ where: { userId: bob.user.id } })).toBe(1);
+  });
+
+  it("a missing sheet: 404 recorded with the fix; linking another sheet retries at once", async () => {
+    const carol = await createPerson(tdb.db, "sheet-nonexistent");
+    await addEntry(tdb.db, carol, carol.run, today, 10);
+    const at = later(600_000);
+    expect(await m.tick(at)).toMatchObject({ failed: 1 });
+    const event = await lastEvent(carol.user.id);
+    expect(event.lastError).toContain("sheet sheet-nonexistent was not found (404)");
+    expect(event.lastError).toContain("/settings sheet");
+
+    fake.create("sheet-carol");
+    await updateUserSettings(tdb.db, carol.user.id, { sheetId: "sheet-carol" });
+    // long before the backoff ends
+    expect(await m.tick(new Date(at.getTime() + 1_000))).toMatchObject({ succeeded: 1 });
+    expect(fake.rows("sheet-carol", "Entries")).toHaveLength(2);
+  });
+
+  it("gives up after maxAttempts and tries again when the data changes", async () => {
+    const quick = mirror(keys.privateKey, { maxAttempts: 2 });
+    fake.create("sheet-dave", []);
+    const dave = await createPerson(tdb.db, "sheet-dave");
+    await addEntry(tdb.db, dave, dave.run, today, 10);
+    const at = later(900_000);
+    await quick.tick(at);
+    expect(await quick.tick(new Date(at.getTime() + 30_000))).toMatchObject({ gaveUp: 1 });
+    const event = await lastEvent(dave.user.id);
+    expect(event.doneAt).not.toBeNull();
+    expect(event.lastError).toMatch(/^gave up after 2 attempts: .*share the sheet with/);
+    // nothing changed: not retried
+    expect(await quick.tick(new Date(at.getTime() + 3_600_000))).toMatchObject({ processed: 0 });
+    fake.share("sheet-dave");
+    await addEntry(tdb.db, dave, dave.run, today, 5);
+    expect(await quick.tick(new Date(at.getTime() + 3_700_000))).toMatchObject({
+      enqueued: 1,
+      succeeded: 1,
+    });
+  });
+
+  it("retries a transient Google failure (503) with backoff", async () => {
+    await addEntry(tdb.db, alice, alice.run, today, 1);
+    fake.failNext(1);
+    const at = later(1_200_000);
+    expect(await m.tick(at)).toMatchObject({ failed: 1 });
+    expect((await lastEvent(alice.user.id)).lastError).toContain("answered 503");
+    expect(await m.tick(new Date(at.getTime() + 30_000))).toMatchObject({ succeeded: 1 });
+  });
+
+  it("a JWT signed with another key is refused (401) and recorded as a credentials problem", async () => {
+    const wrong = mirror(testKeyPair().privateKey);
+    fake.create("sheet-erin");
+    const erin = await createPerson(tdb.db, "sheet-erin");
+    await addEntry(tdb.db, erin, erin.run, today, 10);
+    // alice's mirror would pick erin up too: only the wrong-key one ticks here
+    expect(await wrong.tick(later(1_300_000))).toMatchObject({ failed: 1 });
+    const event = await lastEvent(erin.user.id);
+    expect(event.lastError).toContain("(401): check GOOGLE_CLIENT_EMAIL and GOOGLE_PRIVATE_KEY");
+    expect(fake.requests.at(-1)!.status).toBe(401);
+    expect(await m.tick(new Date(later(1_300_000).getTime() + 30_000))).toMatchObject({
+      succeeded: 1,
+    });
+  });
+
+  it("unlinking the sheet ends pending work without calling Google", async () => {
+    fake.create("sheet-frank", []);
+    const frank = await createPerson(tdb.db, "sheet-frank");
+    await addEntry(tdb.db, frank, frank.run, today, 10);
+    const at = later(1_500_000);
+    expect(await m.tick(at)).toMatchObject({ failed: 1 });
+    await updateUserSettings(tdb.db, frank.user.id, { sheetId: null });
+    const before = fake.callCount();
+    expect(await m.tick(new Date(at.getTime() + 30_000))).toMatchObject({ succeeded: 1 });
+    expect(fake.callCount()).toBe(before);
+    expect((await lastEvent(frank.user.id)).doneAt).not.toBeNull();
+  });
+
+  it("without Google credentials the mirror is off", async () => {
+    const { log: offLog, lines: offLines } = collectingLogger();
+    const off = startSheetsMirror({
+      db: tdb.db,
+      log: offLog,
+      config: { google: undefined, sheetsApiRoot: fake.url },
+      manual: true,
+    });
+    const before = fake.callCount();
+    expect(await off.tick()).toMatchObject({ enabled: false, processed: 0 });
+    await off.stop();
+    expect(fake.callCount()).toBe(before);
+    expect(offLines.join("")).toContain("Google Sheets mirror off");
+  });
+
+  it("scheduled mode ticks once at start and stops cleanly", async () => {
+    const { log: schedLog, lines: schedLines } = collectingLogger();
+    const scheduled = startSheetsMirror({
+      db: tdb.db,
+      log: schedLog,
+      config: mirrorConfig(keys.privateKey, fake.url),
+      now: () => later(2_000_000),
+    });
+    await scheduled.stop(); // waits for the start-up tick
+    const text = schedLines.join("");
+    expect(text).toContain("Google Sheets mirror started");
+    expect(text).not.toContain("tick failed");
+  });
+
+  it("every request carried a verified self-signed JWT of the service account", () => {
+    const verified = fake.requests.filter((r) => r.caller !== undefined);
+    expect(verified.length).toBeGreaterThan(10);
+    expect(new Set(verified.map((r) => r.caller))).toEqual(new Set([SERVICE_ACCOUNT]));
+  });
+
+  it("neither the private key nor a bearer token reaches the logs or the database", async () => {
+    const keyBody = keys.privateKey
+      .split("\n")
+      .filter((l) => l !== "" && !l.startsWith("-----"))
+      .map((l) => l.slice(0, 40));
+    const logged = lines.join("");
+    expect(logged).toContain("sheet mirrored");
+    expect(logged).toContain("share the sheet with");
+    const errors = (await tdb.db.prisma.outboxEvent.findMany()).map((e) => e.lastError ?? "");
+    for (const text of [logged, errors.join("\n")]) {
+      for (const part of keyBody) expect(text).not.toContain(part);
+      expect(text).not.toContain("PRIVATE KEY");
+      expect(text).not.toMatch(/Bearer\s+ey/);
+      expect(text).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\./);
+    }
+  });
+});
