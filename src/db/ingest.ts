@@ -1,0 +1,75 @@
+// Stores ingested body weights: the person is found by the SHA-256 of their ingest token, the
+// samples go into their "weight" metric (the one /weight uses, created in kg if missing) with
+// ON CONFLICT DO NOTHING on (user, metric, measured-at), so a re-delivered request or a
+// re-imported file adds nothing and the caller learns how many samples were new.
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { User } from "../generated/prisma/client.js";
+import type { EntrySource } from "../generated/prisma/enums.js";
+import { inUnit, WEIGHT_METRIC_NAME, type WeightSample } from "../ingest/weight.js";
+import type { Database } from "./client.js";
+import { ensureMetric, findMetric } from "./metrics.js";
+
+/** Ingest tokens as /settings token makes them: "crl_" + 43 base64url characters. */
+const TOKEN_SHAPE = /^crl_[A-Za-z0-9_-]{20,100}$/;
+const BATCH = 1000;
+
+function sha256Hex(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}
+
+/**
+ * The person an ingest token belongs to, or null. Only the token's hash is looked up (the
+ * database never sees the token) and the stored hash is compared again in constant time.
+ */
+export async function findUserByIngestToken(db: Database, token: string): Promise<User | null> {
+  if (!TOKEN_SHAPE.test(token)) return null;
+  const hash = sha256Hex(token);
+  const user = await db.prisma.user.findUnique({ where: { ingestTokenHash: hash } });
+  if (user?.ingestTokenHash == null) return null;
+  const a = Buffer.from(user.ingestTokenHash, "utf8");
+  const b = Buffer.from(hash, "utf8");
+  return a.length === b.length && timingSafeEqual(a, b) ? user : null;
+}
+
+/** The unit the person's weight is kept in: "lb" when their weight metric says so, else "kg". */
+export async function weightUnitOfPerson(db: Database, userId: number): Promise<"kg" | "lb"> {
+  const metric = await findMetric(db, userId, WEIGHT_METRIC_NAME);
+  return metric?.unit.toLowerCase() === "lb" ? "lb" : "kg";
+}
+
+export interface StoreResult {
+  /** Samples that were new. */
+  stored: number;
+  /** Samples whose instant was already recorded (re-delivery, re-import, or twice in one file). */
+  duplicates: number;
+  metricId: number;
+  unit: "kg" | "lb";
+}
+
+/** Inserts weight samples idempotently; `source` is "ingest" (HTTP) or "import" (files). */
+export async function storeWeightSamples(
+  db: Database,
+  userId: number,
+  samples: readonly WeightSample[],
+  source: Extract<EntrySource, "ingest" | "import">,
+): Promise<StoreResult> {
+  const { metric } = await ensureMetric(db, userId, WEIGHT_METRIC_NAME, "kg");
+  const unit = metric.unit.toLowerCase() === "lb" ? "lb" : "kg";
+  let stored = 0;
+  for (let i = 0; i < samples.length; i += BATCH) {
+    const batch = samples.slice(i, i + BATCH);
+    const result = await db.prisma.metricSample.createMany({
+      data: batch.map((s) => ({
+        userId,
+        metricId: metric.id,
+        value: inUnit(s, unit),
+        // the column keeps milliseconds
+        measuredAt: new Date(Math.floor(s.measuredAt.getTime())),
+        source,
+      })),
+      skipDuplicates: true,
+    });
+    stored += result.count;
+  }
+  return { stored, duplicates: samples.length - stored, metricId: metric.id, unit };
+}

@@ -1,0 +1,180 @@
+// POST /ingest/weight: a person's own tools (a scale's export, a phone automation, an Apple
+// Health export) deliver body weights with `Authorization: Bearer <ingest token>`.
+//   401  missing or unknown token (nothing is read or stored)
+//   413  body over INGEST_MAX_BYTES (refused while reading, never buffered whole)
+//   400  nothing storable, with the problems
+//   200  {stored, duplicates, problems}
+// The token is never logged: only the person's id is, and the Authorization header is never
+// passed to the logger.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AppConfig } from "../config.js";
+import type { Database } from "../db/client.js";
+import { findUserByIngestToken, storeWeightSamples, weightUnitOfPerson } from "../db/ingest.js";
+import { type HttpServer, sendJson } from "../http/server.js";
+import type { Logger } from "../logger.js";
+import { parseWeightUpload, UploadTooLargeError } from "./upload.js";
+
+export const INGEST_WEIGHT_PATH = "/ingest/weight";
+
+export interface IngestRouteDeps {
+  db: Database;
+  log: Logger;
+  config: Pick<AppConfig, "ingestMaxBytes">;
+  now?: () => Date;
+  /** Failed authentications per client address per minute before 429 (default 20). */
+  maxFailedAuthPerMinute?: number;
+}
+
+/** The token of an "Authorization: Bearer <token>" header, or null. */
+export function bearerToken(header: string | undefined): string | null {
+  const m = /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(header ?? "");
+  return m === null ? null : m[1];
+}
+
+/** Answers before the body was read: the connection closes after the answer, the rest is dropped. */
+function refuse(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  res.setHeader("connection", "close");
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  sendJson(res, status, body);
+  if (!req.complete) {
+    // drain what the client still sends (so it can read the answer), but not forever
+    const timer = setTimeout(() => req.destroy(), 5_000);
+    timer.unref();
+    req.once("close", () => clearTimeout(timer));
+    req.resume();
+  }
+}
+
+/** A small fixed-window counter of failed authentications per client address. */
+function failedAuthLimiter(limit: number, now: () => Date) {
+  const windows = new Map<string, { start: number; count: number }>();
+  const current = (address: string) => {
+    const t = now().getTime();
+    let w = windows.get(address);
+    if (w === undefined || t - w.start >= 60_000) {
+      if (windows.size > 10_000) windows.clear();
+      w = { start: t, count: 0 };
+      windows.set(address, w);
+    }
+    return w;
+  };
+  return {
+    blocked: (address: string) => current(address).count >= limit,
+    fail: (address: string) => {
+      current(address).count += 1;
+    },
+  };
+}
+
+export function registerIngestRoutes(http: Pick<HttpServer, "route">, deps: IngestRouteDeps): void {
+  const { db, log, config } = deps;
+  const now = deps.now ?? (() => new Date());
+  const limiter = failedAuthLimiter(deps.maxFailedAuthPerMinute ?? 20, now);
+
+  http.route("POST", INGEST_WEIGHT_PATH, async (req, res) => {
+    const address = req.socket.remoteAddress ?? "unknown";
+    if (limiter.blocked(address)) {
+      refuse(
+        req,
+        res,
+        429,
+        { error: "Too many requests with a wrong ingest token; try again in a minute." },
+        { "retry-after": "60" },
+      );
+      return;
+    }
+    const token = bearerToken(req.headers.authorization);
+    if (token === null) {
+      limiter.fail(address);
+      log.warn({ path: INGEST_WEIGHT_PATH }, "ingest refused: missing token");
+      refuse(
+        req,
+        res,
+        401,
+        {
+          error:
+            "Missing ingest token: send the header 'Authorization: Bearer <token>' with the token from /settings token in the chat.",
+        },
+        { "www-authenticate": 'Bearer realm="coachrl"' },
+      );
+      return;
+    }
+    const user = await findUserByIngestToken(db, token);
+    if (user === null) {
+      limiter.fail(address);
+      log.warn({ path: INGEST_WEIGHT_PATH }, "ingest refused: unknown token");
+      refuse(
+        req,
+        res,
+        401,
+        {
+          error:
+            "This ingest token is not valid (mistyped, or replaced by a newer one). Create a new one with /settings token in the chat.",
+        },
+        { "www-authenticate": 'Bearer realm="coachrl", error="invalid_token"' },
+      );
+      return;
+    }
+    const limit = config.ingestMaxBytes;
+    const tooLarge = () =>
+      refuse(req, res, 413, { error: new UploadTooLargeError(limit).message, limit });
+    const declared = Number(req.headers["content-length"] ?? "0");
+    if (declared > limit) {
+      log.warn({ userId: user.id, declared, limit }, "ingest refused: body too large");
+      tooLarge();
+      return;
+    }
+    let outcome: Awaited<ReturnType<typeof parseWeightUpload>>;
+    try {
+      outcome = await parseWeightUpload(req.iterator({ destroyOnReturn: false }), {
+        ...(req.headers["content-type"] === undefined
+          ? {}
+          : { contentType: req.headers["content-type"] }),
+        timeZone: user.timezone,
+        now: now(),
+        defaultUnit: await weightUnitOfPerson(db, user.id),
+        maxBytes: limit,
+        // an export.xml inflates ~10–20× from its zip; more than 100× is a zip bomb
+        maxUnzippedBytes: Math.min(limit * 100, 4 * 1024 ** 3),
+      });
+    } catch (error) {
+      if (!(error instanceof UploadTooLargeError)) throw error;
+      log.warn({ userId: user.id, limit }, "ingest refused: body too large");
+      tooLarge();
+      return;
+    }
+    const { samples, problems, format, bytes } = outcome;
+    if (samples.length === 0) {
+      log.info(
+        { userId: user.id, format, bytes, problems: problems.length },
+        "ingest: nothing to store",
+      );
+      sendJson(res, 400, {
+        error: "Nothing could be stored; see problems.",
+        stored: 0,
+        duplicates: 0,
+        problems,
+      });
+      return;
+    }
+    const result = await storeWeightSamples(db, user.id, samples, "ingest");
+    log.info(
+      {
+        userId: user.id,
+        format,
+        bytes,
+        stored: result.stored,
+        duplicates: result.duplicates,
+        problems: problems.length,
+      },
+      "weights ingested",
+    );
+    sendJson(res, 200, { stored: result.stored, duplicates: result.duplicates, problems });
+  });
+}
