@@ -10,6 +10,11 @@ const COMMANDS: Record<string, Command> = {
     summary: "apply database migrations (--status to list, --resolve-rolled-back NAME)",
     load: () => import("./cli/migrate.js"),
   },
+  import: {
+    summary:
+      "import body weights from a scale CSV or an Apple Health export.zip/xml (--telegram-id N FILE)",
+    load: () => import("./cli/import.js"),
+  },
   train: {
     summary: "train a policy with PPO on a simulated persona (--persona FILE --steps N --out FILE)",
     load: () => import("./cli/train.js"),

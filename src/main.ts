@@ -19,8 +19,10 @@ import { type Database, openDatabase } from "./db/client.js";
 import { MigrationError, migrate } from "./db/migrate.js";
 import { pruneProcessedUpdates } from "./db/updates.js";
 import { createHttpServer, type HttpServer } from "./http/server.js";
+import { registerIngestRoutes } from "./ingest/http.js";
 import { createLogger, type Logger } from "./logger.js";
 import { initBackend } from "./rl/backend.js";
+import { startSheetsMirror } from "./sheets/mirror.js";
 
 /** How long handled update ids are kept for de-duplication. */
 export const PROCESSED_UPDATE_RETENTION_MS = 7 * 24 * 3_600_000;
@@ -133,6 +135,8 @@ async function main(): Promise<void> {
     log.warn({ err: error }, "no TensorFlow.js backend: plans fall back to the heuristic"),
   );
   const http = localChat ? undefined : createHttpServer({ log, db });
+  // Body weight from scales and phone automations: POST /ingest/weight (docs/ingest.md).
+  if (http) registerIngestRoutes(http, { db, log, config, now: () => new Date() });
   // Plans come from the person's active trained policy when there is one (heuristic otherwise).
   const policyPlanners = activePolicyPlanners(db);
   // Charts are drawn in a worker thread so that one /stats never delays anyone else's reply.
@@ -154,8 +158,10 @@ async function main(): Promise<void> {
     const bot = createBot(localDeps);
     // The morning plan and the nightly retrain also run while the local chat is open.
     const schedules = startSchedules(localDeps, createPlanSender(bot.telegram, localDeps));
+    const sheets = startSheetsMirror({ db, log, config, now: deps.now });
     const finish = async (code: number) => {
       await schedules.stop();
+      await sheets.stop();
       await retrainServiceFor(localDeps).shutdown();
       policyPlanners.dispose();
       await charts.close();
@@ -191,6 +197,8 @@ async function main(): Promise<void> {
   void publishCommandMenu(bot.telegram, log);
   // Morning plan pushes and the nightly retrain (claimed per job, safe with several instances).
   const schedules = startSchedules(deps, createPlanSender(bot.telegram, deps));
+  // The Google Sheets mirror (a no-op with one info line when GOOGLE_* is unset).
+  const sheets = startSheetsMirror({ db, log, config, now: deps.now });
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -198,6 +206,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ signal }, "shutting down: finishing in-flight updates");
     await schedules.stop();
+    await sheets.stop();
     await running.stop(signal);
     await retrainServiceFor(deps).shutdown();
     policyPlanners.dispose();

@@ -173,7 +173,7 @@ daily_states.csv    cached daily EMAs and rewards (recomputable from entries)
 training_runs.csv   training runs of your personal policy
 training_metrics.csv their progress metrics
 policy_models.csv   your trained policies (weights listed by size only)
-outbox_events.csv   queued or sent notifications
+outbox_events.csv   Google Sheets mirror syncs: pending and recent, attempts, last error
 
 Text cells that start with = + - or @ are prefixed with ' so spreadsheets don't run them.
 `;

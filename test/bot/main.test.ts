@@ -11,6 +11,8 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CHART_WIDTH_PX, pngSize } from "../../src/bot/charts.js";
 import { type Database, openPglite, openPostgres } from "../../src/db/client.js";
+import { FakeSheets } from "../sheets/fake-sheets.js";
+import { SERVICE_ACCOUNT, testKeyPair } from "../sheets/helpers.js";
 import { createEmptyPostgresDatabase, onRealPostgres } from "../support/database.js";
 import { startEmulator, type TelegramEmulator } from "../support/telegram-emulator.js";
 
@@ -417,5 +419,96 @@ describe("src/main.ts: shutdown and webhook mode (own emulator and database per 
     } finally {
       await db.close();
     }
+  }, 180_000);
+
+  it("mirrors a person's data to their linked Google Sheet (the app's mirror, against a local Sheets API)", async () => {
+    const keys = testKeyPair();
+    const sheets = await new FakeSheets({
+      serviceAccount: SERVICE_ACCOUNT,
+      publicKey: keys.publicKey,
+    }).start();
+    const sheetId = "1MirrorTestSheet_abcdefghijklmnopqrstuvwxyz012";
+    sheets.create(sheetId);
+    try {
+      emulator = await startEmulator({ timeoutMs: 60_000 });
+      database = await processDatabase();
+      const env = {
+        TELEGRAM_BOT_TOKEN: emulator.token,
+        TELEGRAM_API_ROOT: emulator.apiRoot,
+        HTTP_PORT: "0",
+        LOG_LEVEL: "info",
+        GOOGLE_CLIENT_EMAIL: SERVICE_ACCOUNT,
+        GOOGLE_PRIVATE_KEY: keys.privateKey.replace(/\n/g, "\\n"),
+        SHEETS_API_ROOT: sheets.url,
+        ...database.env,
+      };
+      run = start(env);
+      await emulator.waitFor(() => emulator!.callsOf("getUpdates").length > 0, "polling", 90_000);
+      await onboardOverHttp(emulator, 921);
+      const [linked] = await emulator.ask(
+        921,
+        `/settings sheet https://docs.google.com/spreadsheets/d/${sheetId}/edit`,
+      );
+      expect(linked.text).toContain(`Share it with ${SERVICE_ACCOUNT} (Editor)`);
+      const [logged] = await emulator.ask(921, "run 30");
+      expect(logged.text).toMatch(/✓ run: 30 min/);
+      // the mirror ticks every minute and once at start: a restart mirrors at once
+      run.child.kill("SIGTERM");
+      expect(await run.exited).toBe(0);
+      run = start(env);
+      const deadline = Date.now() + 90_000;
+      while (!(sheets.rows(sheetId, "Entries")?.length ?? 0)) {
+        if (Date.now() > deadline) throw new Error(`nothing mirrored:\n${run.output().stdout}`);
+        await sleep(100);
+      }
+      const entries = sheets.rows(sheetId, "Entries")!;
+      expect(entries[0]).toContain("habit");
+      expect(entries.slice(1).map((row) => [row[1], row[2]])).toEqual([["run", 30]]);
+      expect(sheets.tabTitles(sheetId)).toEqual(
+        expect.arrayContaining(["Entries", "Daily", "Plans", "Metrics"]),
+      );
+      run.child.kill("SIGTERM");
+      expect(await run.exited).toBe(0);
+      // the service account's key never reaches the logs
+      expect(run.output().stdout).not.toContain(keys.privateKey.split("\n")[1]);
+    } finally {
+      await sheets.close();
+    }
+  }, 240_000);
+
+  it("takes body weight on POST /ingest/weight with the token from /settings token", async () => {
+    emulator = await startEmulator({ timeoutMs: 60_000 });
+    database = await processDatabase();
+    const port = await freePort();
+    run = start({
+      TELEGRAM_BOT_TOKEN: emulator.token,
+      TELEGRAM_API_ROOT: emulator.apiRoot,
+      HTTP_PORT: String(port),
+      LOG_LEVEL: "info",
+      ...database.env,
+    });
+    await emulator.waitFor(() => emulator!.callsOf("getUpdates").length > 0, "polling", 90_000);
+    await onboardOverHttp(emulator, 931);
+    const [tokenReply] = await emulator.ask(931, "/settings token");
+    const token = /crl_[A-Za-z0-9_-]{43}/.exec(tokenReply.text ?? "")?.[0];
+    expect(token).toBeDefined();
+    const post = (auth: string) =>
+      fetch(`http://127.0.0.1:${port}/ingest/weight`, {
+        method: "POST",
+        headers: { authorization: auth, "content-type": "application/json" },
+        body: JSON.stringify({ weight: 72.4, unit: "kg", measuredAt: "2026-11-21T07:10:00Z" }),
+      });
+    const first = await post(`Bearer ${token}`);
+    expect(first.status).toBe(200);
+    expect(await first.json()).toMatchObject({ stored: 1, duplicates: 0 });
+    const again = await post(`Bearer ${token}`);
+    expect(await again.json()).toMatchObject({ stored: 0, duplicates: 1 });
+    const wrong = await post("Bearer crl_wrongwrongwrongwrongwrongwrongwrongwrongwro");
+    expect(wrong.status).toBe(401);
+    const [trend] = await emulator.ask(931, "/weight");
+    expect(trend.caption ?? trend.text).toContain("72.4 kg");
+    run.child.kill("SIGTERM");
+    expect(await run.exited).toBe(0);
+    expect(run.output().stdout).not.toContain(token!);
   }, 180_000);
 });

@@ -63,11 +63,11 @@ describe("/settings", () => {
       `/settings sheet https://docs.google.com/spreadsheets/d/${id}/edit#gid=0`,
     );
     expect(linked.text).toContain(`Google Sheet linked (${id})`);
-    // the mirror is not built yet: the reply must not claim that entries are copied
-    expect(linked.text).toContain("copying your entries into the sheet is coming soon");
-    expect(linked.text).not.toMatch(/so I can mirror|Mirroring starts/);
+    // this bot has no Google service account: the reply must not claim that anything is copied
+    expect(linked.text).toContain("no Google service account set up");
+    expect(linked.text).not.toMatch(/I'll copy|kept up to date/);
     const [shown] = await t.emulator.ask(USER, "/settings");
-    expect(shown.text).toContain("(link saved; the mirror is coming soon)");
+    expect(shown.text).toContain("(link saved; this server has no Google account set up");
     expect((await person()).sheetId).toBe(id);
     const [bad] = await t.emulator.ask(USER, "/settings sheet https://example.com/x");
     expect(bad.text).toContain("doesn't look like a Google Sheet link");
@@ -80,7 +80,7 @@ describe("/settings", () => {
     const [first] = await t.emulator.ask(USER, "/settings token");
     const token = /crl_[A-Za-z0-9_-]{43}/.exec(first.text!)?.[0];
     expect(token).toBeDefined();
-    expect(first.text).toContain("ingest endpoint, which is not open yet");
+    expect(first.text).toContain("POST to /ingest/weight");
     const stored = (await person()).ingestTokenHash;
     expect(stored).toBe(createHash("sha256").update(token!).digest("hex"));
     expect(

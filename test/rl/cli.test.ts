@@ -108,7 +108,7 @@ describe("coachrl train / eval / compare", () => {
     const env = { ...process.env, DATABASE_URL: "", TELEGRAM_BOT_TOKEN: "" };
     const help = spawnSync("node", ["bin/coachrl.mjs", "--help"], { encoding: "utf8", env });
     expect(help.status).toBe(0);
-    for (const name of ["migrate", "train", "eval", "compare"]) {
+    for (const name of ["migrate", "import", "train", "eval", "compare"]) {
       expect(help.stdout).toMatch(new RegExp(`^  ${name} `, "m"));
     }
     const trainHelp = spawnSync("node", ["bin/coachrl.mjs", "train", "--help"], {

@@ -34,7 +34,7 @@ export function describeDeleted(c: DeletedCounts): string {
     [c.dailyStates, "daily summary", "daily summaries"],
     [c.trainingRuns, "training run", "training runs"],
     [c.policyModels, "trained policy", "trained policies"],
-    [c.outboxEvents, "queued notification", "queued notifications"],
+    [c.outboxEvents, "sheet sync record", "sheet sync records"],
   ];
   const listed = parts
     .filter(([n]) => n > 0)

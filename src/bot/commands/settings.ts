@@ -1,7 +1,9 @@
 // /settings: time zone, plan time, day-start hour, Google Sheet link and the ingest token (shown
 // once when created or rotated; only its SHA-256 hash is stored).
+
 import { createHash, randomBytes } from "node:crypto";
 import type { Telegraf } from "telegraf";
+import type { AppConfig } from "../../config.js";
 import { updateUserSettings } from "../../db/users.js";
 import type { User } from "../../generated/prisma/client.js";
 import { callbackData, decodeCallback, encodeCallback } from "../callback-data.js";
@@ -15,8 +17,8 @@ export const SETTINGS_USAGE = [
   "  /settings timezone Lisbon   (a city, an offset like +2, or share your location)",
   "  /settings plan 07:30        (when the daily plan arrives)",
   "  /settings daystart 4        (reports before 04:00 count for the previous day)",
-  "  /settings sheet <Google Sheet link>   (or “sheet off”; the mirror is coming soon)",
-  "  /settings token             (new ingest token, for the ingest endpoint coming soon)",
+  "  /settings sheet <Google Sheet link>   (a copy of your data there; “sheet off” stops it)",
+  "  /settings token             (new ingest token: lets your scale or phone send your weight)",
 ].join("\n");
 
 export const MAX_DAY_START_HOUR = 12;
@@ -38,17 +40,33 @@ export function sheetIdFrom(text: string): string | undefined {
   return /^[A-Za-z0-9_-]{20,100}$/.test(text.trim()) ? text.trim() : undefined;
 }
 
-function settingsText(person: User, now: Date): string {
+/** What the settings list says about the linked sheet. */
+function sheetStatus(person: User, config: AppConfig): string {
+  if (!person.sheetId) return "not linked";
+  const link = `https://docs.google.com/spreadsheets/d/${person.sheetId}`;
+  return config.google
+    ? `${link} (kept up to date within a minute or two)`
+    : `${link} (link saved; this server has no Google account set up, so nothing is copied)`;
+}
+
+function settingsText(person: User, now: Date, config: AppConfig): string {
   return [
     "Your settings:",
     `• Time zone: ${describeZone(person.timezone, now)}`,
     `• Plan time: ${person.planTime}`,
     `• Day starts at: ${String(person.dayStartHour).padStart(2, "0")}:00 (reports before that count for the previous day)`,
-    `• Google Sheet: ${person.sheetId ? `https://docs.google.com/spreadsheets/d/${person.sheetId} (link saved; the mirror is coming soon)` : "not linked"}`,
+    `• Google Sheet: ${sheetStatus(person, config)}`,
     `• Ingest token: ${person.ingestTokenHash ? "set (shown only when created)" : "none yet"}`,
     "",
     SETTINGS_USAGE,
   ].join("\n");
+}
+
+/** Where people send measurements: the public origin of WEBHOOK_URL when there is one. */
+function ingestAddress(config: AppConfig): string {
+  return config.webhookUrl
+    ? `${new URL(config.webhookUrl).origin}/ingest/weight`
+    : "/ingest/weight on this bot's server (its admin knows the address)";
 }
 
 async function rotateToken(ctx: CoachContext, person: User): Promise<string> {
@@ -56,7 +74,7 @@ async function rotateToken(ctx: CoachContext, person: User): Promise<string> {
   await updateUserSettings(ctx.deps.db, person.id, { ingestTokenHash: hash });
   ctx.log.info("ingest token rotated");
   const previous = person.ingestTokenHash ? " The previous token no longer works." : "";
-  return `Your new ingest token (shown only this once — copy it now):\n\n${token}\n\nIt is for CoachRL's ingest endpoint, which is not open yet: once it is, your own tools (a scale, a watch export) will send data with this token. Treat it like a password.${previous}`;
+  return `Your new ingest token (shown only this once — copy it now):\n\n${token}\n\nYour own tools can now send your weight with it: POST to ${ingestAddress(ctx.deps.config)} with the header “Authorization: Bearer <token>” and a JSON body like {"weight": 72.4, "unit": "kg", "measuredAt": "2026-11-30T07:10:00+01:00"}, a scale's CSV export or an Apple Health export.zip. Treat it like a password.${previous}`;
 }
 
 async function handleSettings(ctx: CoachContext): Promise<void> {
@@ -68,7 +86,7 @@ async function handleSettings(ctx: CoachContext): Promise<void> {
   const db = ctx.deps.db;
   switch (sub.toLowerCase()) {
     case "":
-      await ctx.reply(settingsText(person, ctx.deps.now()), {
+      await ctx.reply(settingsText(person, ctx.deps.now(), ctx.deps.config), {
         reply_markup: {
           inline_keyboard: [
             [
@@ -137,9 +155,9 @@ async function handleSettings(ctx: CoachContext): Promise<void> {
       await updateUserSettings(db, person.id, { sheetId });
       const shareWith = ctx.deps.config.google?.clientEmail;
       await ctx.reply(
-        `Google Sheet linked (${sheetId}). I've saved the link; copying your entries into the sheet is coming soon and isn't running yet.${
-          shareWith ? ` To be ready for it, share the sheet with ${shareWith} (Editor).` : ""
-        }`,
+        shareWith
+          ? `Google Sheet linked (${sheetId}). Share it with ${shareWith} (Editor); within a minute or two I'll copy your entries, daily EMAs and reward, plans and measurements into the tabs Entries, Daily, Plans and Metrics, and keep them up to date. Those tabs are rewritten on every update, so keep your own notes in other tabs.`
+          : `Google Sheet linked (${sheetId}). This server has no Google service account set up (GOOGLE_CLIENT_EMAIL, GOOGLE_PRIVATE_KEY), so nothing is copied until its admin adds one.`,
       );
       return;
     }
