@@ -13,6 +13,7 @@ import { LocalBotApi, localLogFile, runLocalChat } from "./bot/local-chat.js";
 import { retrainServiceFor } from "./bot/retrain.js";
 import { activePolicyPlanners } from "./bot/retrain-planner.js";
 import { startSchedules } from "./bot/schedule.js";
+import { createSheetsNotifier } from "./bot/sheets-notice.js";
 import { createWebhookHandler, webhookPath } from "./bot/webhook.js";
 import { type AppConfig, ConfigError, configSecrets, loadConfig } from "./config.js";
 import { type Database, openDatabase } from "./db/client.js";
@@ -158,7 +159,13 @@ async function main(): Promise<void> {
     const bot = createBot(localDeps);
     // The morning plan and the nightly retrain also run while the local chat is open.
     const schedules = startSchedules(localDeps, createPlanSender(bot.telegram, localDeps));
-    const sheets = startSheetsMirror({ db, log, config, now: deps.now });
+    const sheets = startSheetsMirror({
+      db,
+      log,
+      config,
+      now: deps.now,
+      notifyPerson: createSheetsNotifier(bot.telegram, db, config.google?.clientEmail),
+    });
     const finish = async (code: number) => {
       await schedules.stop();
       await sheets.stop();
@@ -198,7 +205,13 @@ async function main(): Promise<void> {
   // Morning plan pushes and the nightly retrain (claimed per job, safe with several instances).
   const schedules = startSchedules(deps, createPlanSender(bot.telegram, deps));
   // The Google Sheets mirror (a no-op with one info line when GOOGLE_* is unset).
-  const sheets = startSheetsMirror({ db, log, config, now: deps.now });
+  const sheets = startSheetsMirror({
+    db,
+    log,
+    config,
+    now: deps.now,
+    notifyPerson: createSheetsNotifier(bot.telegram, db, config.google?.clientEmail),
+  });
 
   let stopping = false;
   const shutdown = async (signal: string) => {

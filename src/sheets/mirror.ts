@@ -71,6 +71,20 @@ export interface SheetsMirrorOptions {
   /** The Sheets client (default: googleapis with the configured service account). */
   api?: SheetsApi;
   tuning?: Partial<SheetsMirrorTuning>;
+  /**
+   * Tells the person about a failure only they can fix (the sheet is not shared with the service
+   * account, or it is gone), once per sync: on its first failed attempt. A failing notice is
+   * logged and never affects the mirror.
+   */
+  notifyPerson?: (notice: SheetsNotice) => Promise<void>;
+}
+
+export interface SheetsNotice {
+  userId: number;
+  sheetId: string;
+  cause: "not_shared" | "not_found";
+  /** the same sentence that is stored as the event's last error */
+  message: string;
 }
 
 export interface MirrorTickResult {
@@ -221,6 +235,22 @@ export function startSheetsMirror(options: SheetsMirrorOptions): SheetsMirror {
       const outcome = await failEvent(db, event, failure.message, at, delay, tuning.maxAttempts);
       result.failed++;
       if (outcome.gaveUp) result.gaveUp++;
+      if (
+        options.notifyPerson &&
+        userId !== null &&
+        event.attempts === 0 &&
+        (failure.cause === "not_shared" || failure.cause === "not_found")
+      ) {
+        const notice: SheetsNotice = {
+          userId,
+          sheetId: person.sheetId,
+          cause: failure.cause,
+          message: failure.message,
+        };
+        await options.notifyPerson(notice).catch((notifyError: unknown) => {
+          log.warn({ userId, err: notifyError }, "could not tell the person about the sheet");
+        });
+      }
       log.warn(
         {
           userId,

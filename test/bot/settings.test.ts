@@ -1,6 +1,7 @@
 // /settings over the Bot API.
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSheetsNotifier } from "../../src/bot/sheets-notice.js";
 import { onboard, startTestBot, type TestBot } from "../support/telegram-bot.js";
 
 const USER = 701;
@@ -106,5 +107,25 @@ describe("/settings", () => {
   it("explains unknown settings", async () => {
     const [unknown] = await t.emulator.ask(USER, "/settings colour blue");
     expect(unknown.text).toMatch(/I don't know the setting “colour”/);
+  });
+
+  it("tells the person when the mirror cannot write to their sheet, with the fix", async () => {
+    const notify = createSheetsNotifier(
+      t.bot.telegram,
+      t.db,
+      "coachrl@proj.iam.gserviceaccount.com",
+    );
+    const userId = (await person()).id;
+    const before = t.emulator.botMessages(USER).length;
+    await notify({ userId, sheetId: "1AbC", cause: "not_shared", message: "403" });
+    await notify({ userId, sheetId: "1AbC", cause: "not_found", message: "404" });
+    const [notShared, notFound] = t.emulator.botMessages(USER).slice(before);
+    expect(notShared.text).toContain("isn't shared with me");
+    expect(notShared.text).toContain("add coachrl@proj.iam.gserviceaccount.com as Editor");
+    expect(notFound.text).toContain("couldn't find your Google Sheet (1AbC)");
+    expect(notFound.text).toContain("/settings sheet <link>");
+    // someone who deleted their account is not messaged
+    await notify({ userId: 999_999, sheetId: "x", cause: "not_found", message: "404" });
+    expect(t.emulator.botMessages(USER).length).toBe(before + 2);
   });
 });

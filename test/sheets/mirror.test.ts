@@ -5,7 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { retractEntry } from "../../src/db/entries.js";
 import { updateUserSettings } from "../../src/db/users.js";
 import type { Logger } from "../../src/logger.js";
-import { type SheetsMirror, startSheetsMirror } from "../../src/sheets/mirror.js";
+import {
+  type SheetsMirror,
+  type SheetsNotice,
+  startSheetsMirror,
+} from "../../src/sheets/mirror.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { FakeSheets } from "./fake-sheets.js";
 import {
@@ -26,6 +30,7 @@ let fake: FakeSheets;
 let log: Logger;
 let lines: string[];
 const mirrors: SheetsMirror[] = [];
+const notices: SheetsNotice[] = [];
 
 // the database stamps habits with its own clock, so the mirror's clock starts from the real one
 const t0 = new Date();
@@ -42,6 +47,9 @@ function mirror(privateKey = keys.privateKey, tuning = {}): SheetsMirror {
     manual: true,
     instance: "test",
     tuning,
+    notifyPerson: async (notice) => {
+      notices.push(notice);
+    },
   });
   mirrors.push(m);
   return m;
@@ -200,6 +208,16 @@ describe("sheets mirror", () => {
     expect(event.lastError).toContain(`share the sheet with ${SERVICE_ACCOUNT}`);
     expect(event.lastError).toContain("403");
     expect(event.nextAttemptAt.getTime()).toBe(at.getTime() + 30_000);
+    // the person is told once, with the fix
+    const toBob = () => notices.filter((n) => n.userId === bob.user.id);
+    expect(toBob()).toEqual([
+      {
+        userId: bob.user.id,
+        sheetId: "sheet-bob",
+        cause: "not_shared",
+        message: expect.stringContaining(`share the sheet with ${SERVICE_ACCOUNT}`),
+      },
+    ]);
 
     // not due yet: no call, and no second event for the same person
     const before = fake.callCount();
@@ -215,6 +233,7 @@ describe("sheets mirror", () => {
     event = await lastEvent(bob.user.id);
     expect(event.attempts).toBe(2);
     expect(event.nextAttemptAt.getTime()).toBe(at2.getTime() + 60_000);
+    expect(toBob()).toHaveLength(1); // not again on a retry
 
     fake.share("sheet-bob");
     const at3 = new Date(at2.getTime() + 60_000);
@@ -239,6 +258,9 @@ describe("sheets mirror", () => {
     const event = await lastEvent(carol.user.id);
     expect(event.lastError).toContain("sheet sheet-nonexistent was not found (404)");
     expect(event.lastError).toContain("/settings sheet");
+    expect(notices.filter((n) => n.userId === carol.user.id).map((n) => n.cause)).toEqual([
+      "not_found",
+    ]);
 
     fake.create("sheet-carol");
     await updateUserSettings(tdb.db, carol.user.id, { sheetId: "sheet-carol" });
@@ -286,6 +308,8 @@ describe("sheets mirror", () => {
     expect(await wrong.tick(later(1_300_000))).toMatchObject({ failed: 1 });
     const event = await lastEvent(erin.user.id);
     expect(event.lastError).toContain("(401): check GOOGLE_CLIENT_EMAIL and GOOGLE_PRIVATE_KEY");
+    // the operator's problem, not the person's: nobody is messaged about it
+    expect(notices.filter((n) => n.userId === erin.user.id)).toEqual([]);
     expect(fake.requests.at(-1)!.status).toBe(401);
     expect(await m.tick(new Date(later(1_300_000).getTime() + 30_000))).toMatchObject({
       succeeded: 1,
