@@ -60,6 +60,20 @@ describe("/status", () => {
         { kind: "sheets_mirror", payload: {}, createdAt: new Date("2026-11-22T08:00:00Z") },
         { kind: "sheets_mirror", payload: {}, attempts: 3, lastError: "503 from Sheets" },
         { kind: "notification", payload: {}, doneAt: new Date() },
+        {
+          kind: "sheets_mirror",
+          payload: {},
+          attempts: 10,
+          doneAt: new Date("2026-11-22T07:00:00Z"),
+          lastError: "gave up after 10 attempts: share the sheet with x@y (Editor)",
+        },
+        {
+          kind: "sheets_mirror",
+          payload: {},
+          attempts: 10,
+          doneAt: new Date("2026-11-20T07:00:00Z"), // older than a day: not counted
+          lastError: "gave up after 10 attempts: old",
+        },
       ],
     });
     const text = await statusReport(deps);
@@ -69,6 +83,9 @@ describe("/status", () => {
     expect(text).toMatch(/Last training run: #\d+ \(nightly\) failed, created \d+ h ago/);
     expect(text).toContain(
       "Outbox backlog: 2 pending, oldest created 60 min ago; 1 retrying (last error: 503 from Sheets)",
+    );
+    expect(text).toContain(
+      "Outbox gave up on 1 event in the last 24 h (latest: gave up after 10 attempts: share the sheet with x@y (Editor))",
     );
   });
 });

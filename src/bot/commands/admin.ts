@@ -281,6 +281,20 @@ export async function statusReport(deps: BotDeps): Promise<string> {
       `Outbox backlog: ${backlog} pending, oldest created ${ago(oldest!.createdAt, now)}; ${failingCount} retrying${failing[0]?.lastError ? ` (last error: ${failing[0].lastError.slice(0, 200)})` : ""}`,
     );
   }
+  // Closed after their last attempt, so not in the backlog: still worth an operator's look.
+  const gaveUpWhere = {
+    doneAt: { gte: new Date(now.getTime() - 24 * 3_600_000) },
+    lastError: { startsWith: "gave up" },
+  };
+  const [gaveUp, latestGaveUp] = await Promise.all([
+    db.prisma.outboxEvent.count({ where: gaveUpWhere }),
+    db.prisma.outboxEvent.findFirst({ where: gaveUpWhere, orderBy: { doneAt: "desc" } }),
+  ]);
+  if (gaveUp > 0) {
+    lines.push(
+      `Outbox gave up on ${gaveUp} event${gaveUp === 1 ? "" : "s"} in the last 24 h (latest: ${latestGaveUp!.lastError!.slice(0, 200)})`,
+    );
+  }
   return lines.join("\n");
 }
 
