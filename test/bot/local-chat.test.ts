@@ -72,6 +72,13 @@ describe("local chat mode (in process)", () => {
     ]);
   });
 
+  it("points to coachrl import for the ingest token, since local chat runs no HTTP server", async () => {
+    const out = await converse(["/settings token"], deps);
+    expect(out).toMatch(/crl_[A-Za-z0-9_-]{43}/);
+    expect(out).toContain("npx coachrl import --telegram-id 1 FILE");
+    expect(out).not.toContain("POST to");
+  });
+
   it("keeps the conversation across runs (update ids grow) and explains bad choices", async () => {
     const out = await converse(
       ["/plan", "9", "/location 52.5 13.4", "/habits add", "swim", "1", "4", "2"],

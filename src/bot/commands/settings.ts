@@ -74,7 +74,11 @@ async function rotateToken(ctx: CoachContext, person: User): Promise<string> {
   await updateUserSettings(ctx.deps.db, person.id, { ingestTokenHash: hash });
   ctx.log.info("ingest token rotated");
   const previous = person.ingestTokenHash ? " The previous token no longer works." : "";
-  return `Your new ingest token (shown only this once — copy it now):\n\n${token}\n\nYour own tools can now send your weight with it: POST to ${ingestAddress(ctx.deps.config)} with the header “Authorization: Bearer <token>” and a JSON body like {"weight": 72.4, "unit": "kg", "measuredAt": "2026-11-30T07:10:00+01:00"}, a scale's CSV export or an Apple Health export.zip. Treat it like a password.${previous}`;
+  const use =
+    ctx.deps.config.telegramBotToken === undefined
+      ? `This is local chat mode, which runs no HTTP server: import files with “npx coachrl import --telegram-id ${person.telegramId} FILE” (a scale's CSV export or an Apple Health export.zip; quit the chat first), or start the bot with a Telegram token to open the ingest endpoint for this token.`
+      : `Your own tools can now send your weight with it: POST to ${ingestAddress(ctx.deps.config)} with the header “Authorization: Bearer <token>” and a JSON body like {"weight": 72.4, "unit": "kg", "measuredAt": "2026-11-30T07:10:00+01:00"}, a scale's CSV export or an Apple Health export.zip.`;
+  return `Your new ingest token (shown only this once — copy it now):\n\n${token}\n\n${use} Treat it like a password.${previous}`;
 }
 
 async function handleSettings(ctx: CoachContext): Promise<void> {
