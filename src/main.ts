@@ -154,7 +154,11 @@ async function main(): Promise<void> {
   };
 
   if (localChat) {
-    const api = new LocalBotApi({ output: process.stdout, filesDir: deps.chartsDir });
+    const api = new LocalBotApi({
+      output: process.stdout,
+      filesDir: deps.chartsDir,
+      stateFile: join(config.dataDir, "local-chat.json"),
+    });
     const localDeps: BotDeps = { ...deps, transport: api.handle };
     const bot = createBot(localDeps);
     // The morning plan and the nightly retrain also run while the local chat is open.

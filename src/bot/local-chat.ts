@@ -85,6 +85,17 @@ export interface LocalBotApiOptions {
   /** where photos and documents are saved */
   filesDir: string;
   chatId?: number;
+  /**
+   * Where the latest buttons are kept between runs (e.g. DATA_DIR/local-chat.json), so that
+   * typing "1" after a restart still presses the button it showed; unset: nothing is kept.
+   */
+  stateFile?: string;
+}
+
+interface SavedState {
+  nextMessageId: number;
+  choices: Choice[];
+  texts: Record<string, string>;
 }
 
 /** An in-process Bot API for one terminal chat. */
@@ -105,6 +116,46 @@ export class LocalBotApi {
     this.output = options.output;
     this.filesDir = options.filesDir;
     this.chatId = options.chatId ?? LOCAL_USER_ID;
+    this.stateFile = options.stateFile;
+    this.restore();
+  }
+
+  private readonly stateFile: string | undefined;
+
+  /** Loads the buttons an earlier run left on screen (a missing or broken file is ignored). */
+  private restore(): void {
+    if (this.stateFile === undefined) return;
+    try {
+      const saved = JSON.parse(readFileSync(this.stateFile, "utf8")) as SavedState;
+      if (!Number.isInteger(saved.nextMessageId) || !Array.isArray(saved.choices)) return;
+      this.nextMessageId = saved.nextMessageId;
+      this.choices = saved.choices.filter(
+        (c) =>
+          Number.isInteger(c.messageId) && typeof c.text === "string" && typeof c.data === "string",
+      );
+      for (const [id, text] of Object.entries(saved.texts ?? {})) this.texts.set(Number(id), text);
+    } catch {
+      // first run, or an unreadable file: start without buttons
+    }
+  }
+
+  private save(): void {
+    if (this.stateFile === undefined) return;
+    const ids = new Set(this.choices.map((c) => c.messageId));
+    const texts = Object.fromEntries([...this.texts].filter(([id]) => ids.has(id)));
+    const state: SavedState = { nextMessageId: this.nextMessageId, choices: this.choices, texts };
+    try {
+      writeFileSync(this.stateFile, JSON.stringify(state));
+    } catch {
+      // keeping buttons across runs is a convenience, never a reason to fail
+    }
+  }
+
+  /** One line naming the buttons restored from the previous run, or undefined. */
+  restoredChoices(): string | undefined {
+    if (this.choices.length === 0) return undefined;
+    const list = this.choices.map((c, i) => `[${i + 1}] ${c.text}`).join("  ");
+    return `(buttons from last time still work: ${list})`;
   }
 
   private print(text: string): void {
@@ -130,6 +181,7 @@ export class LocalBotApi {
     }
     for (const b of keyboard.flat().filter((b) => b.url))
       this.print(`       (link: ${b.text} → ${b.url})`);
+    this.save();
   }
 
   private message(extra: Record<string, unknown>): Record<string, unknown> {
@@ -340,6 +392,8 @@ export async function runLocalChat(
   bot.botInfo = LOCAL_BOT_USER;
   let updateId = options.firstUpdateId ?? Date.now();
   output.write(`${LOCAL_CHAT_BANNER}\n`);
+  const restored = api.restoredChoices();
+  if (restored) output.write(`${restored}\n`);
   const lines = createInterface({ input, terminal: false, crlfDelay: Number.POSITIVE_INFINITY });
   const prompt = () => {
     if (options.prompt) output.write("you> ");

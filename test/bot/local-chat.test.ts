@@ -1,5 +1,6 @@
 // Local chat mode: the same bot in a terminal, driven through stdin/stdout.
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBot } from "../../src/bot/bot.js";
@@ -12,14 +13,14 @@ import { testBotDeps } from "../support/bot-deps.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 
 /** Feeds lines one at a time, each once the previous reply has been printed. */
-async function converse(lines: string[], deps: BotDeps): Promise<string> {
+async function converse(lines: string[], deps: BotDeps, stateFile?: string): Promise<string> {
   const input = new PassThrough();
   const output = new PassThrough();
   let printed = "";
   output.on("data", (chunk: Buffer) => {
     printed += chunk.toString();
   });
-  const api = new LocalBotApi({ output, filesDir: deps.chartsDir });
+  const api = new LocalBotApi({ output, filesDir: deps.chartsDir, stateFile });
   const bot = createBot({ ...deps, transport: api.handle });
   const done = runLocalChat(bot, { input, output, api, firstUpdateId: Date.now() });
   for (const line of lines) input.write(`${line}\n`);
@@ -70,6 +71,32 @@ describe("local chat mode (in process)", () => {
       [20, "button", false],
       [12, "chat", true],
     ]);
+  });
+
+  it("keeps the latest buttons across a restart, so a number still presses them", async () => {
+    const fresh = await createTestDatabase();
+    const freshDeps = testBotDeps(fresh.db, {
+      config: parseConfig({ LOG_LEVEL: "silent" }),
+      now: () => new Date("2026-11-22T09:00:00Z"),
+    });
+    const stateFile = join(freshDeps.chartsDir, "local-chat.json");
+    try {
+      const first = await converse(["/start", "Lisbon", "2"], freshDeps, stateFile);
+      expect(first).toContain("[1] Use the starter set");
+      const second = await converse(["1", "/quit"], freshDeps, stateFile);
+      expect(second).toContain("(buttons from last time still work: [1] Use the starter set");
+      expect(second).toContain("→ Use the starter set");
+      expect(second).toContain("You're set up!");
+      const user = await fresh.db.prisma.user.findUniqueOrThrow({ where: { telegramId: 1n } });
+      expect(user.planTime).toBe("07:30"); // the "1" was a button press, not a plan time
+      // a broken state file is ignored
+      writeFileSync(stateFile, "{not json");
+      const third = await converse(["/quit"], freshDeps, stateFile);
+      expect(third).not.toContain("buttons from last time");
+    } finally {
+      await fresh.dispose();
+      rmSync(freshDeps.chartsDir, { recursive: true, force: true });
+    }
   });
 
   it("points to coachrl import for the ingest token, since local chat runs no HTTP server", async () => {
