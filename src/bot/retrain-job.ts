@@ -1,7 +1,9 @@
 // One retrain, as plain data in and plain data out so it can run in a worker thread: PPO in
-// simulation on a persona built from the person's habits with the RL engine's default
-// behaviour, then an evaluation of the new policy, the currently active policy (if it still
-// fits the habit set) and the coach's heuristic on the same simulated people (common seeds).
+// simulation on a persona built from the person's habits with a behaviour model fitted to
+// their recent history (src/rl/fit-behaviour.ts, done by the caller) or, without enough
+// history, the RL engine's default behaviour; then an evaluation of the new policy, the
+// currently active policy (if it still fits the habit set) and the coach's heuristic on the
+// same simulated people (common seeds) of that same persona.
 // Every habit rule comes from the coach core through the RL engine; nothing is re-implemented.
 import { assignActorGroups, type HabitSpec } from "../coach/habits.js";
 import { decodeCheckpoint } from "../rl/checkpoint.js";
@@ -12,7 +14,7 @@ import {
   policyPlanner,
 } from "../rl/evaluate.js";
 import { defaultBehaviour, trainForHabits } from "../rl/habit-training.js";
-import type { Persona } from "../rl/persona.js";
+import type { Persona, PersonaBehaviour } from "../rl/persona.js";
 import { loadPolicy } from "../rl/policy.js";
 import type { TrainingProgress } from "../rl/ppo.js";
 
@@ -20,6 +22,11 @@ export interface RetrainJobRequest {
   /** The person's active habits, in their order. */
   habits: HabitSpec[];
   planCapacityMinutes: number | null;
+  /**
+   * The behaviour model fitted to the person's history (keyed by habit id); null or omitted:
+   * the RL engine's `defaultBehaviour`.
+   */
+  behaviour?: PersonaBehaviour | null;
   steps: number;
   seed: number;
   numEnvs: number;
@@ -68,17 +75,27 @@ export type RetrainProgress = Pick<
   | "valueLoss"
 >;
 
-/** The persona the RL engine trains on for these habits (same construction as trainForHabits). */
-export function personaFor(habits: HabitSpec[], planCapacityMinutes: number | null): Persona {
+/**
+ * The persona the RL engine trains and evaluates on for these habits (same construction as
+ * trainForHabits): the fitted behaviour when given, else the default behaviour.
+ */
+export function personaFor(
+  habits: HabitSpec[],
+  planCapacityMinutes: number | null,
+  behaviour: PersonaBehaviour | null = null,
+): Persona {
   const grouped = assignActorGroups(habits);
   return {
     format: 1,
     name: "user",
-    description: "a person's habit set with default behaviour",
+    description:
+      behaviour === null
+        ? "a person's habit set with default behaviour"
+        : "a person's habit set with behaviour fitted to their history",
     habits: grouped,
     metrics: [],
     planCapacityMinutes,
-    behaviour: defaultBehaviour(grouped),
+    behaviour: behaviour ?? defaultBehaviour(grouped),
   };
 }
 
@@ -91,7 +108,11 @@ export async function trainAndEvaluate(
   request: RetrainJobRequest,
   onProgress: (progress: RetrainProgress) => void,
 ): Promise<RetrainJobResult> {
-  const persona = personaFor(request.habits, request.planCapacityMinutes);
+  const persona = personaFor(
+    request.habits,
+    request.planCapacityMinutes,
+    request.behaviour ?? null,
+  );
   const trained = await trainForHabits({
     habits: persona.habits,
     behaviour: persona.behaviour,

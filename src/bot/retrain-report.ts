@@ -78,6 +78,13 @@ export function outcomeText(o: RetrainOutcome): string {
       ? "The new policy is now active and plans from tomorrow."
       : `Not activated: the new policy did not beat ${o.beforeSource === "active policy" ? "the active policy and the heuristic" : "the heuristic"}.`,
   ];
+  if (o.behaviour) {
+    lines.push(
+      o.behaviour.source === "fitted"
+        ? `Trained on behaviour fitted to the last ${o.behaviour.days} days.`
+        : "Trained on default behaviour (not enough history yet).",
+    );
+  }
   if (o.reason) lines.push(`Note: ${o.reason}`);
   return lines.join("\n");
 }

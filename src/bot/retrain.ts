@@ -8,7 +8,9 @@
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
+import type { HabitSpec } from "../coach/index.js";
 import { habitSpecOf, listHabits } from "../db/habits.js";
+import { HISTORY_WINDOW_DAYS, loadHistory } from "../db/history.js";
 import {
   activePolicyModel,
   createTrainingRun,
@@ -18,6 +20,9 @@ import {
   storePolicyModel,
 } from "../db/training.js";
 import type { TrainingTrigger } from "../generated/prisma/enums.js";
+import { type FitQuality, fitBehaviour } from "../rl/fit-behaviour.js";
+import type { PersonaBehaviour } from "../rl/persona.js";
+import { todayOf } from "./coach-state.js";
 import type { BotDeps } from "./context.js";
 import {
   type RetrainJobRequest,
@@ -54,6 +59,47 @@ export type RetrainEvent =
   | { kind: "started"; runId: number }
   | { kind: "progress"; runId: number; progress: RetrainProgress };
 
+/** What a retrain trained on: a behaviour fitted to the person's history, or the default. */
+export interface BehaviourSource {
+  source: "fitted" | "default";
+  /** Days of history in the window (from the first day with a plan or an entry). */
+  days: number;
+  /** Days of those with a stored plan (the fit needs at least MIN_HISTORY_DAYS). */
+  daysWithPlan: number;
+  /** The fit summary (null with the default behaviour). */
+  fit: FitQuality | null;
+}
+
+/** Days with a stored plan needed before the retrain trains on a fitted behaviour. */
+export const MIN_HISTORY_DAYS = 14;
+
+/**
+ * The behaviour a retrain trains on: fitted to the person's last HISTORY_WINDOW_DAYS days when
+ * at least MIN_HISTORY_DAYS of them have a plan, otherwise the default (null).
+ */
+export async function behaviourFor(
+  deps: Pick<BotDeps, "db" | "now">,
+  person: { id: number; timezone: string; dayStartHour: number },
+  habits: HabitSpec[],
+): Promise<{ behaviour: PersonaBehaviour | null; source: BehaviourSource }> {
+  const history = await loadHistory(
+    deps.db,
+    person.id,
+    todayOf(person, deps.now()),
+    HISTORY_WINDOW_DAYS,
+  );
+  const days = history.days.length;
+  const daysWithPlan = history.days.filter((d) => d.planned !== null).length;
+  if (daysWithPlan < MIN_HISTORY_DAYS) {
+    return { behaviour: null, source: { source: "default", days, daysWithPlan, fit: null } };
+  }
+  const fit = fitBehaviour(habits, history.days);
+  return {
+    behaviour: fit.behaviour,
+    source: { source: "fitted", days, daysWithPlan, fit: fit.quality },
+  };
+}
+
 export interface RetrainOutcome {
   runId: number | null;
   userId: number;
@@ -67,6 +113,8 @@ export interface RetrainOutcome {
   heuristic: number | null;
   activated: boolean;
   modelId: number | null;
+  /** What the policy was trained on (absent when the run produced no policy). */
+  behaviour?: BehaviourSource;
   /** Why it failed or was skipped. */
   reason: string | null;
   seconds: number;
@@ -276,9 +324,16 @@ export function createRetrainService(
     }
     const active = await activePolicyModel(db, person.id);
     const size = sizes(request);
+    // a history that cannot be read or fitted must not cost the night's retrain: default then
+    const fitted = await behaviourFor(deps, person, habits).catch((error) => {
+      log.warn({ err: error, runId, userId: person.id }, "behaviour fit failed; using default");
+      const source: BehaviourSource = { source: "default", days: 0, daysWithPlan: 0, fit: null };
+      return { behaviour: null, source };
+    });
     const job: RetrainJobRequest = {
       habits,
       planCapacityMinutes: person.capacityMinutes,
+      behaviour: fitted.behaviour,
       steps: size.steps,
       seed: runId,
       numEnvs: size.numEnvs,
@@ -290,7 +345,12 @@ export function createRetrainService(
         seed: 1_000_003 + runId,
       },
     };
-    await markRunStarted(db, runId, started);
+    await markRunStarted(db, runId, started, {
+      ...size,
+      behaviour: fitted.source.source,
+      historyDays: fitted.source.days,
+      historyDaysWithPlan: fitted.source.daysWithPlan,
+    });
     running = { userId: person.id, runId, progress: null };
     request.onProgress?.({ kind: "started", runId });
     let metricWrites: Promise<unknown> = Promise.resolve();
@@ -332,16 +392,33 @@ export function createRetrainService(
         heuristic: evaluation.heuristic.meanReward,
         activated: activate,
         modelId: model.id,
+        behaviour: fitted.source,
         reason: evaluation.activeNote,
         seconds: seconds(),
       };
       await finishRun(db, runId, {
         status: "succeeded",
-        summary: { ...outcome, training: result.training, evaluation },
+        summary: {
+          ...outcome,
+          training: result.training,
+          evaluation,
+          // the behaviour model itself, so a run can be replayed on the same persona
+          fittedBehaviour: fitted.behaviour,
+        },
         at: deps.now(),
       });
       log.info(
-        { runId, userId: person.id, before: outcome.before, after: outcome.after, activate },
+        {
+          runId,
+          userId: person.id,
+          before: outcome.before,
+          after: outcome.after,
+          activate,
+          behaviour: fitted.source.source,
+          historyDays: fitted.source.days,
+          historyDaysWithPlan: fitted.source.daysWithPlan,
+          capacity: fitted.source.fit?.capacity ?? null,
+        },
         "retrain finished",
       );
       return outcome;
@@ -367,7 +444,8 @@ export function createRetrainService(
         userId: request.userId,
         trigger: request.trigger,
         requestedBy: request.requestedBy ?? null,
-        hyperparameters: { ...sizes(request), behaviour: "default" },
+        // `behaviour` becomes "fitted" or "default" when the run starts (markRunStarted)
+        hyperparameters: { ...sizes(request), behaviour: "pending" },
       });
       const result = chain.then(() => execute(request, run.id));
       chain = result.catch(() => {});

@@ -29,10 +29,20 @@ export async function createTrainingRun(
   });
 }
 
-export async function markRunStarted(db: Database, runId: number, at: Date): Promise<void> {
+/** Marks a run as running; `hyperparameters`, when given, replace the ones recorded at queueing. */
+export async function markRunStarted(
+  db: Database,
+  runId: number,
+  at: Date,
+  hyperparameters?: unknown,
+): Promise<void> {
   await db.prisma.trainingRun.update({
     where: { id: runId },
-    data: { status: "running", startedAt: at },
+    data: {
+      status: "running",
+      startedAt: at,
+      ...(hyperparameters === undefined ? {} : { hyperparameters: json(hyperparameters) }),
+    },
   });
 }
 

@@ -66,7 +66,7 @@ export interface FitResult {
 const WEEKDAY_MAX = 10;
 const AMOUNT_MAX = 5;
 /** Minimum log-likelihood gain (nats) for the capacity model to replace the default. */
-const CAPACITY_MIN_GAIN = 4;
+const CAPACITY_MIN_GAIN = 10;
 const PENALTY_GRID = Array.from({ length: 51 }, (_, i) => i * 0.02); // 0 … 1
 
 const clamp = (x: number, lo: number, hi: number) =>
@@ -127,15 +127,51 @@ export function fitBehaviour(
   let capacityFitted = false;
   let capacityGain = 0;
 
-  // Bernoulli log-likelihood of the planned outcomes under a capacity/penalty pair.
+  // Compliance of habit h (Beta posterior mean) given weekday factors and an overload model:
+  // done ÷ exposure, where each planned day's exposure is its weekday × overload factor.
+  // Planned outcomes aggregated by (habit, planned count, weekday): the capacity grid search
+  // evaluates many pairs, and these counts make each evaluation independent of the day count.
+  const cells = (H + 1) * 7;
+  const plannedN = new Float64Array(H * cells);
+  const plannedHit = new Float64Array(H * cells);
+  for (const d of days) {
+    for (let h = 0; h < H; h++) {
+      if (d.planned[h] <= 0) continue;
+      const cell = h * cells + d.plannedCount * 7 + d.weekday;
+      plannedN[cell]++;
+      if (d.done[h] > 0) plannedHit[cell]++;
+    }
+  }
+  const complianceFor = (h: number, cap: number, pen: number): number => {
+    let done = 0;
+    let exposure = 0;
+    for (let n = 1; n <= H; n++) {
+      const o = overloadFactor(n, cap, pen);
+      for (let w = 0; w < 7; w++) {
+        const cell = h * cells + n * 7 + w;
+        done += plannedHit[cell];
+        exposure += plannedN[cell] * weekday[w] * o;
+      }
+    }
+    return clamp((done + a * c0[h]) / (exposure + a), 0, 1);
+  };
+  // Profile log-likelihood of the planned outcomes under a capacity/penalty pair: compliance
+  // re-fitted for that pair, so pairs are compared at their best (compliance and overload
+  // trade off when the number of planned habits hardly varies; the profile is then flat).
   const plannedLogLik = (cap: number, pen: number): number => {
     let ll = 0;
-    for (const d of days) {
-      const o = overloadFactor(d.plannedCount, cap, pen);
-      for (let h = 0; h < H; h++) {
-        if (d.planned[h] <= 0) continue;
-        const p = clamp(compliance[h] * weekday[d.weekday] * o, 1e-6, 1 - 1e-6);
-        ll += d.done[h] > 0 ? Math.log(p) : Math.log(1 - p);
+    for (let h = 0; h < H; h++) {
+      const c = complianceFor(h, cap, pen);
+      for (let n = 1; n <= H; n++) {
+        const o = overloadFactor(n, cap, pen);
+        for (let w = 0; w < 7; w++) {
+          const cell = h * cells + n * 7 + w;
+          const total = plannedN[cell];
+          if (total === 0) continue;
+          const p = clamp(c * weekday[w] * o, 1e-6, 1 - 1e-6);
+          const hit = plannedHit[cell];
+          ll += hit * Math.log(p) + (total - hit) * Math.log(1 - p);
+        }
       }
     }
     return ll;
@@ -147,22 +183,14 @@ export function fitBehaviour(
     // Compliance and unplanned rate: Beta(a·prior, a·(1 − prior)) posterior means, with the
     // exposure of each day weighted by its weekday and overload factors.
     for (let h = 0; h < H; h++) {
-      let doneP = 0;
-      let exposureP = 0;
       let doneU = 0;
       let exposureU = 0;
       for (const d of days) {
-        const w = weekday[d.weekday];
-        const hit = d.done[h] > 0 ? 1 : 0;
-        if (d.planned[h] > 0) {
-          doneP += hit;
-          exposureP += w * overloadFactor(d.plannedCount, capacity, penalty);
-        } else {
-          doneU += hit;
-          exposureU += w;
-        }
+        if (d.planned[h] > 0) continue;
+        doneU += d.done[h] > 0 ? 1 : 0;
+        exposureU += weekday[d.weekday];
       }
-      compliance[h] = clamp((doneP + a * c0[h]) / (exposureP + a), 0, 1);
+      compliance[h] = complianceFor(h, capacity, penalty);
       unplanned[h] = clamp((doneU + a * u0[h]) / (exposureU + a), 0, 1);
     }
     // Weekday factors: observed ÷ expected "done" counts per weekday (shrunk toward 1 by m
@@ -200,7 +228,8 @@ export function fitBehaviour(
     }
     capacityGain = best.ll - base;
     capacityFitted = capacityGain > CAPACITY_MIN_GAIN;
-    capacity = capacityFitted ? best.cap : prior.capacity;
+    // penalty 0 means no overload at any capacity: say so with capacity = habit count
+    capacity = capacityFitted ? (best.pen === 0 ? H : best.cap) : prior.capacity;
     penalty = capacityFitted ? best.pen : prior.overloadPenalty;
   }
 
@@ -213,7 +242,12 @@ export function fitBehaviour(
     const mean0 = clamp(ph?.amountMean ?? 1, 0, AMOUNT_MAX);
     const sd0 = clamp(ph?.amountSd ?? 0, 0, AMOUNT_MAX);
     const ratios: number[] = [];
-    const q: HabitFitQuality = { plannedDays: 0, plannedDone: 0, unplannedDays: 0, unplannedDone: 0 };
+    const q: HabitFitQuality = {
+      plannedDays: 0,
+      plannedDone: 0,
+      unplannedDays: 0,
+      unplannedDone: 0,
+    };
     for (const d of days) {
       const done = d.done[h] > 0;
       if (d.planned[h] > 0) {

@@ -105,6 +105,7 @@ describe("/retrain", () => {
       /reward before 0\.\d{3} \(heuristic\) → after 0\.\d{3}; heuristic 0\.\d{3}\./,
     );
     expect(final.text).toMatch(/The new policy is now active|Not activated/);
+    expect(final.text).toContain("Trained on default behaviour (not enough history yet).");
     // one message, edited; never two edits within the interval except the final one
     const edits = t.emulator
       .callsOf("editMessageText")
@@ -204,7 +205,7 @@ describe("/retrain", () => {
     expect(run.status).toBe("succeeded");
     expect(run.trigger).toBe("admin");
     expect(run.requestedBy).toBe(BigInt(ADMIN));
-    expect(run.hyperparameters).toMatchObject({ steps: 512 });
+    expect(run.hyperparameters).toMatchObject({ steps: 512, behaviour: "default" });
     expect(final.text).toContain(`(run #${run.id})`);
     expect(await t.db.prisma.trainingMetric.count({ where: { runId: run.id } })).toBeGreaterThan(0);
     const model = await t.db.prisma.policyModel.findFirstOrThrow({

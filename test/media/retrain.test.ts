@@ -1,13 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { todayOf } from "../../src/bot/coach-state.js";
 import type { BotDeps } from "../../src/bot/context.js";
 import {
   createRetrainService,
   type RetrainEvent,
   workerThreadRunner,
 } from "../../src/bot/retrain.js";
-import { shouldActivate } from "../../src/bot/retrain-job.js";
+import { type RetrainJobRequest, shouldActivate } from "../../src/bot/retrain-job.js";
 import { throttledEditor } from "../../src/bot/retrain-report.js";
+import { addDays } from "../../src/coach/index.js";
 import { parseConfig } from "../../src/config.js";
+import { toDbDate } from "../../src/db/dates.js";
 import { testBotDeps } from "../support/bot-deps.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 
@@ -131,6 +134,12 @@ describe("retrain service", () => {
     expect(run.requestedBy).toBe(11n);
     expect(run.startedAt).not.toBeNull();
     expect(run.finishedAt).not.toBeNull();
+    // no history yet: the default behaviour, and the run says so
+    expect(run.hyperparameters).toMatchObject({ steps: 1024, behaviour: "default" });
+    expect(run.summary).toMatchObject({
+      behaviour: { source: "default", days: 0, daysWithPlan: 0, fit: null },
+    });
+    expect(first.behaviour?.source).toBe("default");
     const metricNames = await t.db.prisma.trainingMetric.findMany({
       where: { runId: run.id },
       distinct: ["name"],
@@ -169,6 +178,122 @@ describe("retrain service", () => {
       where: { userId: user.id, active: true },
     });
     expect(active).toBe(first.activated || second.activated ? 1 : 0);
+    await service.shutdown();
+  });
+
+  it("trains on a behaviour fitted to the person's history once there are enough days", async () => {
+    const user = await t.db.prisma.user.create({
+      data: { telegramId: 14n, chatId: 14n, displayName: "Di" },
+    });
+    const [walk, read] = await Promise.all(
+      [
+        { name: "walk", levels: [0, 15, 30], target: 30 },
+        { name: "read", levels: [0, 10, 20], target: 20 },
+      ].map((h) =>
+        t.db.prisma.habit.create({
+          data: {
+            userId: user.id,
+            name: h.name,
+            nameKey: h.name,
+            kind: "duration",
+            unit: "min",
+            target: h.target,
+            daysPerWeek: 7,
+            levels: h.levels,
+          },
+        }),
+      ),
+    );
+    // 20 days before today, each with a plan for both habits: walks done every day (40 min for
+    // a 30-minute plan), reading never; plus a retracted reading entry that must not count.
+    const today = todayOf(user, deps.now());
+    const days = Array.from({ length: 20 }, (_, i) => addDays(today, i - 20));
+    await t.db.prisma.plan.createMany({
+      data: days.map((day) => ({
+        userId: user.id,
+        day: toDbDate(day),
+        items: [
+          { habitId: walk.id, level: 2, amount: 30 },
+          { habitId: read.id, level: 2, amount: 20 },
+        ],
+        producedBy: "heuristic",
+      })),
+    });
+    await t.db.prisma.habitEntry.createMany({
+      data: [
+        ...days.map((day, i) => ({
+          userId: user.id,
+          habitId: walk.id,
+          day: toDbDate(day),
+          amount: 40,
+          source: "chat" as const,
+          idempotencyKey: `fit-test:walk:${i}`,
+        })),
+        {
+          userId: user.id,
+          habitId: read.id,
+          day: toDbDate(days[3]),
+          amount: 20,
+          source: "chat" as const,
+          idempotencyKey: "fit-test:read:retracted",
+          retractedAt: new Date(),
+        },
+      ],
+    });
+    const jobs: RetrainJobRequest[] = [];
+    const service = createRetrainService(deps, {
+      runner: async (job) => {
+        jobs.push(job);
+        return {
+          checkpoint: new Uint8Array(16),
+          formatVersion: 1,
+          spec: {},
+          hyperparameters: {},
+          training: {},
+          evaluation: evaluation(0.5, 0.6, null),
+        };
+      },
+    });
+    const outcome = await service.enqueue({ userId: user.id, trigger: "nightly" });
+    expect(outcome.status).toBe("succeeded");
+    expect(outcome.behaviour).toMatchObject({ source: "fitted", days: 20, daysWithPlan: 20 });
+    const behaviour = jobs[0].behaviour!;
+    expect(behaviour).not.toBeNull();
+    const [w, r] = [behaviour.habits[String(walk.id)], behaviour.habits[String(read.id)]];
+    // 20 of 20 planned walks against a prior of 0.75 worth 10 days; 0 of 20 readings
+    expect(w.compliance).toBeCloseTo((20 + 7.5) / 30, 2);
+    expect(r.compliance).toBeCloseTo(7.5 / 30, 2);
+    expect(w.amountMean).toBeGreaterThan(1.2);
+    const run = await t.db.prisma.trainingRun.findUniqueOrThrow({ where: { id: outcome.runId! } });
+    expect(run.hyperparameters).toMatchObject({
+      behaviour: "fitted",
+      historyDays: 20,
+      historyDaysWithPlan: 20,
+    });
+    expect(run.summary).toMatchObject({
+      behaviour: {
+        source: "fitted",
+        days: 20,
+        daysWithPlan: 20,
+        fit: {
+          days: 20,
+          daysWithPlan: 20,
+          habits: {
+            [walk.id]: { plannedDays: 20, plannedDone: 20 },
+            [read.id]: { plannedDays: 20, plannedDone: 0 },
+          },
+        },
+      },
+    });
+    expect((run.summary as { fittedBehaviour: unknown }).fittedBehaviour).toEqual(behaviour);
+
+    // with fewer than 14 planned days the default behaviour is used
+    await t.db.prisma.plan.deleteMany({
+      where: { userId: user.id, day: { lt: toDbDate(addDays(today, -10)) } },
+    });
+    const second = await service.enqueue({ userId: user.id, trigger: "nightly" });
+    expect(second.behaviour).toMatchObject({ source: "default", days: 20, daysWithPlan: 10 });
+    expect(jobs[1].behaviour).toBeNull();
     await service.shutdown();
   });
 

@@ -1,0 +1,68 @@
+// A person's recent history for fitting a behaviour model (src/rl/fit-behaviour.ts): per day,
+// the planned amount per habit (or no plan) and the amount done (non-retracted entries).
+import { addDays, daysBetween, type LocalDate, weekdayOf } from "../coach/index.js";
+import type { HistoryDay } from "../rl/fit-behaviour.js";
+import type { Database } from "./client.js";
+import { fromDbDate, toDbDate } from "./dates.js";
+import { planItemsOf } from "./plans.js";
+
+export const HISTORY_WINDOW_DAYS = 90;
+
+export interface PersonHistory {
+  /** First and last day used (null when there is no history in the window). */
+  from: LocalDate | null;
+  to: LocalDate | null;
+  /** One entry per day from `from` to `to`, keyed by habit id as text (HabitSpec.id). */
+  days: (HistoryDay & { day: LocalDate })[];
+}
+
+/**
+ * The `windowDays` complete days before `today` (today itself is not over yet), starting at the
+ * first day in that window with a plan or an entry: days before someone started using the bot
+ * are not "did nothing" days.
+ */
+export async function loadHistory(
+  db: Database,
+  userId: number,
+  today: LocalDate,
+  windowDays = HISTORY_WINDOW_DAYS,
+): Promise<PersonHistory> {
+  const last = addDays(today, -1);
+  const first = addDays(today, -windowDays);
+  const range = { gte: toDbDate(first), lte: toDbDate(last) };
+  const [plans, entries] = await Promise.all([
+    db.prisma.plan.findMany({ where: { userId, day: range } }),
+    db.prisma.habitEntry.findMany({
+      where: { userId, retractedAt: null, day: range },
+      select: { habitId: true, day: true, amount: true },
+    }),
+  ]);
+  const planned = new Map<LocalDate, Record<string, number>>();
+  for (const plan of plans) {
+    const items: Record<string, number> = {};
+    for (const item of planItemsOf(plan)) items[String(item.habitId)] = item.amount;
+    planned.set(fromDbDate(plan.day), items);
+  }
+  const done = new Map<LocalDate, Record<string, number>>();
+  for (const entry of entries) {
+    const day = fromDbDate(entry.day);
+    const amounts = done.get(day) ?? {};
+    const id = String(entry.habitId);
+    amounts[id] = (amounts[id] ?? 0) + entry.amount;
+    done.set(day, amounts);
+  }
+  const active = [...planned.keys(), ...done.keys()].sort();
+  if (active.length === 0) return { from: null, to: null, days: [] };
+  const from = active[0];
+  const days: PersonHistory["days"] = [];
+  for (let i = 0; i <= daysBetween(from, last); i++) {
+    const day = addDays(from, i);
+    days.push({
+      day,
+      weekday: weekdayOf(day),
+      planned: planned.get(day) ?? null,
+      done: done.get(day) ?? {},
+    });
+  }
+  return { from, to: last, days };
+}
