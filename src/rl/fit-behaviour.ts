@@ -220,7 +220,9 @@ export function fitBehaviour(
     // default stays unless the best pair is clearly better (the data can tell).
     const base = plannedLogLik(prior.capacity, prior.overloadPenalty);
     let best = { cap: prior.capacity, pen: prior.overloadPenalty, ll: base };
-    for (let cap = 0; cap <= H; cap++) {
+    // capacity ≥ 1: "overloaded from the first planned habit" cannot be told apart from a lower
+    // compliance, and the fit would use it to absorb patterns it does not model (weekdays)
+    for (let cap = Math.min(1, H); cap <= H; cap++) {
       for (const pen of PENALTY_GRID) {
         const ll = plannedLogLik(cap, pen);
         if (ll > best.ll + 1e-9) best = { cap, pen, ll };

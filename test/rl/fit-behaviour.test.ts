@@ -254,5 +254,12 @@ describe("fitting behaviour from a history", () => {
       const fit = fitBehaviour(persona.habits, simulate(persona, 90, 11, 2));
       expectValid(persona.habits, fit);
     }
+    // weekday rhythms are not overload: no history makes the fit say "overloaded from the
+    // first planned habit" (bench:fit once saw capacity 0 on a weekday history)
+    const weekday = await loadPersonaFile("personas/weekday.json");
+    for (let seed = 1; seed <= 6; seed++) {
+      const fit = fitBehaviour(weekday.habits, simulate(weekday, 90, seed));
+      expect(fit.behaviour.capacity).toBeGreaterThanOrEqual(1);
+    }
   });
 });
