@@ -106,6 +106,29 @@ async function startWebhook(
   return { stop: () => handler.stop() };
 }
 
+/** The work beside the chat: morning plan pushes, the nightly retrain, the Sheets mirror. */
+function startBackgroundJobs(
+  bot: Telegraf<CoachContext>,
+  deps: BotDeps,
+): { stop(): Promise<void> } {
+  // claimed per job and person, so several instances never do the same work twice
+  const schedules = startSchedules(deps, createPlanSender(bot.telegram, deps));
+  // a no-op with one info line when GOOGLE_* is unset
+  const sheets = startSheetsMirror({
+    db: deps.db,
+    log: deps.log,
+    config: deps.config,
+    now: deps.now,
+    notifyPerson: createSheetsNotifier(bot.telegram, deps.db, deps.config.google?.clientEmail),
+  });
+  return {
+    async stop() {
+      await schedules.stop();
+      await sheets.stop();
+    },
+  };
+}
+
 async function main(): Promise<void> {
   const config = readConfig();
   const localChat = config.telegramBotToken === undefined;
@@ -142,6 +165,12 @@ async function main(): Promise<void> {
   const policyPlanners = activePolicyPlanners(db);
   // Charts are drawn in a worker thread so that one /stats never delays anyone else's reply.
   const charts = workerChartRenderer();
+  /** Ends a training in progress and the chart worker, and frees the loaded policies. */
+  const releaseWorkers = async (withDeps: BotDeps) => {
+    await retrainServiceFor(withDeps).shutdown();
+    policyPlanners.dispose();
+    await charts.close();
+  };
   const deps: BotDeps = {
     config,
     db,
@@ -161,21 +190,11 @@ async function main(): Promise<void> {
     });
     const localDeps: BotDeps = { ...deps, transport: api.handle };
     const bot = createBot(localDeps);
-    // The morning plan and the nightly retrain also run while the local chat is open.
-    const schedules = startSchedules(localDeps, createPlanSender(bot.telegram, localDeps));
-    const sheets = startSheetsMirror({
-      db,
-      log,
-      config,
-      now: deps.now,
-      notifyPerson: createSheetsNotifier(bot.telegram, db, config.google?.clientEmail),
-    });
+    // The morning plan, the nightly retrain and the mirror also run while the local chat is open.
+    const background = startBackgroundJobs(bot, localDeps);
     const finish = async (code: number) => {
-      await schedules.stop();
-      await sheets.stop();
-      await retrainServiceFor(localDeps).shutdown();
-      policyPlanners.dispose();
-      await charts.close();
+      await background.stop();
+      await releaseWorkers(localDeps);
       await db.close();
       await new Promise<void>((resolve) => logFile?.end(resolve) ?? resolve());
       process.exit(code);
@@ -206,28 +225,16 @@ async function main(): Promise<void> {
     fail(startFailure(error, config));
   }
   void publishCommandMenu(bot.telegram, log);
-  // Morning plan pushes and the nightly retrain (claimed per job, safe with several instances).
-  const schedules = startSchedules(deps, createPlanSender(bot.telegram, deps));
-  // The Google Sheets mirror (a no-op with one info line when GOOGLE_* is unset).
-  const sheets = startSheetsMirror({
-    db,
-    log,
-    config,
-    now: deps.now,
-    notifyPerson: createSheetsNotifier(bot.telegram, db, config.google?.clientEmail),
-  });
+  const background = startBackgroundJobs(bot, deps);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, "shutting down: finishing in-flight updates");
-    await schedules.stop();
-    await sheets.stop();
+    await background.stop();
     await running.stop(signal);
-    await retrainServiceFor(deps).shutdown();
-    policyPlanners.dispose();
-    await charts.close();
+    await releaseWorkers(deps);
     await http!.close();
     await db.close();
     log.info("stopped cleanly");
