@@ -198,6 +198,36 @@ export interface EmaSeriesOptions {
   initialState?: DayState | null;
 }
 
+/** When a habit counts in the EMAs and the reward. */
+export interface HabitLifetime {
+  spec: HabitSpec;
+  /** First day the habit counts (its creation day, or its first entry if earlier). */
+  startDay: LocalDate;
+  /** First day it no longer counts (archive day), if archived. */
+  endDay: LocalDate | null;
+}
+
+/**
+ * The first day a habit counts: the day it was created, or the day of its first entry when that
+ * is earlier (someone adds a habit and back-dates a report).
+ */
+export function habitStartDay(createdDay: LocalDate, firstEntryDay?: LocalDate): LocalDate {
+  return firstEntryDay !== undefined && firstEntryDay < createdDay ? firstEntryDay : createdDay;
+}
+
+/** `emaSeries` options that make each habit count only during its lifetime. */
+export function lifetimeOptions(
+  habits: readonly HabitLifetime[],
+): Required<Pick<EmaSeriesOptions, "startDays" | "endDays">> {
+  const startDays: Record<string, LocalDate> = {};
+  const endDays: Record<string, LocalDate> = {};
+  for (const h of habits) {
+    startDays[h.spec.id] = h.startDay;
+    if (h.endDay !== null) endDays[h.spec.id] = h.endDay;
+  }
+  return { startDays, endDays };
+}
+
 function isActive(id: string, epochDay: number, options: EmaSeriesOptions): boolean {
   const s = options.startDays?.[id];
   if (s !== undefined && epochDay < epochDayOf(s)) return false;

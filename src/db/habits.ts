@@ -1,8 +1,16 @@
 // A person's habits: listing, creating, editing, archiving and restoring, and the conversion to
 // the coach core's HabitSpec. Habits are never hard-deleted (entries reference them).
-import { assignActorGroups, foldName, type HabitSpec } from "../coach/index.js";
+import {
+  assignActorGroups,
+  foldName,
+  type HabitLifetime,
+  type HabitSpec,
+  habitStartDay,
+  type LocalDate,
+} from "../coach/index.js";
 import type { Habit } from "../generated/prisma/client.js";
 import type { Database } from "./client.js";
+import { fromDbDate } from "./dates.js";
 
 export function habitSpecOf(row: Habit): HabitSpec {
   return {
@@ -134,4 +142,26 @@ export async function setHabitArchived(
   });
   await reassignActorGroups(db, habit.userId);
   return (await db.prisma.habit.findUnique({ where: { id: habit.id } })) ?? updated;
+}
+
+/**
+ * Each habit's lifetime (coach core) from its row and the person's entries: created and archived
+ * instants become days with `dayIn` (the person's zone and day-start hour).
+ */
+export function habitLifetimesOf(
+  rows: readonly Habit[],
+  entries: readonly { habitId: number; day: Date }[],
+  dayIn: (instant: Date) => LocalDate,
+): HabitLifetime[] {
+  const firstEntry = new Map<number, LocalDate>();
+  for (const e of entries) {
+    const day = fromDbDate(e.day);
+    const prev = firstEntry.get(e.habitId);
+    if (prev === undefined || day < prev) firstEntry.set(e.habitId, day);
+  }
+  return rows.map((row) => ({
+    spec: habitSpecOf(row),
+    startDay: habitStartDay(dayIn(row.createdAt), firstEntry.get(row.id)),
+    endDay: row.archivedAt === null ? null : dayIn(row.archivedAt),
+  }));
 }

@@ -7,8 +7,12 @@
 // Cells are strings or numbers; they are written with valueInputOption RAW, so text such as
 // "=1+1" stays text.
 import { addDays, type LocalDate } from "../coach/days.js";
-import { emaSeries, type HabitEntryLike } from "../coach/ema.js";
-import type { HabitSpec } from "../coach/habits.js";
+import {
+  emaSeries,
+  type HabitEntryLike,
+  type HabitLifetime,
+  lifetimeOptions,
+} from "../coach/ema.js";
 
 export type Cell = string | number;
 
@@ -18,15 +22,10 @@ export interface Tab {
   rows: Cell[][];
 }
 
-export interface SheetHabit {
+export interface SheetHabit extends HabitLifetime {
   id: number;
   name: string;
   unit: string;
-  spec: HabitSpec;
-  /** first day the habit counts (creation day, or its first entry if earlier) */
-  startDay: LocalDate;
-  /** first day it no longer counts (archive day) */
-  endDay: LocalDate | null;
 }
 
 export interface SheetEntry {
@@ -115,12 +114,6 @@ function dailyTab(data: PersonSheetData): Tab {
   let from = data.habits.reduce((min, h) => (h.startDay < min ? h.startDay : min), data.today);
   const earliest = addDays(data.today, -(MAX_DAILY_DAYS - 1));
   if (from < earliest) from = earliest;
-  const startDays: Record<string, LocalDate> = {};
-  const endDays: Record<string, LocalDate> = {};
-  for (const h of data.habits) {
-    startDays[h.spec.id] = h.startDay;
-    if (h.endDay !== null) endDays[h.spec.id] = h.endDay;
-  }
   const entries: HabitEntryLike[] = data.entries.map((e) => ({
     habitId: String(e.habitId),
     day: e.day,
@@ -132,7 +125,7 @@ function dailyTab(data: PersonSheetData): Tab {
     entries,
     from,
     data.today,
-    { startDays, endDays },
+    lifetimeOptions(data.habits),
   );
   for (const s of states) {
     const active = Object.keys(s.emas).length > 0;

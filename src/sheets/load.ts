@@ -3,7 +3,7 @@
 import { dayOf, type LocalDate } from "../coach/days.js";
 import type { Database } from "../db/client.js";
 import { fromDbDate } from "../db/dates.js";
-import { habitSpecOf } from "../db/habits.js";
+import { habitLifetimesOf } from "../db/habits.js";
 import { planItemsOf } from "../db/plans.js";
 import type { PersonSheetData, SheetHabit } from "./layout.js";
 
@@ -30,24 +30,13 @@ export async function loadPersonSheetData(
       return instant.toISOString().slice(0, 10);
     }
   };
-  const firstEntry = new Map<number, LocalDate>();
-  for (const e of entries) {
-    const d = fromDbDate(e.day);
-    const prev = firstEntry.get(e.habitId);
-    if (prev === undefined || d < prev) firstEntry.set(e.habitId, d);
-  }
-  const sheetHabits: SheetHabit[] = habits.map((h) => {
-    const created = dayIn(h.createdAt);
-    const first = firstEntry.get(h.id);
-    return {
-      id: h.id,
-      name: h.name,
-      unit: h.unit,
-      spec: habitSpecOf(h),
-      startDay: first !== undefined && first < created ? first : created,
-      endDay: h.archivedAt === null ? null : dayIn(h.archivedAt),
-    };
-  });
+  const lifetimes = habitLifetimesOf(habits, entries, dayIn);
+  const sheetHabits: SheetHabit[] = habits.map((h, i) => ({
+    id: h.id,
+    name: h.name,
+    unit: h.unit,
+    ...lifetimes[i]!,
+  }));
   return {
     today: dayIn(now),
     habits: sheetHabits,

@@ -15,7 +15,9 @@ import {
   groupRewards,
   type HabitEntryLike,
   type HabitSpec,
+  habitStartDay,
   INITIAL_EMA,
+  lifetimeOptions,
   maxNormalisedValue,
   metricDeviation,
   metricDistance,
@@ -344,5 +346,27 @@ describe("emaSeries", () => {
       ),
       { numRuns: 150 },
     );
+  });
+});
+
+describe("habit lifetimes", () => {
+  it("a habit starts on its creation day, or earlier when a report was back-dated", () => {
+    expect(habitStartDay("2026-03-10")).toBe("2026-03-10");
+    expect(habitStartDay("2026-03-10", "2026-03-12")).toBe("2026-03-10");
+    expect(habitStartDay("2026-03-10", "2026-03-08")).toBe("2026-03-08");
+  });
+
+  it("turns lifetimes into emaSeries options: only archived habits get an end", () => {
+    const a = habit({ id: "a", name: "run", kind: "duration", target: 30 });
+    const b = habit({ id: "b", name: "read", kind: "count", unit: "pages", target: 10 });
+    expect(
+      lifetimeOptions([
+        { spec: a, startDay: "2026-03-01", endDay: null },
+        { spec: b, startDay: "2026-03-05", endDay: "2026-03-20" },
+      ]),
+    ).toEqual({
+      startDays: { a: "2026-03-01", b: "2026-03-05" },
+      endDays: { b: "2026-03-20" },
+    });
   });
 });

@@ -3,12 +3,10 @@
 // entries, recomputed with a warm-up so the first day of the window is already right.
 import { Input, type Telegraf } from "telegraf";
 import { addDays, dayOf, type LocalDate } from "../../coach/days.js";
-import { type DayState, emaSeries } from "../../coach/ema.js";
-import type { HabitSpec } from "../../coach/habits.js";
+import { type DayState, emaSeries, type HabitLifetime, lifetimeOptions } from "../../coach/ema.js";
 import type { Database } from "../../db/client.js";
-import { fromDbDate } from "../../db/dates.js";
 import { entryLikeOf, listEntries } from "../../db/entries.js";
-import { habitSpecOf, listHabits } from "../../db/habits.js";
+import { habitLifetimesOf, listHabits } from "../../db/habits.js";
 import type { User } from "../../generated/prisma/client.js";
 import { type ChartRenderer, inlineChartRenderer } from "../chart-renderer.js";
 import type { StatsChartInput } from "../charts.js";
@@ -34,13 +32,8 @@ export function parseStatsPeriod(
   };
 }
 
-export interface HabitHistory {
-  spec: HabitSpec;
-  /** First day the habit counts (its creation day, or its first entry if earlier). */
-  startDay: LocalDate;
-  /** First day it no longer counts (archive day), if archived. */
-  endDay: LocalDate | null;
-}
+/** A habit with the days it counts (coach core). */
+export type HabitHistory = HabitLifetime;
 
 export interface StatsWindow {
   days: LocalDate[];
@@ -62,18 +55,12 @@ export function statsWindow(
 ): StatsWindow {
   const first = addDays(today, -(period - 1));
   const warmupFrom = addDays(first, -warmupDays);
-  const startDays: Record<string, LocalDate> = {};
-  const endDays: Record<string, LocalDate> = {};
-  for (const h of habits) {
-    startDays[h.spec.id] = h.startDay;
-    if (h.endDay !== null) endDays[h.spec.id] = h.endDay;
-  }
   const all = emaSeries(
     habits.map((h) => h.spec),
     entries,
     warmupFrom,
     today,
-    { startDays, endDays },
+    lifetimeOptions(habits),
   );
   const states = all.slice(-period);
   const loggedDays = new Set<LocalDate>();
@@ -216,24 +203,9 @@ export async function personStats(
   if (visible.length === 0) return null;
   const warmupFrom = addDays(first, -EMA_WINDOW_DAYS);
   const entries = await listEntries(db, person.id, warmupFrom, today);
-  const firstEntry = new Map<number, LocalDate>();
-  for (const e of entries) {
-    const d = fromDbDate(e.day);
-    const prev = firstEntry.get(e.habitId);
-    if (prev === undefined || d < prev) firstEntry.set(e.habitId, d);
-  }
-  const habits: HabitHistory[] = visible.map((row) => {
-    const created = dayOf(row.createdAt, person.timezone, person.dayStartHour);
-    const firstDay = firstEntry.get(row.id);
-    return {
-      spec: habitSpecOf(row),
-      startDay: firstDay !== undefined && firstDay < created ? firstDay : created,
-      endDay:
-        row.archivedAt === null
-          ? null
-          : dayOf(row.archivedAt, person.timezone, person.dayStartHour),
-    };
-  });
+  const habits = habitLifetimesOf(visible, entries, (instant) =>
+    dayOf(instant, person.timezone, person.dayStartHour),
+  );
   const window = statsWindow(habits, entries.map(entryLikeOf), today, period);
   const chart = await charts.stats(statsChartInput(habits, window));
   return { chart, summary: statsSummary(habits, window, today) };
