@@ -273,14 +273,6 @@ export function createRetrainService(
       userId: request.userId,
       displayName: person?.displayName ?? `user ${request.userId}`,
     };
-    const empty = {
-      before: null,
-      beforeSource: null,
-      after: null,
-      heuristic: null,
-      activated: false,
-      modelId: null,
-    };
     const t0 = performance.now();
     const seconds = () => (performance.now() - t0) / 1000;
     if (person === null) {
@@ -289,23 +281,21 @@ export function createRetrainService(
         error: "the person was deleted",
         at: deps.now(),
       }).catch(() => {});
-      return {
+      return outcomeWithoutPolicy({
         ...base,
-        ...empty,
         status: "skipped",
         reason: "the person no longer exists",
         seconds: seconds(),
-      };
+      });
     }
     if (controller.signal.aborted) {
       await finishRun(db, runId, { status: "cancelled", error: "shutdown", at: deps.now() });
-      return {
+      return outcomeWithoutPolicy({
         ...base,
-        ...empty,
         status: "skipped",
         reason: "the bot is shutting down",
         seconds: seconds(),
-      };
+      });
     }
     const habits = (await listHabits(db, person.id)).map(habitSpecOf);
     if (habits.length === 0) {
@@ -314,13 +304,12 @@ export function createRetrainService(
         error: "no active habits",
         at: deps.now(),
       });
-      return {
+      return outcomeWithoutPolicy({
         ...base,
-        ...empty,
         status: "skipped",
         reason: "no active habits",
         seconds: seconds(),
-      };
+      });
     }
     const active = await activePolicyModel(db, person.id);
     const size = sizes(request);
@@ -428,7 +417,12 @@ export function createRetrainService(
       const status = controller.signal.aborted ? "cancelled" : "failed";
       await finishRun(db, runId, { status, error: message, at: deps.now() }).catch(() => {});
       log.error({ err: error, runId, userId: person.id }, "retrain failed");
-      return { ...base, ...empty, status: "failed", reason: message, seconds: seconds() };
+      return outcomeWithoutPolicy({
+        ...base,
+        status: "failed",
+        reason: message,
+        seconds: seconds(),
+      });
     } finally {
       running = null;
     }

@@ -85,16 +85,6 @@ export function chooseFormat(head: Uint8Array, options: UploadOptions): UploadFo
   return sniffFormat(head);
 }
 
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.length;
-  }
-  return out;
-}
-
 /** Reads and parses an upload of body weights. Throws UploadTooLargeError beyond maxBytes. */
 export async function parseWeightUpload(
   body: AsyncIterable<Uint8Array>,
@@ -127,7 +117,7 @@ export async function parseWeightUpload(
     head.push(chunk);
     headBytes += chunk.length;
   }
-  const first = concat(head, headBytes);
+  const first = Buffer.concat(head, headBytes);
   const format = chooseFormat(first, options);
   if (bytes === 0) {
     return { format, bytes, samples: [], problems: ["the upload is empty"] };
@@ -168,7 +158,7 @@ export async function parseWeightUpload(
 
   const chunks: Uint8Array[] = [];
   for await (const chunk of rest()) chunks.push(chunk);
-  const text = new TextDecoder("utf-8").decode(concat(chunks, bytes));
+  const text = new TextDecoder("utf-8").decode(Buffer.concat(chunks, bytes));
   const outcome = format === "json" ? parseWeightJson(text, options) : parseScaleCsv(text, options);
   return { format, bytes, ...outcome };
 }

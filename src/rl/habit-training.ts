@@ -127,7 +127,7 @@ export function actorGroupProblem(habits: HabitSpec[]): string | null {
   return null;
 }
 
-export interface TrainForHabitsInput {
+export interface TrainForHabitsInput extends TrainOnPersonaOptions {
   /**
    * The person's habits in their order, with the actor groups the coach core assigned (they are
    * part of the checkpoint's spec, so plan with the same habit objects).
@@ -137,13 +137,6 @@ export interface TrainForHabitsInput {
   /** A behaviour model fitted to the person; `defaultBehaviour(habits)` when omitted. */
   behaviour?: PersonaBehaviour;
   planCapacityMinutes?: number | null;
-  steps: number;
-  seed: number;
-  numEnvs?: number;
-  config?: Partial<PpoConfig>;
-  initialPolicy?: Uint8Array;
-  onProgress?: (progress: TrainingProgress) => void;
-  signal?: AbortSignal;
 }
 
 /**

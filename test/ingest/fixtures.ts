@@ -106,14 +106,7 @@ export function appleHealthZipStreamed(xmlParts: string[]): Uint8Array {
     xml.push(encoder.encode(xmlParts[i]), i === xmlParts.length - 1);
   zip.end();
   if (error) throw error;
-  const total = chunks.reduce((n, c) => n + c.length, 0);
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.length;
-  }
-  return out;
+  return Buffer.concat(chunks);
 }
 
 /** export.zip written in one go (sizes in the local headers). */

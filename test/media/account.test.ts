@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deletePerson } from "../../src/db/account.js";
 import { exportPerson, toCsv } from "../../src/db/export.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
-import { countRowsOf, seedPerson } from "./fixtures.js";
+import { countRowsOf, EXPORT_FILES, seedPerson } from "./fixtures.js";
 
 let t: TestDatabase;
 beforeAll(async () => {
@@ -59,22 +59,7 @@ describe("/export data", () => {
     const result = await exportPerson(t.db, me.user.id, new Date("2026-03-10T10:00:00Z"));
     expect(result).not.toBeNull();
     const files = unzipSync(result!.zip);
-    expect(Object.keys(files).sort()).toEqual(
-      [
-        "README.txt",
-        "daily_states.csv",
-        "entries.csv",
-        "habits.csv",
-        "metrics.csv",
-        "outbox_events.csv",
-        "plans.csv",
-        "policy_models.csv",
-        "samples.csv",
-        "training_metrics.csv",
-        "training_runs.csv",
-        "user.csv",
-      ].sort(),
-    );
+    expect(Object.keys(files).sort()).toEqual(EXPORT_FILES);
     const csv = (name: string) => parseCsv(strFromU8(files[name]));
     const user = csv("user.csv");
     expect(user).toHaveLength(2);

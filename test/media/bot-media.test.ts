@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pngSize } from "../../src/bot/charts.js";
 import { onboard, startTestBot, type TestBot } from "../support/telegram-bot.js";
 import { decodePng, distinctColours } from "../support/telegram-emulator.js";
-import { countRowsOf } from "./fixtures.js";
+import { countRowsOf, EXPORT_FILES } from "./fixtures.js";
 
 let t: TestBot;
 beforeAll(async () => {
@@ -134,22 +134,7 @@ describe("/export", () => {
     const [reply] = await t.emulator.ask(301, "/export");
     expect(reply.document?.filename).toBe("coachrl-export-2026-11-22.zip");
     const files = unzipSync(new Uint8Array(reply.document!.bytes!));
-    expect(Object.keys(files).sort()).toEqual(
-      [
-        "README.txt",
-        "daily_states.csv",
-        "entries.csv",
-        "habits.csv",
-        "metrics.csv",
-        "outbox_events.csv",
-        "plans.csv",
-        "policy_models.csv",
-        "samples.csv",
-        "training_metrics.csv",
-        "training_runs.csv",
-        "user.csv",
-      ].sort(),
-    );
+    expect(Object.keys(files).sort()).toEqual(EXPORT_FILES);
     const csv = (name: string) => strFromU8(files[name]).trim().split("\r\n");
     const user = csv("user.csv");
     expect(user).toHaveLength(2);

@@ -4,6 +4,22 @@ import type { Database } from "../../src/db/client.js";
 import { toDbDate } from "../../src/db/dates.js";
 import type { User } from "../../src/generated/prisma/client.js";
 
+/** The files of an /export ZIP, sorted. */
+export const EXPORT_FILES = [
+  "README.txt",
+  "daily_states.csv",
+  "entries.csv",
+  "habits.csv",
+  "metrics.csv",
+  "outbox_events.csv",
+  "plans.csv",
+  "policy_models.csv",
+  "samples.csv",
+  "training_metrics.csv",
+  "training_runs.csv",
+  "user.csv",
+].sort();
+
 export interface SeededPerson {
   user: User;
   habitIds: number[];
