@@ -5,14 +5,14 @@
 //   - long polling otherwise.
 import { join } from "node:path";
 import type { Telegraf } from "telegraf";
+import { workerChartRenderer } from "./app/charts/renderer.js";
+import { activePolicyPlanners } from "./app/policy-planner.js";
+import { startSchedules } from "./app/scheduling/schedule.js";
+import { createRetrainService } from "./app/training/retrain.js";
 import { createBot, publishCommandMenu } from "./bot/bot.js";
-import { workerChartRenderer } from "./bot/chart-renderer.js";
 import { createPlanSender } from "./bot/commands/plan.js";
 import type { BotDeps, CoachContext } from "./bot/context.js";
 import { LocalBotApi, localLogFile, runLocalChat } from "./bot/local-chat.js";
-import { retrainServiceFor } from "./bot/retrain.js";
-import { activePolicyPlanners } from "./bot/retrain-planner.js";
-import { startSchedules } from "./bot/schedule.js";
 import { createSheetsNotifier } from "./bot/sheets-notice.js";
 import { createWebhookHandler, webhookPath } from "./bot/webhook.js";
 import { type AppConfig, ConfigError, configSecrets, loadConfig } from "./config.js";
@@ -165,9 +165,12 @@ async function main(): Promise<void> {
   const policyPlanners = activePolicyPlanners(db);
   // Charts are drawn in a worker thread so that one /stats never delays anyone else's reply.
   const charts = workerChartRenderer();
+  const now = () => new Date();
+  // One retrain queue for /retrain, the nightly schedule and shutdown.
+  const retrain = createRetrainService({ config, db, log, now });
   /** Ends a training in progress and the chart worker, and frees the loaded policies. */
-  const releaseWorkers = async (withDeps: BotDeps) => {
-    await retrainServiceFor(withDeps).shutdown();
+  const releaseWorkers = async () => {
+    await retrain.shutdown();
     policyPlanners.dispose();
     await charts.close();
   };
@@ -175,7 +178,8 @@ async function main(): Promise<void> {
     config,
     db,
     log,
-    now: () => new Date(),
+    now,
+    retrain,
     chartsDir: join(config.dataDir, "charts"),
     loadPolicyPlanner: policyPlanners.load,
     charts,
@@ -194,7 +198,7 @@ async function main(): Promise<void> {
     const background = startBackgroundJobs(bot, localDeps);
     const finish = async (code: number) => {
       await background.stop();
-      await releaseWorkers(localDeps);
+      await releaseWorkers();
       await db.close();
       await new Promise<void>((resolve) => logFile?.end(resolve) ?? resolve());
       process.exit(code);
@@ -234,7 +238,7 @@ async function main(): Promise<void> {
     log.info({ signal }, "shutting down: finishing in-flight updates");
     await background.stop();
     await running.stop(signal);
-    await releaseWorkers(deps);
+    await releaseWorkers();
     await http!.close();
     await db.close();
     log.info("stopped cleanly");

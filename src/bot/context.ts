@@ -2,22 +2,15 @@
 // Contract between bot modules: extend, don't rename.
 
 import type { Context } from "telegraf";
-import type { AppConfig } from "../config.js";
-import type { Database } from "../db/client.js";
+import type { AppDeps } from "../app/deps.js";
 import type { User } from "../generated/prisma/client.js";
 import type { Logger } from "../logger.js";
-import type { ChartRenderer } from "./chart-renderer.js";
-import type { PolicyPlannerLoader } from "./planning.js";
 import type { ApiTransport } from "./telegram-policies.js";
 
 export type UpdateOutcome = "ok" | "error" | "duplicate";
 
-export interface BotDeps {
-  config: AppConfig;
-  db: Database;
-  log: Logger;
-  /** The clock, injected so tests can set "today". */
-  now: () => Date;
+/** The application's dependencies plus what only the Telegram adapter needs. */
+export interface BotDeps extends AppDeps {
   /** Where local chat mode saves charts (PNG files). */
   chartsDir: string;
   /**
@@ -27,13 +20,6 @@ export interface BotDeps {
   transport?: ApiTransport;
   /** Counts handled updates (the HTTP server's /metrics hook). */
   countUpdate?: (outcome: UpdateOutcome) => void;
-  /**
-   * Loads the person's active trained policy as a day planner, or undefined (→ heuristic).
-   * The seam where the RL engine plugs in; see choosePlanner in planning.ts.
-   */
-  loadPolicyPlanner?: PolicyPlannerLoader;
-  /** Renders /stats and /weight charts; default in-process (the app passes a worker thread). */
-  charts?: ChartRenderer;
   /** Wait (ms) before retrying after a 429; injected by tests. Default: real sleep. */
   sleep?: (ms: number) => Promise<void>;
 }

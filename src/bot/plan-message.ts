@@ -1,10 +1,10 @@
 // Renders a stored plan as a chat message: what is planned today, what is already done (ticked),
 // and one inline button per unfinished planned habit that logs it at the planned amount.
 import type { InlineKeyboardButton } from "telegraf/types";
+import type { CoachState } from "../app/coach-state.js";
 import type { PlanItem } from "../db/plans.js";
 import type { Habit, Plan } from "../generated/prisma/client.js";
 import { encodeCallback } from "./callback-data.js";
-import type { CoachState } from "./coach-state.js";
 import { formatAmount, formatDate, formatEma, reportExample } from "./format.js";
 
 export interface RenderedMessage {

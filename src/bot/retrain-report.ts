@@ -1,8 +1,8 @@
 // How a retrain reads in chat: one progress message, edited at most once every few seconds,
 // ending with reward before/after and whether the new policy was activated.
 
-import type { RetrainOutcome } from "./retrain.js";
-import type { RetrainProgress } from "./retrain-job.js";
+import type { RetrainOutcome } from "../app/training/retrain.js";
+import type { RetrainProgress } from "../app/training/retrain-job.js";
 
 /** Minimum time between two edits of the progress message (Telegram rate limits edits). */
 export const PROGRESS_EDIT_INTERVAL_MS = 5_000;

@@ -9,7 +9,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { CHART_WIDTH_PX, pngSize } from "../../src/bot/charts.js";
+import { CHART_WIDTH_PX, pngSize } from "../../src/app/charts/charts.js";
 import { type Database, openPglite, openPostgres } from "../../src/db/client.js";
 import { FakeSheets } from "../sheets/fake-sheets.js";
 import { SERVICE_ACCOUNT, testKeyPair } from "../sheets/helpers.js";

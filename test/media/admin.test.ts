@@ -5,9 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createRetrainService,
   type RetrainRunner,
-  setRetrainService,
   workerThreadRunner,
-} from "../../src/bot/retrain.js";
+} from "../../src/app/training/retrain.js";
 import { onboard, startTestBot, type TestBot } from "../support/telegram-bot.js";
 
 const ADMIN = 501;
@@ -49,13 +48,10 @@ const burstThenTrain: RetrainRunner = async (request, onProgress, signal) => {
 beforeAll(async () => {
   t = await startTestBot({ env: { ADMIN_TELEGRAM_IDS: String(ADMIN), RETRAIN_STEPS: "1000" } });
   // tiny training and evaluation so the test stays fast; the real worker thread still runs
-  setRetrainService(
-    t.deps,
-    createRetrainService(t.deps, {
-      defaults: { steps: 1024, numEnvs: 8, evalEpisodes: 8, evalDays: 60 },
-      runner: burstThenTrain,
-    }),
-  );
+  t.deps.retrain = createRetrainService(t.deps, {
+    defaults: { steps: 1024, numEnvs: 8, evalEpisodes: 8, evalDays: 60 },
+    runner: burstThenTrain,
+  });
   await onboard(t, ADMIN, { habits: ["run 30min 5/week", "violin 20min daily"] });
   await onboard(t, PERSON, { habits: ["read 10 pages daily"] });
 });

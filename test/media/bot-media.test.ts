@@ -2,7 +2,7 @@
 // against the Bot API emulator, on a fresh database.
 import { strFromU8, unzipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pngSize } from "../../src/bot/charts.js";
+import { pngSize } from "../../src/app/charts/charts.js";
 import { onboard, startTestBot, type TestBot } from "../support/telegram-bot.js";
 import { decodePng, distinctColours } from "../support/telegram-emulator.js";
 import { countRowsOf, EXPORT_FILES } from "./fixtures.js";

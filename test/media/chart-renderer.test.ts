@@ -1,11 +1,11 @@
 import { threadId } from "node:worker_threads";
 import { afterAll, describe, expect, it } from "vitest";
+import { pngSize, type StatsChartInput } from "../../src/app/charts/charts.js";
 import {
   ChartRendererClosedError,
   inlineChartRenderer,
   workerChartRenderer,
-} from "../../src/bot/chart-renderer.js";
-import { pngSize, type StatsChartInput } from "../../src/bot/charts.js";
+} from "../../src/app/charts/renderer.js";
 import { addDays } from "../../src/coach/days.js";
 
 function statsInput(n: number, level = 0.5): StatsChartInput {

@@ -8,7 +8,7 @@ import {
   renderStatsChart,
   renderSvg,
   statsChartSpec,
-} from "../../src/bot/charts.js";
+} from "../../src/app/charts/charts.js";
 import { addDays } from "../../src/coach/days.js";
 
 function days(n: number, from = "2026-01-01"): string[] {

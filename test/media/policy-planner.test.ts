@@ -1,8 +1,8 @@
 // A trained, active PolicyModel plans the day: /plan over the emulator stores a plan produced
 // by "policy:<id>"; after the habit set changes, the plan falls back to the heuristic.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { trainAndEvaluate } from "../../src/bot/retrain-job.js";
-import { activePolicyPlanners, choosePolicyLevels } from "../../src/bot/retrain-planner.js";
+import { activePolicyPlanners, choosePolicyLevels } from "../../src/app/policy-planner.js";
+import { trainAndEvaluate } from "../../src/app/training/retrain-job.js";
 import { habitSpecOf, listHabits } from "../../src/db/habits.js";
 import { storePolicyModel } from "../../src/db/training.js";
 import { loadPolicy } from "../../src/rl/policy.js";

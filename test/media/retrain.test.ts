@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { todayOf } from "../../src/bot/coach-state.js";
-import type { BotDeps } from "../../src/bot/context.js";
+import { todayOf } from "../../src/app/coach-state.js";
 import {
   createRetrainService,
   type RetrainEvent,
   workerThreadRunner,
-} from "../../src/bot/retrain.js";
-import { type RetrainJobRequest, shouldActivate } from "../../src/bot/retrain-job.js";
+} from "../../src/app/training/retrain.js";
+import { type RetrainJobRequest, shouldActivate } from "../../src/app/training/retrain-job.js";
+import type { BotDeps } from "../../src/bot/context.js";
 import { throttledEditor } from "../../src/bot/retrain-report.js";
 import { addDays } from "../../src/coach/index.js";
 import { parseConfig } from "../../src/config.js";

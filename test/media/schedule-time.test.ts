@@ -5,7 +5,7 @@ import {
   nextPlanOccurrence,
   parsePlanTime,
   planInstant,
-} from "../../src/bot/schedule-time.js";
+} from "../../src/app/scheduling/plan-time.js";
 
 describe("plan time", () => {
   it("parses HH:MM and rejects the rest", () => {

@@ -1,13 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { BotDeps } from "../../src/bot/context.js";
-import type { RetrainOutcome, RetrainRequest, RetrainService } from "../../src/bot/retrain.js";
-import { setRetrainService } from "../../src/bot/retrain.js";
 import {
   NIGHTLY_RETRAIN_JOB,
   nightlyKey,
   PLAN_PUSH_JOB,
   startSchedules,
-} from "../../src/bot/schedule.js";
+} from "../../src/app/scheduling/schedule.js";
+import type {
+  RetrainOutcome,
+  RetrainRequest,
+  RetrainService,
+} from "../../src/app/training/retrain.js";
+import type { BotDeps } from "../../src/bot/context.js";
 import { parseConfig } from "../../src/config.js";
 import { testBotDeps } from "../support/bot-deps.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
@@ -123,7 +126,7 @@ describe("nightly retrain", () => {
       whenIdle: async () => {},
       shutdown: async () => {},
     };
-    setRetrainService(deps, service);
+    deps.retrain = service;
     const a = startSchedules(deps, async () => {}, { manual: true, instance: "a" });
     const b = startSchedules(deps, async () => {}, { manual: true, instance: "b" });
     const at = new Date("2026-01-16T02:30:00Z");

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pngSize } from "../../src/bot/charts.js";
+import { pngSize } from "../../src/app/charts/charts.js";
 import {
   currentStreak,
   type HabitHistory,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NIGHTLY_RETRAIN_JOB } from "../../src/app/scheduling/schedule.js";
 import { parseRetrainArgs, statusReport } from "../../src/bot/commands/admin.js";
 import type { BotDeps } from "../../src/bot/context.js";
-import { NIGHTLY_RETRAIN_JOB } from "../../src/bot/schedule.js";
 import { parseConfig } from "../../src/config.js";
 import { testBotDeps } from "../support/bot-deps.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";

@@ -3,6 +3,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createRetrainService } from "../../src/app/training/retrain.js";
 import type { BotDeps } from "../../src/bot/context.js";
 import { type AppConfig, parseConfig } from "../../src/config.js";
 import type { Database } from "../../src/db/client.js";
@@ -12,11 +13,15 @@ export function testBotDeps(
   db: Database,
   options: { config?: AppConfig; now?: () => Date } = {},
 ): BotDeps {
-  return {
+  const base = {
     config: options.config ?? parseConfig({ LOG_LEVEL: "silent" }),
     db,
     log: createLogger({ level: "silent", pretty: false, secrets: [] }),
     now: options.now ?? (() => new Date()),
+  };
+  return {
+    ...base,
     chartsDir: mkdtempSync(join(tmpdir(), "coachrl-test-files-")),
+    retrain: createRetrainService(base),
   };
 }

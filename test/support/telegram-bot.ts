@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import type { Telegraf } from "telegraf";
+import { createRetrainService } from "../../src/app/training/retrain.js";
 import { createBot } from "../../src/bot/bot.js";
 import type { BotDeps, CoachContext } from "../../src/bot/context.js";
 import { type AppConfig, parseConfig } from "../../src/config.js";
@@ -100,17 +101,21 @@ export async function startTestBot(options: StartTestBotOptions = {}): Promise<T
   });
   const clock = createClock(options.now ?? "2026-11-22T09:00:00Z");
   const sleeps: number[] = [];
-  const deps: BotDeps = {
+  const base = {
     config,
     db: database.db,
     log,
     now: clock.now,
     chartsDir: mkdtempSync(join(tmpdir(), "coachrl-charts-")),
     // recorded, and shortened so that tests don't really wait for retry_after
-    sleep: (ms) => {
+    sleep: (ms: number) => {
       sleeps.push(ms);
-      return new Promise((resolve) => setTimeout(resolve, Math.min(ms, 50)));
+      return new Promise<void>((resolve) => setTimeout(resolve, Math.min(ms, 50)));
     },
+  };
+  const deps: BotDeps = {
+    ...base,
+    retrain: createRetrainService(base),
     ...options.deps,
   };
   const bot = createBot(deps);

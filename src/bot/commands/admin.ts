@@ -5,20 +5,19 @@
 //   /retrain 123456789       a person by Telegram id (or by display name)
 //   /retrain all steps=20000 override RETRAIN_STEPS for this run
 import type { Telegraf } from "telegraf";
+import { NIGHTLY_RETRAIN_JOB } from "../../app/scheduling/schedule.js";
+import {
+  outcomeWithoutPolicy,
+  RetrainBusyError,
+  type RetrainOutcome,
+} from "../../app/training/retrain.js";
 import type { Database } from "../../db/client.js";
 import { lastJobRun } from "../../db/jobs.js";
 import { activationsSince, lastTrainingRun, runCountsSince } from "../../db/training.js";
 import type { User } from "../../generated/prisma/client.js";
 import type { BotDeps, CoachContext } from "../context.js";
 import { commandArgs } from "../person-guard.js";
-import {
-  outcomeWithoutPolicy,
-  RetrainBusyError,
-  type RetrainOutcome,
-  retrainServiceFor,
-} from "../retrain.js";
 import { batchText, outcomeText, progressLine, throttledEditor } from "../retrain-report.js";
-import { NIGHTLY_RETRAIN_JOB } from "../schedule.js";
 
 export const MIN_STEPS = 512;
 export const MAX_STEPS = 100_000_000;
@@ -141,7 +140,7 @@ async function runAndReport(
   chatId: number,
 ): Promise<void> {
   const deps = ctx.deps;
-  const service = retrainServiceFor(deps);
+  const service = deps.retrain;
   const header =
     people.length === 1
       ? `Retraining ${people[0].displayName} (${(args.steps ?? deps.config.retrainSteps).toLocaleString("en-US")} steps)`
@@ -230,7 +229,7 @@ export async function statusReport(deps: BotDeps): Promise<string> {
   ]);
   lines.push(`People: ${people} (${withHabits} with active habits)`);
 
-  const service = retrainServiceFor(deps).status();
+  const service = deps.retrain.status();
   if (service.running) {
     lines.push(
       `Training now: ${progressLine(`user ${service.running.userId}`, service.running.progress).replace(/^⏳ /, "")}${service.queued > 0 ? `; ${service.queued} queued` : ""}`,
@@ -314,7 +313,7 @@ export function register(bot: Telegraf<CoachContext>): void {
       await ctx.reply(targets.message);
       return;
     }
-    const service = retrainServiceFor(ctx.deps);
+    const service = ctx.deps.retrain;
     const busy = targets.people.filter((p) => service.isBusy(p.id));
     if (busy.length === targets.people.length) {
       await ctx.reply(

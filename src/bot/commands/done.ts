@@ -4,6 +4,8 @@
 // the update (or plan button), so a re-delivered update never counts twice.
 import type { Telegraf } from "telegraf";
 import { message } from "telegraf/filters";
+import { loadCoachState } from "../../app/coach-state.js";
+import { todaysPlan } from "../../app/planning.js";
 import {
   DEFAULT_BACKFILL_DAYS,
   daysBetween,
@@ -16,13 +18,11 @@ import { insertEntries, type NewEntry } from "../../db/entries.js";
 import { planItemsOf } from "../../db/plans.js";
 import type { EntrySource, Habit, User } from "../../generated/prisma/client.js";
 import { callbackData, decodeCallback } from "../callback-data.js";
-import { loadCoachState } from "../coach-state.js";
 import type { CoachContext } from "../context.js";
 import { formatAmount, formatDate, formatDay, formatEma, reportExample } from "../format.js";
 import { HABIT_ADD_EXAMPLE } from "../habit-definition.js";
 import { requirePerson } from "../person-guard.js";
 import { planButtons, renderPlan } from "../plan-message.js";
-import { todaysPlan } from "../planning.js";
 import { editQuietly } from "../telegram-edits.js";
 
 interface StoredItem {

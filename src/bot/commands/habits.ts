@@ -2,6 +2,7 @@
 // name), archive and restore. Every habit rule is checked by the coach core (validateHabit,
 // validateHabitSet); this module only reads the chat and stores the result.
 import type { Telegraf } from "telegraf";
+import { loadCoachState } from "../../app/coach-state.js";
 import { defaultLevels, validateHabit, validateHabitSet } from "../../coach/index.js";
 import {
   findHabitByName,
@@ -13,7 +14,6 @@ import {
 } from "../../db/habits.js";
 import type { Habit, User } from "../../generated/prisma/client.js";
 import { callbackData, decodeCallback, encodeCallback } from "../callback-data.js";
-import { loadCoachState } from "../coach-state.js";
 import type { CoachContext } from "../context.js";
 import { formatAmount, formatEma, formatGoal } from "../format.js";
 import { HABIT_ADD_EXAMPLE, parseHabitDefinition, parseNumberList } from "../habit-definition.js";

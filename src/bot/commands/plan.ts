@@ -1,15 +1,15 @@
 // /plan: today's plan, generated once per day and stored; asking again shows the same plan with
 // what is already done ticked, and a button per unfinished planned habit.
 import type { Telegraf, Telegram } from "telegraf";
+import { todayOf } from "../../app/coach-state.js";
+import { todaysPlan } from "../../app/planning.js";
 import type { LocalDate } from "../../coach/index.js";
 import { markPlanSent } from "../../db/plans.js";
 import type { User } from "../../generated/prisma/client.js";
-import { todayOf } from "../coach-state.js";
 import type { BotDeps, CoachContext } from "../context.js";
 import { HABIT_ADD_EXAMPLE } from "../habit-definition.js";
 import { requirePerson } from "../person-guard.js";
 import { type RenderedMessage, renderPlan } from "../plan-message.js";
-import { todaysPlan } from "../planning.js";
 
 /** Today's plan as a message (also used by the morning push). */
 export async function planMessage(

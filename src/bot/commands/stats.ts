@@ -2,15 +2,15 @@
 // short summary. EMAs come from the coach core's emaSeries over the stored, non-retracted
 // entries, recomputed with a warm-up so the first day of the window is already right.
 import { Input, type Telegraf } from "telegraf";
+import type { StatsChartInput } from "../../app/charts/charts.js";
+import { type ChartRenderer, inlineChartRenderer } from "../../app/charts/renderer.js";
+import { EMA_WINDOW_DAYS } from "../../app/coach-state.js";
 import { addDays, dayOf, type LocalDate } from "../../coach/days.js";
 import { type DayState, emaSeries, type HabitLifetime, lifetimeOptions } from "../../coach/ema.js";
 import type { Database } from "../../db/client.js";
 import { entryLikeOf, listEntries } from "../../db/entries.js";
 import { habitLifetimesOf, listHabits } from "../../db/habits.js";
 import type { User } from "../../generated/prisma/client.js";
-import { type ChartRenderer, inlineChartRenderer } from "../chart-renderer.js";
-import type { StatsChartInput } from "../charts.js";
-import { EMA_WINDOW_DAYS } from "../coach-state.js";
 import type { CoachContext } from "../context.js";
 import { formatDate } from "../format.js";
 import { commandArgs, requirePerson } from "../person-guard.js";

@@ -2,12 +2,12 @@
 // from a list) and says exactly what was undone. Entries are never deleted, only retracted.
 import type { Telegraf } from "telegraf";
 import type { InlineKeyboardButton } from "telegraf/types";
+import { loadCoachState, todayOf } from "../../app/coach-state.js";
 import { fromDbDate } from "../../db/dates.js";
 import { recentEntries, retractEntry } from "../../db/entries.js";
 import { findHabitByName } from "../../db/habits.js";
 import type { User } from "../../generated/prisma/client.js";
 import { callbackData, decodeCallback, encodeCallback } from "../callback-data.js";
-import { loadCoachState, todayOf } from "../coach-state.js";
 import type { CoachContext } from "../context.js";
 import { formatAmount, formatDay, formatEma } from "../format.js";
 import { commandArgs, requirePerson } from "../person-guard.js";

@@ -8,6 +8,7 @@
 // The measured-at instant is the Telegram message's own timestamp, so a re-delivered message
 // maps to the same (user, metric, instant) row and is stored once.
 import { Input, type Telegraf } from "telegraf";
+import { inlineChartRenderer } from "../../app/charts/renderer.js";
 import { nameProblem, validateMetricGoal } from "../../coach/habits.js";
 import type { Database } from "../../db/client.js";
 import {
@@ -20,7 +21,6 @@ import {
   setMetricGoal,
 } from "../../db/metrics.js";
 import type { Metric, User } from "../../generated/prisma/client.js";
-import { inlineChartRenderer } from "../chart-renderer.js";
 import type { CoachContext } from "../context.js";
 import { commandArgs, requirePerson } from "../person-guard.js";
 

@@ -4,7 +4,7 @@ import { createRng, type HabitSpec, type LocalDate, planForDay } from "../coach/
 import { findPlan, type PlanItem, planItemsOf, storePlanOnce } from "../db/plans.js";
 import type { Plan, User } from "../generated/prisma/client.js";
 import { type CoachState, loadCoachState } from "./coach-state.js";
-import type { BotDeps } from "./context.js";
+import type { AppDeps } from "./deps.js";
 
 export interface PolicyChoice {
   /** raw level index per habit, in the order of `habits` */
@@ -37,7 +37,7 @@ export const heuristicPlanner: DayPlanner = {
  * The planner for a person: their active policy model when the RL engine provides one (via
  * deps.loadPolicyPlanner), the heuristic otherwise — also when loading the policy fails.
  */
-export async function choosePlanner(deps: BotDeps, person: User): Promise<DayPlanner> {
+export async function choosePlanner(deps: AppDeps, person: User): Promise<DayPlanner> {
   if (!deps.loadPolicyPlanner) return heuristicPlanner;
   try {
     return (await deps.loadPolicyPlanner(person)) ?? heuristicPlanner;
@@ -65,7 +65,7 @@ export interface TodayPlan {
 }
 
 /** Today's stored plan, generating and storing it first if there is none. */
-export async function todaysPlan(deps: BotDeps, person: User): Promise<TodayPlan> {
+export async function todaysPlan(deps: AppDeps, person: User): Promise<TodayPlan> {
   const state = await loadCoachState(deps.db, person, deps.now());
   const existing = await findPlan(deps.db, person.id, state.today);
   if (existing) return { plan: existing, items: planItemsOf(existing), state };

@@ -5,18 +5,18 @@
 // currently active policy (if it still fits the habit set) and the coach's heuristic on the
 // same simulated people (common seeds) of that same persona.
 // Every habit rule comes from the coach core through the RL engine; nothing is re-implemented.
-import { assignActorGroups, type HabitSpec } from "../coach/habits.js";
-import { decodeCheckpoint } from "../rl/checkpoint.js";
+import { assignActorGroups, type HabitSpec } from "../../coach/habits.js";
+import { decodeCheckpoint } from "../../rl/checkpoint.js";
 import {
   type EvaluationResult,
   evaluatePlanner,
   heuristicPlanner,
   policyPlanner,
-} from "../rl/evaluate.js";
-import { defaultBehaviour, trainForHabits } from "../rl/habit-training.js";
-import type { Persona, PersonaBehaviour } from "../rl/persona.js";
-import { loadPolicy } from "../rl/policy.js";
-import type { TrainingProgress } from "../rl/ppo.js";
+} from "../../rl/evaluate.js";
+import { defaultBehaviour, trainForHabits } from "../../rl/habit-training.js";
+import type { Persona, PersonaBehaviour } from "../../rl/persona.js";
+import { loadPolicy } from "../../rl/policy.js";
+import type { TrainingProgress } from "../../rl/ppo.js";
 
 export interface RetrainJobRequest {
   /** The person's active habits, in their order. */

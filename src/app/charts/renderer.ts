@@ -4,7 +4,7 @@
  * in-process (`inlineChartRenderer`). Both produce the same bytes.
  */
 import { Worker } from "node:worker_threads";
-import type { ChartJob, ChartReply } from "./chart-worker.js";
+import type { ChartJob, ChartReply } from "./worker.js";
 import {
   type MetricChartInput,
   renderMetricChart,
@@ -57,7 +57,7 @@ export function workerChartRenderer(
   const start = (): Worker => {
     // Under tsx (development, tests) the sources are .ts: the worker registers tsx's loader first.
     const fromSource = import.meta.url.endsWith(".ts");
-    const entry = new URL(fromSource ? "./chart-worker.ts" : "./chart-worker.js", import.meta.url);
+    const entry = new URL(fromSource ? "./worker.ts" : "./worker.js", import.meta.url);
     const w = fromSource
       ? new Worker(
           `import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); });`,

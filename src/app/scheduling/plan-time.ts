@@ -3,7 +3,7 @@
 // The plan pushed at that moment is for the person's day at that moment (coach core dayOf: a
 // plan time before the day-start hour still belongs to the previous day) — the same plan /plan
 // shows then.
-import { addDays, dayOf, instantOf, type LocalDate, wallClockOf } from "../coach/days.js";
+import { addDays, dayOf, instantOf, type LocalDate, wallClockOf } from "../../coach/days.js";
 
 export interface PlanClock {
   hour: number;

@@ -6,12 +6,12 @@
 // Whoever inserts the JobRun row first does the work; the others skip it.
 import { hostname } from "node:os";
 import schedule from "node-schedule";
-import type { LocalDate } from "../coach/days.js";
-import { claimedKeys, runOnce } from "../db/jobs.js";
-import type { User } from "../generated/prisma/client.js";
-import type { BotDeps } from "./context.js";
-import { RetrainBusyError, type RetrainOutcome, retrainServiceFor } from "./retrain.js";
-import { duePlanPushes, planPushKey } from "./schedule-time.js";
+import type { LocalDate } from "../../coach/days.js";
+import { claimedKeys, runOnce } from "../../db/jobs.js";
+import type { User } from "../../generated/prisma/client.js";
+import type { AppDeps } from "../deps.js";
+import { RetrainBusyError, type RetrainOutcome } from "../training/retrain.js";
+import { duePlanPushes, planPushKey } from "./plan-time.js";
 
 export const PLAN_PUSH_JOB = "plan-push";
 export const NIGHTLY_RETRAIN_JOB = "nightly-retrain";
@@ -50,7 +50,7 @@ export interface Schedules {
   runNightly(scheduledAt: Date): Promise<NightlyResult>;
   /**
    * Cancels the node-schedule jobs and waits for a plan tick in progress. Call
-   * retrainServiceFor(deps).shutdown() afterwards to end a nightly training in progress.
+   * deps.retrain.shutdown() afterwards to end a nightly training in progress.
    */
   stop(): Promise<void>;
 }
@@ -61,7 +61,7 @@ export function nightlyKey(scheduledAt: Date): string {
 }
 
 export function startSchedules(
-  deps: BotDeps,
+  deps: AppDeps,
   sendPlan: SendMorningPlan,
   options: ScheduleOptions = {},
 ): Schedules {
@@ -110,7 +110,7 @@ export function startSchedules(
   async function nightlyRun(scheduledAt: Date): Promise<NightlyResult> {
     const key = nightlyKey(scheduledAt);
     const outcomes: RetrainOutcome[] = [];
-    const service = retrainServiceFor(deps);
+    const service = deps.retrain;
     const claimed = await runOnce(deps.db, NIGHTLY_RETRAIN_JOB, key, instance, async () => {
       const people = await deps.db.prisma.user.findMany({
         where: { habits: { some: { archivedAt: null } } },

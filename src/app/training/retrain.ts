@@ -3,14 +3,14 @@
 // thread, and ending with the new PolicyModel stored and activated only if it beat both the
 // heuristic and the active policy on the same simulated people.
 //
-// One service per BotDeps (retrainServiceFor), shared by /retrain, the nightly schedule and
-// the composition root's shutdown.
+// One service per app, created by the composition root (AppDeps.retrain) and shared by
+// /retrain, the nightly schedule and shutdown.
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
-import type { HabitSpec } from "../coach/index.js";
-import { habitSpecOf, listHabits } from "../db/habits.js";
-import { HISTORY_WINDOW_DAYS, loadHistory } from "../db/history.js";
+import type { HabitSpec } from "../../coach/index.js";
+import { habitSpecOf, listHabits } from "../../db/habits.js";
+import { HISTORY_WINDOW_DAYS, loadHistory } from "../../db/history.js";
 import {
   activePolicyModel,
   createTrainingRun,
@@ -18,12 +18,12 @@ import {
   markRunStarted,
   recordTrainingMetrics,
   storePolicyModel,
-} from "../db/training.js";
-import type { TrainingTrigger } from "../generated/prisma/enums.js";
-import { type FitQuality, fitBehaviour } from "../rl/fit-behaviour.js";
-import type { PersonaBehaviour } from "../rl/persona.js";
-import { todayOf } from "./coach-state.js";
-import type { BotDeps } from "./context.js";
+} from "../../db/training.js";
+import type { TrainingTrigger } from "../../generated/prisma/enums.js";
+import { type FitQuality, fitBehaviour } from "../../rl/fit-behaviour.js";
+import type { PersonaBehaviour } from "../../rl/persona.js";
+import { todayOf } from "../coach-state.js";
+import type { AppDeps } from "../deps.js";
 import {
   type RetrainJobRequest,
   type RetrainJobResult,
@@ -78,7 +78,7 @@ export const MIN_HISTORY_DAYS = 14;
  * at least MIN_HISTORY_DAYS of them have a plan, otherwise the default (null).
  */
 export async function behaviourFor(
-  deps: Pick<BotDeps, "db" | "now">,
+  deps: Pick<AppDeps, "db" | "now">,
   person: { id: number; timezone: string; dayStartHour: number },
   habits: HabitSpec[],
 ): Promise<{ behaviour: PersonaBehaviour | null; source: BehaviourSource }> {
@@ -244,8 +244,11 @@ export interface RetrainService {
   shutdown(): Promise<void>;
 }
 
+/** What the retrain service needs: the database, the clock, the log and the training sizes. */
+export type RetrainServiceDeps = Pick<AppDeps, "config" | "db" | "log" | "now">;
+
 export function createRetrainService(
-  deps: BotDeps,
+  deps: RetrainServiceDeps,
   options: { runner?: RetrainRunner; defaults?: RetrainOptions } = {},
 ): RetrainService {
   const defaults = options.defaults ?? {};
@@ -480,21 +483,4 @@ export function createRetrainService(
       await whenIdle();
     },
   };
-}
-
-const services = new WeakMap<BotDeps, RetrainService>();
-
-/** The one retrain service of a bot (created on first use). */
-export function retrainServiceFor(deps: BotDeps): RetrainService {
-  let service = services.get(deps);
-  if (service === undefined) {
-    service = createRetrainService(deps);
-    services.set(deps, service);
-  }
-  return service;
-}
-
-/** Installs a service for deps (tests inject a runner; call before the bot handles updates). */
-export function setRetrainService(deps: BotDeps, service: RetrainService): void {
-  services.set(deps, service);
 }

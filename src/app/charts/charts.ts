@@ -6,7 +6,7 @@
 import { renderAsync } from "@resvg/resvg-js";
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
-import { type LocalDate, wallClockOf } from "../coach/days.js";
+import { type LocalDate, wallClockOf } from "../../coach/days.js";
 
 /** Pixel width every chart is rendered at (Telegram downsizes larger photos anyway). */
 export const CHART_WIDTH_PX = 1100;
