@@ -27,7 +27,7 @@
  * FIT_EPISODES (32), FIT_DAYS (365), FIT_ORACLE (1: also train on the true behaviour; 0: skip).
  */
 import os from "node:os";
-import { HISTORY_WINDOW_DAYS } from "../src/db/history.js";
+import { HISTORY_WINDOW_DAYS } from "../src/app/training/training-policy.js";
 import { initBackend } from "../src/rl/backend.js";
 import {
   type EvaluationResult,

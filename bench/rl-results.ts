@@ -27,7 +27,7 @@ import {
 import { HABIT_PPO, trainOnPersona } from "../src/rl/habit-training.js";
 import { loadPersonaFile } from "../src/rl/persona.js";
 import type { ActorDesign, CriticDesign } from "../src/rl/policy-network.js";
-import type { RatioMode } from "../src/rl/ppo.js";
+import type { RatioMode } from "../src/rl/ratio-units.js";
 
 const STEPS = Number(process.env.RL_RESULTS_STEPS ?? 120_000);
 const SEED23_STEPS = Number(process.env.RL_RESULTS_SEED23_STEPS ?? 60_000);

@@ -12,7 +12,7 @@
  *   BENCH_RL_QUICK=1 npm run bench:rl    (shorter runs)
  */
 import os from "node:os";
-import type * as tfTypes from "@tensorflow/tfjs";
+import type * as tfTypes from "@tensorflow/tfjs-core";
 import { createRng } from "../src/coach/rng.js";
 import { initBackend, tf } from "../src/rl/backend.js";
 import { HabitVectorEnv } from "../src/rl/habit-env.js";

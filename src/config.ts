@@ -1,10 +1,13 @@
 // The one typed configuration object, parsed from the environment (and an optional .env file)
-// at start-up. Every invalid or missing variable is reported in one error.
+// at start-up, validated by one zod schema per variable. Every invalid or missing variable is
+// reported in one error.
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parse as parseDotenv } from "dotenv";
+import { z } from "zod";
+import { isValidTimeZone } from "./coach/days.js";
 
-export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface GoogleCredentials {
   clientEmail: string;
@@ -51,15 +54,7 @@ export class ConfigError extends Error {
   }
 }
 
-const LOG_LEVELS: readonly LogLevel[] = [
-  "fatal",
-  "error",
-  "warn",
-  "info",
-  "debug",
-  "trace",
-  "silent",
-];
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 type Env = Record<string, string | undefined>;
 
@@ -70,164 +65,182 @@ export function loadDotenv(path: string, env: Env): Env {
   return { ...fromFile, ...env };
 }
 
-function isValidTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
+// One schema per variable. An issue's message follows the variable's name, which is its path in
+// the environment object ("HTTP_PORT" + "must be between 0 and 65535, got 99999"). Values that
+// may be secrets (token, database URL, webhook secret, private key) are never echoed.
 
-function isValidUrl(value: string, protocols: string[]): boolean {
-  try {
-    const url = new URL(value);
-    return protocols.includes(url.protocol);
-  } catch {
-    return false;
-  }
-}
+/** A whole number in [min, max]; unset → fallback. */
+const wholeNumber = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .regex(/^-?\d+$/, { error: (issue) => `must be a whole number, got "${issue.input}"` })
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, {
+      error: (issue) => `must be between ${min} and ${max}, got ${issue.input}`,
+    })
+    .default(fallback);
+
+/** A URL with one of `protocols` (without the colon); `echo` adds the value to the message. */
+const url = (protocols: string[], what: string, echo = true) =>
+  z.url({
+    protocol: new RegExp(`^(${protocols.join("|")})$`),
+    error: (issue) => `must be ${what}${echo ? `, got "${issue.input}"` : ""}`,
+  });
+
+/** One of `values`, case-insensitively (the result is lower case). */
+const oneOf = <T extends string>(values: readonly T[], fallback: NoInfer<T>) =>
+  z
+    .string()
+    .default(fallback)
+    .refine((v) => (values as readonly string[]).includes(v.toLowerCase()), {
+      error: (issue) => `must be one of ${values.join(", ")}, got "${issue.input}"`,
+    })
+    .transform((v) => v.toLowerCase() as T);
+
+const withoutTrailingSlash = (u: string) => u.replace(/\/+$/, "");
+
+const variables = z.object({
+  DATABASE_URL: url(
+    ["postgres", "postgresql"],
+    "a postgres:// or postgresql:// URL",
+    false,
+  ).optional(),
+  DATABASE_POOL_SIZE: wholeNumber(10, 1, 200),
+  DATABASE_ACQUIRE_TIMEOUT_MS: wholeNumber(10_000, 100, 600_000),
+  DATA_DIR: z.string().default("./.data"),
+  TELEGRAM_BOT_TOKEN: z
+    .string()
+    .regex(
+      /^\d+:[A-Za-z0-9_-]{20,}$/,
+      "does not look like a bot token (expected <digits>:<secret>)",
+    )
+    .optional(),
+  TELEGRAM_API_ROOT: url(["http", "https"], "an http(s) URL")
+    .default("https://api.telegram.org")
+    .transform(withoutTrailingSlash),
+  WEBHOOK_URL: url(["https", "http"], "an https URL", false).optional(),
+  WEBHOOK_SECRET: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9_-]{16,256}$/,
+      "must be 16-256 characters of A-Z, a-z, 0-9, _ or - (Telegram's rule)",
+    )
+    .optional(),
+  ADMIN_TELEGRAM_IDS: z
+    .string()
+    .default("")
+    .transform((list) =>
+      list
+        .split(",")
+        .map((id) => id.trim())
+        .filter((id) => id !== ""),
+    )
+    .pipe(
+      z.array(
+        z.string().regex(/^\d{1,20}$/, {
+          error: (issue) => `must be comma-separated numeric user ids, got "${issue.input}"`,
+        }),
+      ),
+    )
+    .transform((ids): ReadonlySet<bigint> => new Set(ids.map((id) => BigInt(id)))),
+  HTTP_HOST: z.string().default("127.0.0.1"),
+  HTTP_PORT: wholeNumber(8080, 0, 65535),
+  LOG_LEVEL: oneOf(LOG_LEVELS, "info"),
+  LOG_FORMAT: oneOf(["auto", "json", "pretty"], "auto"),
+  NODE_ENV: z.string().optional(),
+  TZ_DEFAULT: z
+    .string()
+    .refine(isValidTimeZone, {
+      error: (issue) => `must be an IANA time zone such as Europe/Berlin, got "${issue.input}"`,
+    })
+    .default("UTC"),
+  GOOGLE_CLIENT_EMAIL: z
+    .string()
+    .regex(/^[^@\s]+@[^@\s]+$/, {
+      error: (issue) => `must be a service-account e-mail, got "${issue.input}"`,
+    })
+    .optional(),
+  GOOGLE_PRIVATE_KEY: z
+    .string()
+    .transform((key) => key.replace(/\\n/g, "\n"))
+    .refine((key) => key.includes("PRIVATE KEY"), {
+      error: "must be a PEM private key (-----BEGIN PRIVATE KEY-----…)",
+    })
+    .optional(),
+  SHEETS_API_ROOT: url(["http", "https"], "an http(s) URL")
+    .default("https://sheets.googleapis.com")
+    .transform(withoutTrailingSlash),
+  RETRAIN_CRON: z
+    .string()
+    .refine((cron) => cron === "off" || cron.split(/\s+/).length === 5, {
+      error: (issue) =>
+        `must be a 5-field cron expression (e.g. "30 2 * * *") or "off", got "${issue.input}"`,
+    })
+    .default("30 2 * * *"),
+  RETRAIN_STEPS: wholeNumber(200_000, 1_000, 100_000_000),
+  INGEST_MAX_BYTES: wholeNumber(20 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+});
+
+/** Variables that only make sense together, checked on the raw values whatever else failed. */
+const together = z
+  .object({
+    TELEGRAM_BOT_TOKEN: z.string().optional(),
+    WEBHOOK_URL: z.string().optional(),
+    WEBHOOK_SECRET: z.string().optional(),
+    GOOGLE_CLIENT_EMAIL: z.string().optional(),
+    GOOGLE_PRIVATE_KEY: z.string().optional(),
+  })
+  .superRefine((env, ctx) => {
+    const problem = (variable: string, message: string) =>
+      ctx.addIssue({ code: "custom", path: [variable], message });
+    if (env.WEBHOOK_URL !== undefined && env.TELEGRAM_BOT_TOKEN === undefined)
+      problem("WEBHOOK_URL", "is set but TELEGRAM_BOT_TOKEN is not (webhook mode needs a bot)");
+    if (env.WEBHOOK_URL !== undefined && env.WEBHOOK_SECRET === undefined)
+      problem("WEBHOOK_SECRET", "is required when WEBHOOK_URL is set");
+    if ((env.GOOGLE_CLIENT_EMAIL === undefined) !== (env.GOOGLE_PRIVATE_KEY === undefined))
+      problem("GOOGLE_CLIENT_EMAIL", "and GOOGLE_PRIVATE_KEY must be set together");
+  });
+
+/** "HTTP_PORT must be between 0 and 65535, got 99999": the variable, then what is wrong. */
+const problemOf = (issue: z.core.$ZodIssue) => `${String(issue.path[0])} ${issue.message}`;
 
 /** Parses the environment into an AppConfig, or throws one ConfigError naming every bad variable. */
 export function parseConfig(rawEnv: Env): AppConfig {
-  const problems: string[] = [];
   const env: Env = {};
   for (const [key, value] of Object.entries(rawEnv)) {
     env[key] = value === undefined || value.trim() === "" ? undefined : value.trim();
   }
-
-  const int = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = env[name];
-    if (raw === undefined) return fallback;
-    if (!/^-?\d+$/.test(raw)) {
-      problems.push(`${name} must be a whole number, got "${raw}"`);
-      return fallback;
-    }
-    const n = Number(raw);
-    if (n < min || n > max) {
-      problems.push(`${name} must be between ${min} and ${max}, got ${n}`);
-      return fallback;
-    }
-    return n;
+  const parsed = variables.safeParse(env);
+  const pairs = together.safeParse(env);
+  const problems = [...(parsed.error?.issues ?? []), ...(pairs.error?.issues ?? [])].map(problemOf);
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  const v = parsed.data;
+  return {
+    databaseUrl: v.DATABASE_URL,
+    databasePoolSize: v.DATABASE_POOL_SIZE,
+    databaseAcquireTimeoutMs: v.DATABASE_ACQUIRE_TIMEOUT_MS,
+    dataDir: resolve(v.DATA_DIR),
+    telegramBotToken: v.TELEGRAM_BOT_TOKEN,
+    telegramApiRoot: v.TELEGRAM_API_ROOT,
+    webhookUrl: v.WEBHOOK_URL,
+    webhookSecret: v.WEBHOOK_SECRET,
+    adminTelegramIds: v.ADMIN_TELEGRAM_IDS,
+    httpHost: v.HTTP_HOST,
+    httpPort: v.HTTP_PORT,
+    logLevel: v.LOG_LEVEL,
+    logPretty:
+      v.LOG_FORMAT === "pretty" ||
+      (v.LOG_FORMAT === "auto" && v.NODE_ENV !== "production" && process.stdout.isTTY === true),
+    tzDefault: v.TZ_DEFAULT,
+    google:
+      v.GOOGLE_CLIENT_EMAIL !== undefined && v.GOOGLE_PRIVATE_KEY !== undefined
+        ? { clientEmail: v.GOOGLE_CLIENT_EMAIL, privateKey: v.GOOGLE_PRIVATE_KEY }
+        : undefined,
+    sheetsApiRoot: v.SHEETS_API_ROOT,
+    retrainCron: v.RETRAIN_CRON,
+    retrainSteps: v.RETRAIN_STEPS,
+    ingestMaxBytes: v.INGEST_MAX_BYTES,
   };
-
-  const databaseUrl = env.DATABASE_URL;
-  if (databaseUrl !== undefined && !isValidUrl(databaseUrl, ["postgres:", "postgresql:"])) {
-    problems.push("DATABASE_URL must be a postgres:// or postgresql:// URL");
-  }
-
-  const telegramBotToken = env.TELEGRAM_BOT_TOKEN;
-  if (telegramBotToken !== undefined && !/^\d+:[A-Za-z0-9_-]{20,}$/.test(telegramBotToken)) {
-    // never echo the token itself
-    problems.push("TELEGRAM_BOT_TOKEN does not look like a bot token (expected <digits>:<secret>)");
-  }
-
-  const telegramApiRoot = env.TELEGRAM_API_ROOT ?? "https://api.telegram.org";
-  if (!isValidUrl(telegramApiRoot, ["http:", "https:"])) {
-    problems.push(`TELEGRAM_API_ROOT must be an http(s) URL, got "${telegramApiRoot}"`);
-  }
-
-  const webhookUrl = env.WEBHOOK_URL;
-  const webhookSecret = env.WEBHOOK_SECRET;
-  if (webhookUrl !== undefined) {
-    if (!isValidUrl(webhookUrl, ["https:", "http:"])) {
-      problems.push("WEBHOOK_URL must be an https URL");
-    }
-    if (telegramBotToken === undefined) {
-      problems.push("WEBHOOK_URL is set but TELEGRAM_BOT_TOKEN is not (webhook mode needs a bot)");
-    }
-    if (webhookSecret === undefined) {
-      problems.push("WEBHOOK_SECRET is required when WEBHOOK_URL is set");
-    }
-  }
-  if (webhookSecret !== undefined && !/^[A-Za-z0-9_-]{16,256}$/.test(webhookSecret)) {
-    problems.push(
-      "WEBHOOK_SECRET must be 16-256 characters of A-Z, a-z, 0-9, _ or - (Telegram's rule)",
-    );
-  }
-
-  const adminTelegramIds = new Set<bigint>();
-  for (const part of (env.ADMIN_TELEGRAM_IDS ?? "").split(",")) {
-    const id = part.trim();
-    if (id === "") continue;
-    if (!/^\d{1,20}$/.test(id)) {
-      problems.push(`ADMIN_TELEGRAM_IDS must be comma-separated numeric user ids, got "${id}"`);
-      continue;
-    }
-    adminTelegramIds.add(BigInt(id));
-  }
-
-  const httpHost = env.HTTP_HOST ?? "127.0.0.1";
-  const httpPort = int("HTTP_PORT", 8080, 0, 65535);
-
-  const logLevelRaw = (env.LOG_LEVEL ?? "info").toLowerCase();
-  let logLevel: LogLevel = "info";
-  if ((LOG_LEVELS as readonly string[]).includes(logLevelRaw)) logLevel = logLevelRaw as LogLevel;
-  else problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, got "${env.LOG_LEVEL}"`);
-
-  const logFormat = (env.LOG_FORMAT ?? "auto").toLowerCase();
-  if (!["auto", "json", "pretty"].includes(logFormat)) {
-    problems.push(`LOG_FORMAT must be auto, json or pretty, got "${env.LOG_FORMAT}"`);
-  }
-  const logPretty =
-    logFormat === "pretty" ||
-    (logFormat === "auto" && env.NODE_ENV !== "production" && process.stdout.isTTY === true);
-
-  const tzDefault = env.TZ_DEFAULT ?? "UTC";
-  if (!isValidTimeZone(tzDefault)) {
-    problems.push(`TZ_DEFAULT must be an IANA time zone such as Europe/Berlin, got "${tzDefault}"`);
-  }
-
-  let google: GoogleCredentials | undefined;
-  const clientEmail = env.GOOGLE_CLIENT_EMAIL;
-  const privateKey = env.GOOGLE_PRIVATE_KEY;
-  if ((clientEmail === undefined) !== (privateKey === undefined)) {
-    problems.push("GOOGLE_CLIENT_EMAIL and GOOGLE_PRIVATE_KEY must be set together");
-  } else if (clientEmail !== undefined && privateKey !== undefined) {
-    if (!/^[^@\s]+@[^@\s]+$/.test(clientEmail)) {
-      problems.push(`GOOGLE_CLIENT_EMAIL must be a service-account e-mail, got "${clientEmail}"`);
-    }
-    const key = privateKey.replace(/\\n/g, "\n");
-    if (!key.includes("PRIVATE KEY")) {
-      problems.push("GOOGLE_PRIVATE_KEY must be a PEM private key (-----BEGIN PRIVATE KEY-----…)");
-    }
-    google = { clientEmail, privateKey: key };
-  }
-  const sheetsApiRoot = env.SHEETS_API_ROOT ?? "https://sheets.googleapis.com";
-  if (!isValidUrl(sheetsApiRoot, ["http:", "https:"])) {
-    problems.push(`SHEETS_API_ROOT must be an http(s) URL, got "${sheetsApiRoot}"`);
-  }
-
-  const retrainCron = env.RETRAIN_CRON ?? "30 2 * * *";
-  if (retrainCron !== "off" && retrainCron.split(/\s+/).length !== 5) {
-    problems.push(
-      `RETRAIN_CRON must be a 5-field cron expression (e.g. "30 2 * * *") or "off", got "${retrainCron}"`,
-    );
-  }
-
-  const config: AppConfig = {
-    databaseUrl,
-    databasePoolSize: int("DATABASE_POOL_SIZE", 10, 1, 200),
-    databaseAcquireTimeoutMs: int("DATABASE_ACQUIRE_TIMEOUT_MS", 10_000, 100, 600_000),
-    dataDir: resolve(env.DATA_DIR ?? "./.data"),
-    telegramBotToken,
-    telegramApiRoot: telegramApiRoot.replace(/\/+$/, ""),
-    webhookUrl,
-    webhookSecret,
-    adminTelegramIds,
-    httpHost,
-    httpPort,
-    logLevel,
-    logPretty,
-    tzDefault,
-    google,
-    sheetsApiRoot: sheetsApiRoot.replace(/\/+$/, ""),
-    retrainCron,
-    retrainSteps: int("RETRAIN_STEPS", 200_000, 1_000, 100_000_000),
-    ingestMaxBytes: int("INGEST_MAX_BYTES", 20 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
-  };
-  if (problems.length > 0) throw new ConfigError(problems);
-  return config;
 }
 
 /** Loads .env (if present in the working directory) and parses the process environment. */

@@ -119,7 +119,7 @@ function startBackgroundJobs(
     log: deps.log,
     config: deps.config,
     now: deps.now,
-    notifyPerson: createSheetsNotifier(bot.telegram, deps.db, deps.config.google?.clientEmail),
+    notifyPerson: createSheetsNotifier(bot.telegram, deps, deps.config.google?.clientEmail),
   });
   return {
     async stop() {

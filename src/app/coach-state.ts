@@ -1,13 +1,17 @@
 // What the coach knows about a person right now, read from the database and computed by the
 // coach core: active habits, their EMAs today and yesterday, and "today" in the person's day.
-import { addDays, dayOf, emaSeries, type HabitSpec, type LocalDate } from "../coach/index.js";
+import {
+  addDays,
+  dayOf,
+  EMA_WINDOW_DAYS,
+  emaSeries,
+  type HabitSpec,
+  type LocalDate,
+} from "../coach/index.js";
 import type { Database } from "../db/client.js";
 import { entryLikeOf, listEntries } from "../db/entries.js";
 import { habitSpecOf, listHabits } from "../db/habits.js";
 import type { Habit, User } from "../generated/prisma/client.js";
-
-/** How far back EMAs are recomputed: with a 14-day span, older days weigh less than 1e-7. */
-export const EMA_WINDOW_DAYS = 120;
 
 /** The person's current day (reports before their day-start hour count for the previous day). */
 export function todayOf(person: Pick<User, "timezone" | "dayStartHour">, now: Date): LocalDate {
@@ -48,17 +52,4 @@ export async function loadCoachState(db: Database, person: User, now: Date): Pro
     emasYesterday: beforeLast?.emas ?? {},
     doneToday,
   };
-}
-
-/** EMAs of every active habit at the end of `day` (for confirming a backdated report). */
-export async function emasOnDay(
-  db: Database,
-  person: User,
-  specs: HabitSpec[],
-  day: LocalDate,
-): Promise<Record<string, number>> {
-  const from = addDays(day, -EMA_WINDOW_DAYS);
-  const entries = (await listEntries(db, person.id, from, day)).map(entryLikeOf);
-  const series = emaSeries(specs, entries, from, day);
-  return series[series.length - 1]?.emas ?? {};
 }

@@ -5,7 +5,7 @@ import type { AppConfig } from "../config.js";
 import type { Database } from "../db/client.js";
 import type { Logger } from "../logger.js";
 import type { ChartRenderer } from "./charts/renderer.js";
-import type { PolicyPlannerLoader } from "./planning.js";
+import type { PolicyPlannerLoader } from "./policy-planner.js";
 import type { RetrainService } from "./training/retrain.js";
 
 export interface AppDeps {
@@ -16,7 +16,7 @@ export interface AppDeps {
   now: () => Date;
   /**
    * Loads the person's active trained policy as a day planner, or undefined (→ heuristic).
-   * The seam where the RL engine plugs in; see choosePlanner in planning.ts.
+   * The seam where the RL engine plugs in (policy-planner.ts); see choosePlanner in planning.ts.
    */
   loadPolicyPlanner?: PolicyPlannerLoader;
   /** Renders /stats and /weight charts; default in-process (the app passes a worker thread). */

@@ -1,31 +1,11 @@
 // Today's plan: generated once per person and day by the chosen planner (a trained policy when
 // one is active, the heuristic otherwise), massaged by the coach core, stored, and read back.
-import { createRng, type HabitSpec, type LocalDate, planForDay } from "../coach/index.js";
-import { findPlan, type PlanItem, planItemsOf, storePlanOnce } from "../db/plans.js";
+import { createRng, type LocalDate, planForDay } from "../coach/index.js";
+import { findPlan, markPlanSent, type PlanItem, planItemsOf, storePlanOnce } from "../db/plans.js";
 import type { Plan, User } from "../generated/prisma/client.js";
 import { type CoachState, loadCoachState } from "./coach-state.js";
 import type { AppDeps } from "./deps.js";
-
-export interface PolicyChoice {
-  /** raw level index per habit, in the order of `habits` */
-  policyLevels: ArrayLike<number>;
-  /** log-probability of that choice under the policy */
-  logProb: number | null;
-}
-
-/** Something that chooses the day's levels; the heuristic returns undefined (coach default). */
-export interface DayPlanner {
-  /** stored in Plan.producedBy: "heuristic" or "policy:<model id>" */
-  producedBy: string;
-  modelId: number | null;
-  choose(input: {
-    habits: HabitSpec[];
-    emas: Record<string, number>;
-    day: LocalDate;
-  }): Promise<PolicyChoice | undefined>;
-}
-
-export type PolicyPlannerLoader = (person: User) => Promise<DayPlanner | undefined>;
+import type { DayPlanner, PolicyChoice } from "./policy-planner.js";
 
 export const heuristicPlanner: DayPlanner = {
   producedBy: "heuristic",
@@ -95,4 +75,13 @@ export async function todaysPlan(deps: AppDeps, person: User): Promise<TodayPlan
     modelId: usedPolicy ? planner.modelId : null,
   });
   return { plan, items: planItemsOf(plan), state };
+}
+
+/** Records that today's plan went out (the morning push) and as which message. */
+export async function recordPlanSent(
+  deps: Pick<AppDeps, "db" | "now">,
+  planId: number,
+  messageId: number,
+): Promise<void> {
+  await markPlanSent(deps.db, planId, messageId, deps.now());
 }

@@ -1,17 +1,37 @@
-// The other end of /retrain: plans from a person's active PolicyModel. Plugs into
-// BotDeps.loadPolicyPlanner (see planning.ts); the coach core still adjusts whatever the policy
-// picks, and any failure falls back to the heuristic there. Loaded policies are cached by model
+// The day-planner seam (DayPlanner) and its trained implementation: plans from a person's
+// active PolicyModel. Plugs into AppDeps.loadPolicyPlanner (see planning.ts); the coach core
+// still adjusts whatever the policy picks, and any failure falls back to the heuristic there. Loaded policies are cached by model
 // id (a model's bytes never change), least recently used first out.
 import type { LocalDate } from "../coach/days.js";
 import type { HabitSpec } from "../coach/habits.js";
 import { emasInSpecOrder, observationSpec, sameSpec } from "../coach/observation.js";
 import type { Database } from "../db/client.js";
 import { activePolicyModel } from "../db/training.js";
-import type { PolicyModel } from "../generated/prisma/client.js";
+import type { PolicyModel, User } from "../generated/prisma/client.js";
 import { sampleMultiCategorical } from "../rl/distribution.js";
 import { type HabitPolicy, loadPolicy } from "../rl/policy.js";
-import { evaluateNetwork } from "../rl/ppo.js";
-import type { DayPlanner, PolicyChoice, PolicyPlannerLoader } from "./planning.js";
+import { evaluateNetwork } from "../rl/policy-network.js";
+
+export interface PolicyChoice {
+  /** raw level index per habit, in the order of `habits` */
+  policyLevels: ArrayLike<number>;
+  /** log-probability of that choice under the policy */
+  logProb: number | null;
+}
+
+/** Something that chooses the day's levels; the heuristic returns undefined (coach default). */
+export interface DayPlanner {
+  /** stored in Plan.producedBy: "heuristic" or "policy:<model id>" */
+  producedBy: string;
+  modelId: number | null;
+  choose(input: {
+    habits: HabitSpec[];
+    emas: Record<string, number>;
+    day: LocalDate;
+  }): Promise<PolicyChoice | undefined>;
+}
+
+export type PolicyPlannerLoader = (person: User) => Promise<DayPlanner | undefined>;
 
 export const DEFAULT_POLICY_CACHE_SIZE = 32;
 

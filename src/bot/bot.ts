@@ -1,20 +1,23 @@
 // The bot, composed from small modules: middleware (context + logging, process-once, person),
 // one module per command, and the catch-all handlers last. The same bot runs in long polling,
 // webhook and local chat mode (see src/main.ts and docs/bot.md).
-import { Telegraf } from "telegraf";
-import * as admin from "./commands/admin.js";
-import * as deleteme from "./commands/deleteme.js";
-import * as done from "./commands/done.js";
-import * as exportData from "./commands/export.js";
-import * as habitWizard from "./commands/habit-wizard.js";
-import * as habits from "./commands/habits.js";
-import * as help from "./commands/help.js";
-import * as plan from "./commands/plan.js";
-import * as settings from "./commands/settings.js";
-import * as start from "./commands/start.js";
-import * as stats from "./commands/stats.js";
-import * as undo from "./commands/undo.js";
-import * as weight from "./commands/weight.js";
+import { Context, Telegraf, type Telegram } from "telegraf";
+import type { Update, UserFromGetMe } from "telegraf/types";
+import type { User } from "../generated/prisma/client.js";
+import type { Logger } from "../logger.js";
+import { adminCommands } from "./commands/admin.js";
+import { deletemeCommand } from "./commands/deleteme.js";
+import { doneCommand, plainReports } from "./commands/done.js";
+import { exportCommand } from "./commands/export.js";
+import { habitWizard } from "./commands/habit-wizard.js";
+import { habitsCommand } from "./commands/habits.js";
+import { helpCommand } from "./commands/help.js";
+import { planCommand } from "./commands/plan.js";
+import { settingsCommand } from "./commands/settings.js";
+import { onboardingAnswers, startCommand } from "./commands/start.js";
+import { statsCommand } from "./commands/stats.js";
+import { undoCommand } from "./commands/undo.js";
+import { weightCommands } from "./commands/weight.js";
 import type { BotDeps, CoachContext } from "./context.js";
 import { handleBotError } from "./middleware/errors.js";
 import { processOnce } from "./middleware/idempotency.js";
@@ -29,40 +32,52 @@ export const LOCAL_BOT_TOKEN = "0:local-chat-mode";
 export const HANDLER_TIMEOUT_MS = 120_000;
 
 export function createBot(deps: BotDeps): Telegraf<CoachContext> {
+  // telegraf builds a fresh Telegram client for every update (only to answer in the webhook's
+  // HTTP response, which we don't use: webhookReply is off). Every context uses the bot's one
+  // client instead, on which the Bot API policies (429 retry, long messages, local transport)
+  // are installed once, here.
+  let telegram!: Telegram;
+  class CoachUpdateContext extends Context implements CoachContext {
+    declare deps: BotDeps;
+    declare log: Logger;
+    declare person?: User;
+    constructor(update: Update, _perUpdateClient: Telegram, botInfo: UserFromGetMe) {
+      super(update, telegram, botInfo);
+    }
+  }
   const bot = new Telegraf<CoachContext>(deps.config.telegramBotToken ?? LOCAL_BOT_TOKEN, {
     telegram: { apiRoot: deps.config.telegramApiRoot, webhookReply: false },
     handlerTimeout: HANDLER_TIMEOUT_MS,
+    contextType: CoachUpdateContext,
   });
-  installTelegramPolicies(bot.telegram, {
+  telegram = bot.telegram;
+  installTelegramPolicies(telegram, {
     log: deps.log,
     transport: deps.transport,
     sleep: deps.sleep,
   });
+  bot.context.deps = deps;
 
-  bot.use(updateContext(deps));
-  bot.use(processOnce);
-  bot.use(privateChatsOnly);
-  bot.use(loadPerson);
-
-  // Conversation core.
-  start.register(bot);
-  help.register(bot);
-  habits.register(bot);
-  habitWizard.register(bot);
-  plan.register(bot);
-  done.register(bot);
-  undo.register(bot);
-  settings.register(bot);
-  // Media and admin commands (their own modules).
-  stats.register(bot);
-  weight.register(bot);
-  exportData.register(bot);
-  deleteme.register(bot);
-  admin.register(bot);
-
+  // Middleware every update passes, in order.
+  bot.use(updateContext, processOnce, privateChatsOnly, loadPerson);
+  // Commands and their buttons: each module is a composable unit, independent of the others.
+  bot.use(
+    startCommand,
+    helpCommand,
+    habitsCommand,
+    habitWizard,
+    planCommand,
+    doneCommand,
+    undoCommand,
+    settingsCommand,
+    statsCommand,
+    weightCommands,
+    exportCommand,
+    deletemeCommand,
+    adminCommands,
+  );
   // Catch-alls, in this order: onboarding answers, then any other text is a report.
-  start.registerOnboardingAnswers(bot);
-  done.registerPlainReports(bot);
+  bot.use(onboardingAnswers, plainReports);
   bot.on("message", async (ctx) => {
     await ctx.reply(
       ctx.person

@@ -31,6 +31,3 @@ export interface CoachContext extends Context {
   /** the registered person, loaded by middleware (undefined before /start) */
   person?: User;
 }
-
-/** Narrows ctx.person for handlers that run only for registered people. */
-export type PersonContext = CoachContext & { person: User };

@@ -43,11 +43,6 @@ export function formatEma(ema: number | undefined): string {
   return (ema ?? 0).toFixed(2);
 }
 
-/** Escapes text for Telegram's HTML parse mode. */
-export function escapeHtml(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-}
-
 /** How to report the person's own habits: “run 30, floss” (up to two of their habits). */
 export function reportExample(
   habits: Pick<Habit, "name" | "kind" | "target">[],

@@ -1,7 +1,8 @@
 // Reading a habit definition typed in chat ("run 30min 5/week", "read 20 pages daily",
 // "floss 7/week") into the raw fields the coach core's validateHabit checks. This only splits
-// the words; every rule about what makes a valid habit lives in the coach core.
-import type { HabitKind } from "../coach/index.js";
+// the words; every rule about what makes a valid habit, and the unit words, live in the coach
+// core (src/coach/habits.ts, src/coach/units.ts).
+import { type HabitKind, sessionAmountOf } from "../coach/index.js";
 
 export interface HabitDraft {
   name: string;
@@ -12,10 +13,6 @@ export interface HabitDraft {
 }
 
 export type DraftResult = { ok: true; draft: HabitDraft } | { ok: false; problem: string };
-
-const MINUTE_UNITS = new Set(["m", "min", "mins", "minute", "minutes"]);
-const HOUR_UNITS = new Set(["h", "hr", "hrs", "hour", "hours"]);
-const TIMES_UNITS = new Set(["x", "times", "time"]);
 
 export const HABIT_ADD_EXAMPLE = "/habits add run 30min 5/week";
 
@@ -73,13 +70,7 @@ function amountOf(
   number: string,
   word: string | undefined,
 ): { kind: HabitKind; unit: string; target: number } {
-  const value = Number(number.replace(",", "."));
-  const lower = word?.toLowerCase();
-  if (lower === undefined || TIMES_UNITS.has(lower))
-    return { kind: "count", unit: "times", target: value };
-  if (MINUTE_UNITS.has(lower)) return { kind: "duration", unit: "min", target: value };
-  if (HOUR_UNITS.has(lower)) return { kind: "duration", unit: "min", target: value * 60 };
-  return { kind: "count", unit: lower, target: value };
+  return sessionAmountOf(Number(number.replace(",", ".")), word);
 }
 
 /** "20 pages", "30 min", "1.5h", "3" → kind, unit and amount per session; undefined otherwise. */

@@ -1,7 +1,8 @@
 // Tells a person, in the chat, about a Google Sheets mirror failure that only they can fix (the
 // mirror calls this once per sync, on its first failed attempt; see src/sheets/mirror.ts).
 import type { Telegram } from "telegraf";
-import type { Database } from "../db/client.js";
+import type { AppDeps } from "../app/deps.js";
+import { personById } from "../app/people.js";
 import type { SheetsNotice } from "../sheets/mirror.js";
 
 export function sheetsNoticeText(notice: SheetsNotice, serviceAccount: string | undefined): string {
@@ -21,11 +22,11 @@ export function sheetsNoticeText(notice: SheetsNotice, serviceAccount: string | 
 /** The mirror's `notifyPerson`: sends the notice to the person's chat. */
 export function createSheetsNotifier(
   telegram: Pick<Telegram, "sendMessage">,
-  db: Database,
+  deps: Pick<AppDeps, "db">,
   serviceAccount: string | undefined,
 ): (notice: SheetsNotice) => Promise<void> {
   return async (notice) => {
-    const person = await db.prisma.user.findUnique({ where: { id: notice.userId } });
+    const person = await personById(deps, notice.userId);
     if (person === null) return;
     await telegram.sendMessage(Number(person.chatId), sheetsNoticeText(notice, serviceAccount));
   };

@@ -1,4 +1,4 @@
-// Rules every Bot API call follows, installed on each Telegram client the bot uses:
+// Rules every Bot API call follows, installed once on the bot's Telegram client (src/bot/bot.ts):
 //  - a 429 answer is retried after the `retry_after` seconds Telegram asks for (bounded);
 //  - a message longer than Telegram's 4096 characters is split into several messages (on line
 //    breaks where possible; buttons go on the last part), and an edit is shortened to fit;

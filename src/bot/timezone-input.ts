@@ -1,7 +1,7 @@
 // Reading a time zone and a time of day from what people type: an IANA name (Europe/Berlin), a
 // city (Berlin, new york, São Paulo), a UTC offset (+2, UTC-5, GMT+5:30) or a shared location;
 // and a plan time (7:30, 07:30, 7am, 9.15 pm).
-import { foldName } from "../coach/index.js";
+import { canonicalTimeZone, foldName, isValidTimeZone, utcOffsetMinutes } from "../coach/index.js";
 
 export type TimezoneAnswer =
   | { ok: true; zone: string; how: "name" | "city" | "offset" | "location" }
@@ -159,15 +159,6 @@ function knownZones(): Map<string, string> {
   return zoneIndex;
 }
 
-export function isValidZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The zone for a UTC offset in minutes (east positive). */
 export function zoneForOffset(minutes: number): string | undefined {
   if (minutes % 60 === 0) {
@@ -199,14 +190,11 @@ export function parseTimezone(text: string): TimezoneAnswer {
     }
     return { ok: true, zone, how: "offset" };
   }
-  if (input.includes("/") && isValidZone(input)) {
-    const canonical = new Intl.DateTimeFormat("en-US", { timeZone: input }).resolvedOptions()
-      .timeZone;
-    return { ok: true, zone: canonical, how: "name" };
-  }
+  const canonical = input.includes("/") ? canonicalTimeZone(input) : null;
+  if (canonical !== null) return { ok: true, zone: canonical, how: "name" };
   const key = foldName(input);
   const zone = CITY_ZONES[key] ?? knownZones().get(key);
-  if (zone && isValidZone(zone)) return { ok: true, zone, how: "city" };
+  if (zone && isValidTimeZone(zone)) return { ok: true, zone, how: "city" };
   return {
     ok: false,
     problem: `I don't know a time zone for "${input.slice(0, 40)}". Try a big city near you (e.g. Lisbon), an offset like +2 or UTC-5, or share your location.`,
@@ -235,7 +223,7 @@ export function timezoneFromLocation(latitude: number, longitude: number): Timez
     const km = distanceKm(latitude, longitude, lat, lon);
     if (!best || km < best.km) best = { zone, km };
   }
-  if (best && best.km <= NEAREST_CITY_KM && isValidZone(best.zone)) {
+  if (best && best.km <= NEAREST_CITY_KM && isValidTimeZone(best.zone)) {
     return { ok: true, zone: best.zone, how: "location" };
   }
   const hours = Math.max(-12, Math.min(14, Math.round(longitude / 15)));
@@ -260,11 +248,8 @@ export function parseTimeOfDay(text: string): string | undefined {
 
 /** The current UTC offset of a zone as "UTC+02:00". */
 export function describeZone(zone: string, now: Date): string {
-  const parts = new Intl.DateTimeFormat("en-US", {
-    timeZone: zone,
-    timeZoneName: "longOffset",
-  }).formatToParts(now);
-  const name = parts.find((p) => p.type === "timeZoneName")?.value ?? "GMT";
-  const offset = name === "GMT" ? "UTC+00:00" : name.replace("GMT", "UTC");
-  return `${zone} (${offset})`;
+  const minutes = utcOffsetMinutes(now, zone);
+  const abs = Math.abs(minutes);
+  const hhmm = `${String(Math.floor(abs / 60)).padStart(2, "0")}:${String(abs % 60).padStart(2, "0")}`;
+  return `${zone} (UTC${minutes < 0 ? "-" : "+"}${hhmm})`;
 }

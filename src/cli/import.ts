@@ -6,11 +6,11 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { basename } from "node:path";
 import { parseArgs } from "node:util";
+import { personByTelegramId } from "../app/people.js";
+import { importWeights } from "../app/weight.js";
 import { loadConfig } from "../config.js";
 import { type Database, openDatabase } from "../db/client.js";
-import { storeWeightSamples, weightUnitOfPerson } from "../db/ingest.js";
-import { findUserByTelegramId } from "../db/users.js";
-import { parseWeightUpload, UPLOAD_FORMATS, type UploadFormat } from "../ingest/upload.js";
+import { UPLOAD_FORMATS, type UploadFormat } from "../ingest/upload.js";
 import { choice, USAGE_ERROR } from "../rl/command-options.js";
 
 const USAGE = `Usage: coachrl import --telegram-id N FILE [options]
@@ -106,51 +106,45 @@ export async function run(argv: string[], deps: ImportDeps = {}): Promise<number
 
   const db = await (deps.openDatabase ?? (async () => openDatabase(loadConfig())))();
   try {
-    const user = await findUserByTelegramId(db, BigInt(idText!));
+    const user = await personByTelegramId({ db }, BigInt(idText!));
     if (user === null) {
       err(`No person with Telegram id ${idText}: they need to send /start to the bot first.`);
       return 1;
     }
-    const outcome = await parseWeightUpload(createReadStream(file, { highWaterMark: 1 << 20 }), {
-      ...(format === undefined ? {} : { format }),
-      fileName: basename(file),
-      timeZone: user.timezone,
-      now: (deps.now ?? (() => new Date()))(),
-      defaultUnit: await weightUnitOfPerson(db, user.id),
-    });
+    const outcome = await importWeights(
+      { db, now: deps.now ?? (() => new Date()) },
+      user,
+      createReadStream(file, { highWaterMark: 1 << 20 }),
+      {
+        source: "import",
+        dryRun: values["dry-run"],
+        ...(format === undefined ? {} : { format }),
+        fileName: basename(file),
+      },
+    );
     for (const problem of outcome.problems) err(`${file}: ${problem}`);
-    if (outcome.samples.length === 0) {
+    if (outcome.kind === "nothing") {
       err(`${file}: no weights to import`);
       if (values.json) {
         out(JSON.stringify({ stored: 0, duplicates: 0, problems: outcome.problems }));
       }
       return 1;
     }
-    const result = values["dry-run"]
-      ? { stored: 0, duplicates: 0 }
-      : await storeWeightSamples(db, user.id, outcome.samples, "import");
     const summary = {
       format: outcome.format,
-      read: outcome.samples.length,
-      stored: result.stored,
-      duplicates: result.duplicates,
+      read: outcome.read,
+      stored: outcome.stored,
+      duplicates: outcome.duplicates,
       problems: outcome.problems,
       dryRun: values["dry-run"],
     };
     if (values.json) out(JSON.stringify(summary));
     else {
-      const first = outcome.samples.reduce(
-        (a, s) => (s.measuredAt < a ? s.measuredAt : a),
-        outcome.samples[0].measuredAt,
-      );
-      const last = outcome.samples.reduce(
-        (a, s) => (s.measuredAt > a ? s.measuredAt : a),
-        outcome.samples[0].measuredAt,
-      );
+      const span = `${outcome.first.toISOString()} … ${outcome.last.toISOString()}`;
       out(
-        values["dry-run"]
-          ? `dry run: ${summary.read} weights read (${first.toISOString()} … ${last.toISOString()}), nothing stored`
-          : `imported ${summary.stored} new weights, ${summary.duplicates} already stored (${first.toISOString()} … ${last.toISOString()})${outcome.problems.length > 0 ? `; ${outcome.problems.length} problem line(s) above` : ""}`,
+        outcome.kind === "dry-run"
+          ? `dry run: ${summary.read} weights read (${span}), nothing stored`
+          : `imported ${summary.stored} new weights, ${summary.duplicates} already stored (${span})${outcome.problems.length > 0 ? `; ${outcome.problems.length} problem line(s) above` : ""}`,
       );
     }
     return 0;

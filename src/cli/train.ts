@@ -7,8 +7,8 @@ import { evaluatePlanner, heuristicPlanner, policyPlanner } from "../rl/evaluate
 import { HABIT_PPO, trainOnPersona } from "../rl/habit-training.js";
 import { loadPersonaFile } from "../rl/persona.js";
 import type { ActorDesign, CriticDesign } from "../rl/policy-network.js";
-import type { RatioMode } from "../rl/ppo.js";
-import { createProgressBar } from "../rl/progress-bar.js";
+import type { RatioMode } from "../rl/ratio-units.js";
+import { createProgressBar } from "./progress-bar.js";
 
 const USAGE = `Usage: coachrl train --persona FILE --steps N [options]
 

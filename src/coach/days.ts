@@ -91,6 +91,11 @@ export function isValidTimeZone(timeZone: string): boolean {
   }
 }
 
+/** The platform's spelling of an IANA zone name ("europe/berlin" → "Europe/Berlin"); null when unknown. */
+export function canonicalTimeZone(timeZone: string): string | null {
+  return isValidTimeZone(timeZone) ? formatterFor(timeZone).resolvedOptions().timeZone : null;
+}
+
 export interface WallClock {
   day: LocalDate;
   hour: number;

@@ -27,6 +27,12 @@ export const NORMALISED_CAP = 2;
 export const DEFAULT_EMA_SPAN_DAYS = 14;
 
 /**
+ * How far back EMAs are recomputed from the log (planning, /stats): with the 14-day span a day
+ * 120 days back weighs (13/15)^120 < 1e-7, far below what any number shown or planned on sees.
+ */
+export const EMA_WINDOW_DAYS = 120;
+
+/**
  * EMA before a habit's first day: 0. The EMA is evidence of doing; a habit that has just been
  * added has none, and starting at 1 would score someone as on track for days they did nothing.
  */

@@ -1,13 +1,16 @@
 /**
  * Coach core: the pure rules of the method (habits, days, EMAs, reward, observations, plan
- * adjustment, heuristic planner, report parsing). No I/O, no clock, no Math.random.
+ * adjustment, heuristic planner, report parsing, body weight, idempotency keys). No I/O, no clock, no Math.random.
  */
 
 export * from "./adjust.js";
 export * from "./days.js";
 export * from "./ema.js";
 export * from "./habits.js";
+export * from "./idempotency.js";
 export * from "./observation.js";
 export * from "./parse.js";
 export * from "./planner.js";
 export * from "./rng.js";
+export * from "./units.js";
+export * from "./weight.js";

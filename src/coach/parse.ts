@@ -7,6 +7,7 @@
 
 import { addDays, daysBetween, epochDayOf, type LocalDate, weekdayOf } from "./days.js";
 import { foldName, type HabitSpec, MAX_DURATION_MINUTES } from "./habits.js";
+import { CONTINUOUS_UNITS, UNIT_WORDS, type UnitClass } from "./units.js";
 
 export const DEFAULT_BACKFILL_DAYS = 7;
 export const MAX_REPORT_LENGTH = 1000;
@@ -40,65 +41,6 @@ const MATCH_KINDS: MatchKind[] = ["exact", "word-form", "prefix", "words", "miss
 export type ParseResult = { ok: true; items: ParsedItem[] } | { ok: false; problems: string[] };
 
 // ---------------------------------------------------------------- vocabulary
-
-type UnitClass = "minutes" | "km" | "pages" | "times" | "sets";
-
-const UNIT_WORDS: Record<string, UnitClass | "hours"> = {
-  m: "minutes",
-  min: "minutes",
-  mins: "minutes",
-  minute: "minutes",
-  minutes: "minutes",
-  h: "hours",
-  hr: "hours",
-  hrs: "hours",
-  hour: "hours",
-  hours: "hours",
-  k: "km",
-  km: "km",
-  kms: "km",
-  kilometer: "km",
-  kilometers: "km",
-  kilometre: "km",
-  kilometres: "km",
-  p: "pages",
-  pp: "pages",
-  pg: "pages",
-  pgs: "pages",
-  page: "pages",
-  pages: "pages",
-  x: "times",
-  times: "times",
-  time: "times",
-  rep: "times",
-  reps: "times",
-  repetitions: "times",
-};
-
-const UNIT_NAMES: Record<UnitClass, string> = {
-  minutes: "minutes",
-  km: "km",
-  pages: "pages",
-  times: "times",
-  sets: "sets",
-};
-
-/** Units in which fractions make sense; other count units need whole numbers. */
-const CONTINUOUS_UNITS = new Set([
-  "km",
-  "k",
-  "mi",
-  "mile",
-  "miles",
-  "kg",
-  "l",
-  "litre",
-  "litres",
-  "liter",
-  "liters",
-  "hours",
-  "h",
-]);
 
 const FILLERS = new Set([
   "i",
@@ -692,7 +634,7 @@ function amountFor(habit: HabitSpec, amounts: Amount[]): number | string {
     unitOk = own !== "" && wordForms(a.otherUnit).some((f) => wordForms(own).includes(f));
   }
   if (!unitOk) {
-    const given = a.unit !== null ? UNIT_NAMES[a.unit] : quote(a.otherUnit ?? "");
+    const given = a.unit !== null ? a.unit : quote(a.otherUnit ?? "");
     const verb = habit.kind === "duration" ? "measured" : "counted";
     return `${name} is ${verb} in ${unitLabel(habit)}, not ${given} — e.g. "${example(habit)}".`;
   }

@@ -8,34 +8,51 @@ export interface Rng {
   next(): number;
 }
 
+/** 2^−32: turns a 32-bit unsigned integer into a uniform number in [0, 1) (exactly). */
+export const TWO_TO_MINUS_32 = 1 / 4294967296;
+
 /**
- * sfc32 (Chris Doty-Humphrey's Small Fast Counting generator), 128-bit state, 32-bit output.
- * The state lives in an Int32Array: V8 then never boxes it, so next() allocates nothing.
+ * One step of sfc32 (Chris Doty-Humphrey's Small Fast Counting generator, 128-bit state, 32-bit
+ * output) on a state array of four words: advances `s` and returns the next unsigned 32-bit
+ * output. The only implementation of the generator; hot loops (the habit environment) call it
+ * directly on their state.
+ */
+export function sfc32Step(s: Int32Array): number {
+  const a = s[0];
+  const b = s[1];
+  const c = s[2];
+  const d = s[3];
+  const t = (((a + b) | 0) + d) | 0;
+  s[3] = (d + 1) | 0;
+  s[0] = b ^ (b >>> 9);
+  s[1] = (c + (c << 3)) | 0;
+  s[2] = (((c << 21) | (c >>> 11)) + t) | 0;
+  return t >>> 0;
+}
+
+/**
+ * sfc32 as an `Rng`. The state lives in an Int32Array: V8 then never boxes it, so next()
+ * allocates nothing.
  */
 export class Sfc32 implements Rng {
   private readonly s: Int32Array;
 
-  constructor(a: number, b: number, c: number, d: number) {
-    this.s = Int32Array.of(a, b, c, d);
+  /**
+   * Draws from `state` (four words) in place, not from a copy: its owner may also advance it
+   * with `sfc32Step` (one stream, two ways in).
+   */
+  constructor(state: Int32Array) {
+    if (state.length !== 4) throw new RangeError(`sfc32 state has 4 words, got ${state.length}`);
+    this.s = state;
   }
 
   /** Next 32-bit unsigned integer. */
   nextUint32(): number {
-    const s = this.s;
-    const a = s[0];
-    const b = s[1];
-    const c = s[2];
-    const d = s[3];
-    const t = (((a + b) | 0) + d) | 0;
-    s[3] = (d + 1) | 0;
-    s[0] = b ^ (b >>> 9);
-    s[1] = (c + (c << 3)) | 0;
-    s[2] = (((c << 21) | (c >>> 11)) + t) | 0;
-    return t >>> 0;
+    return sfc32Step(this.s);
   }
 
   next(): number {
-    return this.nextUint32() / 4294967296;
+    return sfc32Step(this.s) * TWO_TO_MINUS_32;
   }
 
   /** The generator's state, to save a stream and resume it exactly with restore(). */
@@ -69,12 +86,7 @@ export function createRng(seed: number): Sfc32 {
   if (!Number.isFinite(seed)) throw new RangeError(`seed must be a finite number, got ${seed}`);
   const hi = Math.floor(seed / 4294967296) | 0;
   const mix = splitmix32((seed | 0) ^ Math.imul(hi, 0x27d4eb2d));
-  const rng = new Sfc32(mix(), mix(), mix(), mix());
+  const rng = new Sfc32(Int32Array.of(mix(), mix(), mix(), mix()));
   for (let i = 0; i < 12; i++) rng.nextUint32();
   return rng;
-}
-
-/** Uniform integer in [0, n). */
-export function randomInt(rng: Rng, n: number): number {
-  return Math.floor(rng.next() * n);
 }

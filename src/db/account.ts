@@ -2,6 +2,7 @@
 // because habit_entries → habits is ON DELETE RESTRICT (a habit is never deleted under its
 // entries otherwise); the rest is deleted explicitly too rather than left to cascades, so the
 // counts can be reported and nothing depends on cascade order.
+import { personJobKeyPrefix } from "../coach/idempotency.js";
 import type { Database } from "./client.js";
 
 export interface DeletedCounts {
@@ -9,7 +10,6 @@ export interface DeletedCounts {
   metricSamples: number;
   metrics: number;
   plans: number;
-  dailyStates: number;
   trainingMetrics: number;
   policyModels: number;
   trainingRuns: number;
@@ -17,11 +17,6 @@ export interface DeletedCounts {
   habits: number;
   jobRuns: number;
   users: number;
-}
-
-/** JobRun keys that name a person start with "<userId>:" (see schedule-time planPushKey). */
-function personJobKeyPrefix(userId: number): string {
-  return `${userId}:`;
 }
 
 /** Deletes everything stored about user `userId`; all counts 0 when there is no such user. */
@@ -34,7 +29,6 @@ export async function deletePerson(db: Database, userId: number): Promise<Delete
     const metrics = await tx.metric.deleteMany({ where: { userId } });
     // plans reference policy models (SET NULL), so plans go before models
     const plans = await tx.plan.deleteMany({ where: { userId } });
-    const dailyStates = await tx.dailyState.deleteMany({ where: { userId } });
     const trainingMetrics = await tx.trainingMetric.deleteMany({
       where: { runId: { in: runIds } },
     });
@@ -51,7 +45,6 @@ export async function deletePerson(db: Database, userId: number): Promise<Delete
       metricSamples: metricSamples.count,
       metrics: metrics.count,
       plans: plans.count,
-      dailyStates: dailyStates.count,
       trainingMetrics: trainingMetrics.count,
       policyModels: policyModels.count,
       trainingRuns: trainingRuns.count,

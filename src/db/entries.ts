@@ -99,3 +99,24 @@ export async function retractEntry(
   });
   return result.count === 1;
 }
+
+/** Every entry (retracted too) of one habit on one day, oldest first. */
+export async function entriesOfHabitOnDay(
+  db: Database,
+  userId: number,
+  habitId: number,
+  day: LocalDate,
+): Promise<HabitEntry[]> {
+  return db.prisma.habitEntry.findMany({
+    where: { userId, habitId, day: toDbDate(day) },
+    orderBy: { id: "asc" },
+  });
+}
+
+/** One entry with its habit's name, unit and kind (for saying what was undone). */
+export async function findEntryWithHabit(db: Database, entryId: bigint) {
+  return db.prisma.habitEntry.findUnique({
+    where: { id: entryId },
+    include: { habit: { select: { name: true, unit: true, kind: true } } },
+  });
+}

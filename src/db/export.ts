@@ -1,9 +1,10 @@
-// Everything stored about one person, as CSV tables in a ZIP (the /export command). One file per
-// table, every column, retracted entries included. Policy weights are binary and are listed by
-// size only. Cells are RFC 4180 quoted; text that a spreadsheet would run as a formula
+// Everything stored about one person (loadPersonData, shared with the Sheets mirror), as CSV
+// tables in a ZIP (the /export command). One file per table, every column, retracted entries
+// included. Policy weights are binary and are listed by size only. Cells are RFC 4180 quoted; text that a spreadsheet would run as a formula
 // (=, +, -, @ at the start) is prefixed with an apostrophe.
 import { strToU8, zipSync } from "fflate";
 import type { Database } from "./client.js";
+import { loadPersonData } from "./person-data.js";
 
 export type CsvCell = string | number | bigint | boolean | Date | null | undefined | object;
 
@@ -121,7 +122,6 @@ const COLUMNS = {
     "messageId",
     "createdAt",
   ],
-  dailyStates: ["id", "day", "emas", "reward", "groupRewards", "observation", "updatedAt"],
   trainingRuns: [
     "id",
     "trigger",
@@ -169,7 +169,6 @@ entries.csv         every report you made, including retracted (undone) ones
 metrics.csv         tracked measurements (e.g. weight) and their goals
 samples.csv         the measurement samples
 plans.csv           the daily plans the coach made for you
-daily_states.csv    cached daily EMAs and rewards (recomputable from entries)
 training_runs.csv   training runs of your personal policy
 training_metrics.csv their progress metrics
 policy_models.csv   your trained policies (weights listed by size only)
@@ -184,25 +183,9 @@ export async function exportPerson(
   userId: number,
   exportedAt: Date,
 ): Promise<PersonExport | null> {
-  const p = db.prisma;
-  const user = await p.user.findUnique({ where: { id: userId } });
-  if (user === null) return null;
-  const [habits, entries, metrics, samples, plans, dailyStates, runs, models, outbox] =
-    await Promise.all([
-      p.habit.findMany({ where: { userId }, orderBy: { id: "asc" } }),
-      p.habitEntry.findMany({ where: { userId }, orderBy: { id: "asc" } }),
-      p.metric.findMany({ where: { userId }, orderBy: { id: "asc" } }),
-      p.metricSample.findMany({ where: { userId }, orderBy: { id: "asc" } }),
-      p.plan.findMany({ where: { userId }, orderBy: { day: "asc" } }),
-      p.dailyState.findMany({ where: { userId }, orderBy: { day: "asc" } }),
-      p.trainingRun.findMany({ where: { userId }, orderBy: { id: "asc" } }),
-      p.policyModel.findMany({ where: { userId }, orderBy: { id: "asc" } }),
-      p.outboxEvent.findMany({ where: { userId }, orderBy: { id: "asc" } }),
-    ]);
-  const trainingMetrics = await p.trainingMetric.findMany({
-    where: { runId: { in: runs.map((r) => r.id) } },
-    orderBy: { id: "asc" },
-  });
+  const person = await loadPersonData(db, userId);
+  if (person === null) return null;
+  const { user, habits, entries, metrics, samples, plans, trainingMetrics } = person;
   const habitName = new Map(habits.map((h) => [h.id, h.name]));
   const metricName = new Map(metrics.map((m) => [m.id, m.name]));
 
@@ -223,11 +206,10 @@ export async function exportPerson(
       [],
     ],
     ["plans.csv", plans, COLUMNS.plans, ["day"]],
-    ["daily_states.csv", dailyStates, COLUMNS.dailyStates, ["day"]],
-    ["training_runs.csv", runs, COLUMNS.trainingRuns, []],
+    ["training_runs.csv", person.trainingRuns, COLUMNS.trainingRuns, []],
     ["training_metrics.csv", trainingMetrics, COLUMNS.trainingMetrics, []],
-    ["policy_models.csv", models, COLUMNS.policyModels, []],
-    ["outbox_events.csv", outbox, COLUMNS.outboxEvents, []],
+    ["policy_models.csv", person.policyModels, COLUMNS.policyModels, []],
+    ["outbox_events.csv", person.outboxEvents, COLUMNS.outboxEvents, []],
   ];
   const mtime = exportedAt;
   const files: Record<string, [Uint8Array, { mtime: Date }]> = {

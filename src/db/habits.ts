@@ -165,3 +165,8 @@ export function habitLifetimesOf(
     endDay: row.archivedAt === null ? null : dayIn(row.archivedAt),
   }));
 }
+
+/** A habit by id, or null. */
+export async function findHabitById(db: Database, habitId: number): Promise<Habit | null> {
+  return db.prisma.habit.findUnique({ where: { id: habitId } });
+}

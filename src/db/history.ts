@@ -1,19 +1,31 @@
 // A person's recent history for fitting a behaviour model (src/rl/fit-behaviour.ts): per day,
 // the planned amount per habit (or no plan) and the amount done (non-retracted entries).
 import { addDays, daysBetween, type LocalDate, weekdayOf } from "../coach/index.js";
-import type { HistoryDay } from "../rl/fit-behaviour.js";
 import type { Database } from "./client.js";
 import { fromDbDate, toDbDate } from "./dates.js";
 import { planItemsOf } from "./plans.js";
 
-export const HISTORY_WINDOW_DAYS = 90;
+/**
+ * One calendar day of a person's history, as stored: the shape `fitBehaviour` (src/rl) reads,
+ * declared here because src/db does not import src/rl (the compiler checks that they agree where
+ * src/app passes one to the other).
+ */
+export interface StoredDay {
+  day: LocalDate;
+  /** 0 = Monday … 6 = Sunday */
+  weekday: number;
+  /** planned amount per habit id; null when no plan was stored that day */
+  planned: Record<string, number> | null;
+  /** amount done per habit id (sum of non-retracted entries; missing = 0) */
+  done: Record<string, number>;
+}
 
 export interface PersonHistory {
   /** First and last day used (null when there is no history in the window). */
   from: LocalDate | null;
   to: LocalDate | null;
   /** One entry per day from `from` to `to`, keyed by habit id as text (HabitSpec.id). */
-  days: (HistoryDay & { day: LocalDate })[];
+  days: StoredDay[];
 }
 
 /**
@@ -25,7 +37,7 @@ export async function loadHistory(
   db: Database,
   userId: number,
   today: LocalDate,
-  windowDays = HISTORY_WINDOW_DAYS,
+  windowDays: number,
 ): Promise<PersonHistory> {
   const last = addDays(today, -1);
   const first = addDays(today, -windowDays);

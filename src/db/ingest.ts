@@ -3,9 +3,15 @@
 // ON CONFLICT DO NOTHING on (user, metric, measured-at), so a re-delivered request or a
 // re-imported file adds nothing and the caller learns how many samples were new.
 import { createHash, timingSafeEqual } from "node:crypto";
+import {
+  inUnit,
+  type StoredWeightUnit,
+  storedWeightUnitOf,
+  WEIGHT_METRIC,
+  type WeightMeasurement,
+} from "../coach/weight.js";
 import type { User } from "../generated/prisma/client.js";
 import type { EntrySource } from "../generated/prisma/enums.js";
-import { inUnit, WEIGHT_METRIC_NAME, type WeightSample } from "../ingest/weight.js";
 import type { Database } from "./client.js";
 import { ensureMetric, findMetric } from "./metrics.js";
 
@@ -32,9 +38,9 @@ export async function findUserByIngestToken(db: Database, token: string): Promis
 }
 
 /** The unit the person's weight is kept in: "lb" when their weight metric says so, else "kg". */
-export async function weightUnitOfPerson(db: Database, userId: number): Promise<"kg" | "lb"> {
-  const metric = await findMetric(db, userId, WEIGHT_METRIC_NAME);
-  return metric?.unit.toLowerCase() === "lb" ? "lb" : "kg";
+export async function weightUnitOfPerson(db: Database, userId: number): Promise<StoredWeightUnit> {
+  const metric = await findMetric(db, userId, WEIGHT_METRIC);
+  return storedWeightUnitOf(metric?.unit ?? "");
 }
 
 export interface StoreResult {
@@ -43,18 +49,18 @@ export interface StoreResult {
   /** Samples whose instant was already recorded (re-delivery, re-import, or twice in one file). */
   duplicates: number;
   metricId: number;
-  unit: "kg" | "lb";
+  unit: StoredWeightUnit;
 }
 
 /** Inserts weight samples idempotently; `source` is "ingest" (HTTP) or "import" (files). */
 export async function storeWeightSamples(
   db: Database,
   userId: number,
-  samples: readonly WeightSample[],
+  samples: readonly WeightMeasurement[],
   source: Extract<EntrySource, "ingest" | "import">,
 ): Promise<StoreResult> {
-  const { metric } = await ensureMetric(db, userId, WEIGHT_METRIC_NAME, "kg");
-  const unit = metric.unit.toLowerCase() === "lb" ? "lb" : "kg";
+  const { metric } = await ensureMetric(db, userId, WEIGHT_METRIC, "kg");
+  const unit = storedWeightUnitOf(metric.unit);
   let stored = 0;
   for (let i = 0; i < samples.length; i += BATCH) {
     const batch = samples.slice(i, i + BATCH);

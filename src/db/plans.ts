@@ -71,3 +71,8 @@ export async function markPlanSent(
     data: { sentAt: now, messageId: BigInt(messageId) },
   });
 }
+
+/** A stored plan by id, or null. */
+export async function findPlanById(db: Database, planId: number): Promise<Plan | null> {
+  return db.prisma.plan.findUnique({ where: { id: planId } });
+}

@@ -14,6 +14,13 @@ export async function findUserByTelegramId(db: Database, telegramId: bigint): Pr
   return db.prisma.user.findUnique({ where: { telegramId } });
 }
 
+/** People who finished onboarding and have at least one active habit: who gets a morning plan. */
+export async function onboardedPeopleWithActiveHabits(db: Database): Promise<User[]> {
+  return db.prisma.user.findMany({
+    where: { onboardedAt: { not: null }, habits: { some: { archivedAt: null } } },
+  });
+}
+
 /**
  * Registers a person or refreshes their chat id, name and admin flag; never resets their
  * settings. Safe when two updates from a new person arrive at once (one insert wins, the other

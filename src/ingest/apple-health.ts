@@ -2,16 +2,9 @@
 // is hundreds of megabytes), only the start tags of <Record> elements are looked at, and only
 // body-mass records (HKQuantityTypeIdentifierBodyMass) are kept. Memory stays bounded by the
 // longest tag, not the file. Pure: chunks of text in, samples out.
+
 import { parseTimestamp } from "./timestamps.js";
-import {
-  implausibleWeight,
-  type ParseOutcome,
-  Problems,
-  parseDecimal,
-  quote,
-  type WeightSample,
-  weightUnitOf,
-} from "./weight.js";
+import { type ParseOutcome, Problems, readWeight, type WeightSample } from "./weight.js";
 
 export const BODY_MASS_TYPE = "HKQuantityTypeIdentifierBodyMass";
 
@@ -173,20 +166,9 @@ export class AppleHealthParser {
       this.problems.add(where, "body-weight record without a value");
       return;
     }
-    const value = parseDecimal(valueText);
-    if (value === null) {
-      this.problems.add(where, `weight ${quote(valueText)} is not a number`);
-      return;
-    }
-    const unitText = attributes.get("unit") ?? "kg";
-    const unit = weightUnitOf(unitText);
-    if (unit === null) {
-      this.problems.add(where, `unit ${quote(unitText)} is not a weight unit (kg or lb)`);
-      return;
-    }
-    const implausible = implausibleWeight(value, unit);
-    if (implausible !== null) {
-      this.problems.add(where, implausible);
+    const weight = readWeight(valueText, attributes.get("unit") ?? "kg", "kg");
+    if (!weight.ok) {
+      this.problems.add(where, weight.problem);
       return;
     }
     const dateText = attributes.get("startDate") ?? attributes.get("endDate");
@@ -199,7 +181,7 @@ export class AppleHealthParser {
       this.problems.add(where, at.message);
       return;
     }
-    this.samples.push({ value, unit, measuredAt: at.at, where });
+    this.samples.push({ value: weight.value, unit: weight.unit, measuredAt: at.at, where });
   }
 }
 

@@ -7,12 +7,13 @@
 // The token is never logged: only the person's id is, and the Authorization header is never
 // passed to the logger.
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { personByIngestToken } from "../app/people.js";
+import { importWeights, type WeightImportOutcome } from "../app/weight.js";
 import type { AppConfig } from "../config.js";
 import type { Database } from "../db/client.js";
-import { findUserByIngestToken, storeWeightSamples, weightUnitOfPerson } from "../db/ingest.js";
 import { type HttpServer, sendJson } from "../http/server.js";
 import type { Logger } from "../logger.js";
-import { parseWeightUpload, UploadTooLargeError } from "./upload.js";
+import { UploadTooLargeError } from "./upload.js";
 
 export const INGEST_WEIGHT_PATH = "/ingest/weight";
 
@@ -105,7 +106,7 @@ export function registerIngestRoutes(http: Pick<HttpServer, "route">, deps: Inge
       );
       return;
     }
-    const user = await findUserByIngestToken(db, token);
+    const user = await personByIngestToken(deps, token);
     if (user === null) {
       limiter.fail(address);
       log.warn({ path: INGEST_WEIGHT_PATH }, "ingest refused: unknown token");
@@ -130,15 +131,13 @@ export function registerIngestRoutes(http: Pick<HttpServer, "route">, deps: Inge
       tooLarge();
       return;
     }
-    let outcome: Awaited<ReturnType<typeof parseWeightUpload>>;
+    let outcome: WeightImportOutcome;
     try {
-      outcome = await parseWeightUpload(req.iterator({ destroyOnReturn: false }), {
+      outcome = await importWeights({ db, now }, user, req.iterator({ destroyOnReturn: false }), {
+        source: "ingest",
         ...(req.headers["content-type"] === undefined
           ? {}
           : { contentType: req.headers["content-type"] }),
-        timeZone: user.timezone,
-        now: now(),
-        defaultUnit: await weightUnitOfPerson(db, user.id),
         maxBytes: limit,
         // an export.xml inflates ~10–20× from its zip; more than 100× is a zip bomb
         maxUnzippedBytes: Math.min(limit * 100, 4 * 1024 ** 3),
@@ -149,8 +148,8 @@ export function registerIngestRoutes(http: Pick<HttpServer, "route">, deps: Inge
       tooLarge();
       return;
     }
-    const { samples, problems, format, bytes } = outcome;
-    if (samples.length === 0) {
+    const { problems, format, bytes } = outcome;
+    if (outcome.kind === "nothing") {
       log.info(
         { userId: user.id, format, bytes, problems: problems.length },
         "ingest: nothing to store",
@@ -163,18 +162,17 @@ export function registerIngestRoutes(http: Pick<HttpServer, "route">, deps: Inge
       });
       return;
     }
-    const result = await storeWeightSamples(db, user.id, samples, "ingest");
     log.info(
       {
         userId: user.id,
         format,
         bytes,
-        stored: result.stored,
-        duplicates: result.duplicates,
+        stored: outcome.stored,
+        duplicates: outcome.duplicates,
         problems: problems.length,
       },
       "weights ingested",
     );
-    sendJson(res, 200, { stored: result.stored, duplicates: result.duplicates, problems });
+    sendJson(res, 200, { stored: outcome.stored, duplicates: outcome.duplicates, problems });
   });
 }

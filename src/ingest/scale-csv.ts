@@ -1,18 +1,11 @@
 // Smart-scale CSV exports (Withings, Renpho, Garmin, Fitbit, spreadsheets): find the header row,
 // the date/time column(s), the weight column and its unit, then read every row on its own — a
 // broken row becomes a located problem and never stops the rest. Pure: text in, samples out.
+
+import { parseDecimal, type WeightUnit, weightUnitOf } from "../coach/weight.js";
 import { type CsvRow, parseCsv } from "./csv.js";
 import { parseTimestamp } from "./timestamps.js";
-import {
-  implausibleWeight,
-  type ParseOutcome,
-  Problems,
-  parseDecimal,
-  quote,
-  type WeightSample,
-  type WeightUnit,
-  weightUnitOf,
-} from "./weight.js";
+import { type ParseOutcome, Problems, quote, readWeight, type WeightSample } from "./weight.js";
 
 export interface ScaleCsvOptions {
   /** IANA zone for times written without an offset. */
@@ -178,24 +171,10 @@ export function parseScaleCsv(text: string, options: ScaleCsvOptions): ParseOutc
       continue;
     }
     const { number, unit: valueUnitText } = splitValueUnit(weightText);
-    const value = parseDecimal(number);
-    if (value === null) {
-      problems.add(where, `weight ${quote(weightText)} is not a number`);
-      continue;
-    }
     const unitText = valueUnitText !== "" ? valueUnitText : cell(columns.unit);
-    let unit = fallbackUnit;
-    if (unitText !== "") {
-      const named = weightUnitOf(unitText);
-      if (named === null) {
-        problems.add(where, `unit ${quote(unitText)} is not a weight unit (kg or lb)`);
-        continue;
-      }
-      unit = named;
-    }
-    const implausible = implausibleWeight(value, unit);
-    if (implausible !== null) {
-      problems.add(where, implausible);
+    const weight = readWeight(number, unitText, fallbackUnit, weightText);
+    if (!weight.ok) {
+      problems.add(where, weight.problem);
       continue;
     }
     const timeText = cell(columns.time);
@@ -205,7 +184,7 @@ export function parseScaleCsv(text: string, options: ScaleCsvOptions): ParseOutc
       problems.add(where, at.message);
       continue;
     }
-    samples.push({ value, unit, measuredAt: at.at, where });
+    samples.push({ value: weight.value, unit: weight.unit, measuredAt: at.at, where });
   }
   if (table.unterminatedQuoteLine !== undefined) {
     problems.add(

@@ -8,7 +8,12 @@
  */
 import { createRequire } from "node:module";
 import path from "node:path";
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
+// Registers the pure-JavaScript "cpu" backend (the last fallback; ops work before initBackend).
+import "@tensorflow/tfjs-backend-cpu";
+// Registers tfjs-core's gradient functions (tf.variableGrads needs them for training): tfjs-core
+// ships them only as browser ES modules Node cannot load; tfjs-layers' Node bundle registers them.
+import "@tensorflow/tfjs-layers";
 
 export type BackendName = "node" | "wasm" | "cpu";
 

@@ -2,11 +2,13 @@
  * Trains the PPO implementation on CartPole-v1 and checks the public reference bar (mean return
  * ≥ 475 over 20 evaluation episodes). Used by `npm run rl:cartpole` and a short smoke test.
  */
+
+import type { Rng } from "../coach/rng.js";
 import { CARTPOLE_SPEC, CartPoleVectorEnv, evaluateCartPole } from "./cartpole.js";
 import { sampleMultiCategorical } from "./distribution.js";
 import type { ActorCriticNetwork } from "./policy-network.js";
-import { DEFAULT_PPO, evaluateNetwork, type PpoConfig, trainPpo } from "./ppo.js";
-import type { UniformSource } from "./random.js";
+import { evaluateNetwork } from "./policy-network.js";
+import { DEFAULT_PPO, type PpoConfig, trainPpo } from "./ppo.js";
 
 /** CartPole settings: short rollouts, many epochs, a larger learning rate than the habit task. */
 export const CARTPOLE_PPO: PpoConfig = {
@@ -44,7 +46,7 @@ export function greedyCartPoleActor(network: ActorCriticNetwork) {
 
 export async function trainCartPole(options: {
   seed: number;
-  rng: UniformSource;
+  rng: Rng;
   maxSteps: number;
   numEnvs?: number;
   evalEvery?: number;

@@ -7,7 +7,7 @@
  * truncated after 500 steps. Reward 1 per step (including the terminating one). Reset draws all
  * four state variables uniformly from [−0.05, 0.05].
  */
-import type { UniformSource } from "./random.js";
+import type { Rng } from "../coach/rng.js";
 import type { StepBuffers, VectorEnv } from "./vector-env.js";
 
 const GRAVITY = 9.8;
@@ -55,9 +55,9 @@ export class CartPoleVectorEnv implements VectorEnv {
   readonly actionCount = 1;
   private readonly state: Float64Array;
   private readonly elapsed: Int32Array;
-  private readonly rng: UniformSource;
+  private readonly rng: Rng;
 
-  constructor(numEnvs: number, rng: UniformSource) {
+  constructor(numEnvs: number, rng: Rng) {
     this.numEnvs = numEnvs;
     this.rng = rng;
     this.state = new Float64Array(numEnvs * 4);
@@ -109,7 +109,7 @@ export const CARTPOLE_SPEC = {
 export function evaluateCartPole(
   act: (observations: Float32Array, rows: number, actions: Int32Array) => void,
   episodes: number,
-  rng: UniformSource,
+  rng: Rng,
 ): number[] {
   const state = new Float64Array(episodes * 4);
   for (let i = 0; i < state.length; i++) state[i] = rng.next() * 0.1 - 0.05;

@@ -4,9 +4,9 @@
  * Log-probability and entropy of the joint action are sums over habits; they are returned per
  * habit so that callers can also form per-group or per-habit probability ratios.
  */
-import type * as tfTypes from "@tensorflow/tfjs";
+import type * as tfTypes from "@tensorflow/tfjs-core";
+import type { Rng } from "../coach/rng.js";
 import { tf } from "./backend.js";
-import type { UniformSource } from "./random.js";
 
 /** Large negative logit given to levels a habit lacks (exp underflows to exactly 0). */
 export const MASKED_LOGIT = -1e9;
@@ -17,39 +17,6 @@ export const MASKED_LOGIT = -1e9;
  */
 export function applyLevelMask(logits: tfTypes.Tensor, maskBias: tfTypes.Tensor): tfTypes.Tensor {
   return tf.add(logits, maskBias);
-}
-
-/** One-hot encoding of level indices [B·H] as a Float32Array [B, H·L] (built in JS). */
-export function oneHotLevels(
-  actions: Int32Array,
-  rows: number,
-  habits: number,
-  levels: number,
-  out?: Float32Array,
-): Float32Array {
-  const result = out ?? new Float32Array(rows * habits * levels);
-  result.fill(0);
-  for (let i = 0; i < rows * habits; i++) result[i * levels + actions[i]] = 1;
-  return result;
-}
-
-/**
- * Per-habit log-probabilities of the chosen levels (`oneHot`, [B, H, L] or [B, H·L]) under masked
- * `logits` ([B, H, L]), and per-habit entropies. Both are [B, H]. `mask` is [H, L] of 0/1.
- */
-export function multiCategoricalStats(
-  maskedLogits: tfTypes.Tensor,
-  mask: tfTypes.Tensor,
-  oneHot: tfTypes.Tensor,
-): { logProb: tfTypes.Tensor; entropy: tfTypes.Tensor } {
-  return tf.tidy(() => {
-    const logSoftmax = tf.logSoftmax(maskedLogits, -1);
-    const chosen = oneHot.rank === 3 ? oneHot : tf.reshape(oneHot, maskedLogits.shape);
-    const logProb = tf.sum(tf.mul(logSoftmax, chosen), -1);
-    // Masked levels have probability 0; multiplying by the mask keeps 0·(−1e9) out of the sum.
-    const entropy = tf.neg(tf.sum(tf.mul(tf.mul(tf.exp(logSoftmax), logSoftmax), mask), -1));
-    return { logProb, entropy };
-  });
 }
 
 /**
@@ -63,7 +30,7 @@ export function sampleMultiCategorical(
   habits: number,
   levels: number,
   levelCount: ArrayLike<number>,
-  rng: UniformSource | null,
+  rng: Rng | null,
   actions: Int32Array,
   logProbs: Float32Array | null,
 ): void {

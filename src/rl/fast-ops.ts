@@ -12,7 +12,7 @@
  *    product with a row of ones does it in 0.04 ms.
  *  - every kernel launch costs ~10 µs, so fewer, larger kernels win.
  */
-import type * as tfTypes from "@tensorflow/tfjs";
+import type * as tfTypes from "@tensorflow/tfjs-core";
 import { tf } from "./backend.js";
 
 /** The factor p of `rows` closest to √rows (1 when rows is prime or small). */

@@ -45,3 +45,28 @@ export function computeGae(input: GaeInput, advantages: Float32Array, returns: F
     }
   }
 }
+
+/**
+ * How much of the variance of the returns the critic's values explain, over the whole rollout
+ * (all steps, environments and value channels): 1 − Var(returns − values) / Var(returns), as
+ * CleanRL logs it. 1 is a perfect critic, 0 is no better than a constant, negative is worse;
+ * NaN when the returns do not vary.
+ */
+export function explainedVariance(values: ArrayLike<number>, returns: ArrayLike<number>): number {
+  const n = returns.length;
+  let meanReturn = 0;
+  let meanError = 0;
+  for (let i = 0; i < n; i++) {
+    meanReturn += returns[i];
+    meanError += returns[i] - values[i];
+  }
+  meanReturn /= n;
+  meanError /= n;
+  let varReturn = 0;
+  let varError = 0;
+  for (let i = 0; i < n; i++) {
+    varReturn += (returns[i] - meanReturn) ** 2;
+    varError += (returns[i] - values[i] - meanError) ** 2;
+  }
+  return varReturn === 0 ? Number.NaN : 1 - varError / varReturn;
+}

@@ -18,11 +18,10 @@ import { adjustPlan, type CompiledHabits, compileHabits } from "../coach/adjust.
 import { alphaFromSpan, DEFAULT_EMA_SPAN_DAYS } from "../coach/ema.js";
 import { buildObservation, type ObservationSpec, observationSpec } from "../coach/observation.js";
 import { heuristicPlan } from "../coach/planner.js";
-import { createRng, type Rng } from "../coach/rng.js";
+import { createRng, type Rng, Sfc32, sfc32Step, TWO_TO_MINUS_32 } from "../coach/rng.js";
 import { type DayTables, dayTables, finishDay } from "./habit-day.js";
 import type { Persona } from "./persona.js";
 import type { PolicySpec } from "./policy-network.js";
-import { Sfc32View, TWO_TO_MINUS_32 } from "./random.js";
 import type { StepBuffers, VectorEnv } from "./vector-env.js";
 
 export interface HabitEnvOptions {
@@ -186,7 +185,7 @@ export class HabitVectorEnv implements VectorEnv {
     this.alpha = alphaFromSpan(options.emaSpanDays ?? DEFAULT_EMA_SPAN_DAYS);
     this.initialEmaMax = options.initialEmaMax ?? 1.3;
     this.rngState = Int32Array.from(createRng(options.seed).state());
-    this.stateRng = new Sfc32View(this.rngState);
+    this.stateRng = new Sfc32(this.rngState);
     this.behaviour = compileBehaviour(persona);
     this.adjustOptions =
       persona.planCapacityMinutes === null ? {} : { capacityMinutes: persona.planCapacityMinutes };
@@ -305,31 +304,15 @@ export class HabitVectorEnv implements VectorEnv {
         // chance[2·(weekday·H + h) + planned]: the unplanned rate or the compliance.
         const p = chance[((weekdayRow + h) << 1) | isPlanned] * factor[isPlanned] + boost[i];
         boost[i] = 0; // consumed; tomorrow's boosts are added below
-        // sfc32 step on the shared state (the coach core's generator, written out inline).
-        let x1 = s[1];
-        let x2 = s[2];
-        let x3 = s[3];
-        let t = (((s[0] + x1) | 0) + x3) | 0;
-        s[3] = (x3 + 1) | 0;
-        s[0] = x1 ^ (x1 >>> 9);
-        s[1] = (x2 + (x2 << 3)) | 0;
-        s[2] = (((x2 << 21) | (x2 >>> 11)) + t) | 0;
-        if ((t >>> 0) * TWO_TO_MINUS_32 < p) {
+        // One draw from the shared state (the coach core's generator).
+        if (sfc32Step(s) * TWO_TO_MINUS_32 < p) {
           // Planned: the planned amount; unplanned: the target (amountTable's level-0 entry).
           let amount = amountTable[levelOffset[h] + level];
           if (isCheck[h] === 0) {
             // Done/planned ratio: uniform with the persona's mean and standard deviation
             // (one draw: mean ± sd·√3), never below 0.
-            x1 = s[1];
-            x2 = s[2];
-            x3 = s[3];
-            t = (((s[0] + x1) | 0) + x3) | 0;
-            s[3] = (x3 + 1) | 0;
-            s[0] = x1 ^ (x1 >>> 9);
-            s[1] = (x2 + (x2 << 3)) | 0;
-            s[2] = (((x2 << 21) | (x2 >>> 11)) + t) | 0;
             const ratio =
-              amountMean[h] + amountHalfWidth[h] * (2 * ((t >>> 0) * TWO_TO_MINUS_32) - 1);
+              amountMean[h] + amountHalfWidth[h] * (2 * (sfc32Step(s) * TWO_TO_MINUS_32) - 1);
             amount = ratio > 0 ? amount * ratio : 0;
           }
           amounts[i] = amount;

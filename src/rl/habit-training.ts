@@ -34,6 +34,13 @@ export const HABIT_PPO: PpoConfig = {
   network: { actor: "shared", critic: "per-group", hiddenSize: 64 },
 };
 
+/**
+ * Simulated people per rollout with `HABIT_PPO`: 64 people × 64 days = 4,096 samples per update,
+ * enough different people per update for a stable gradient, few enough for ~50–75 updates in the
+ * nightly budget of 200,000–300,000 steps.
+ */
+export const HABIT_NUM_ENVS = 64;
+
 export interface TrainOnPersonaOptions {
   steps: number;
   seed: number;
@@ -53,7 +60,7 @@ export async function trainOnPersona(
   const backend = await initBackend();
   const config: PpoConfig = { ...HABIT_PPO, ...options.config, totalSteps: options.steps };
   const env = new HabitVectorEnv(persona, {
-    numEnvs: options.numEnvs ?? 64,
+    numEnvs: options.numEnvs ?? HABIT_NUM_ENVS,
     seed: deriveSeed(options.seed, "env"),
   });
   const warm = options.initialPolicy

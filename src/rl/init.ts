@@ -4,15 +4,11 @@
  * value head 1. Generated in JavaScript from the seeded generator so the starting weights are
  * identical on every TensorFlow.js backend.
  */
-import { normalSample, type UniformSource } from "./random.js";
+import type { Rng } from "../coach/rng.js";
+import { normalSample } from "./random.js";
 
 /** Returns a row-major `rows × cols` matrix with orthonormal rows or columns, times `gain`. */
-export function orthogonalMatrix(
-  rows: number,
-  cols: number,
-  gain: number,
-  rng: UniformSource,
-): Float32Array {
+export function orthogonalMatrix(rows: number, cols: number, gain: number, rng: Rng): Float32Array {
   // Orthonormalise the columns of a tall Gaussian matrix (modified Gram–Schmidt), then
   // transpose if the requested shape is wide.
   const tall = Math.max(rows, cols);

@@ -5,7 +5,7 @@
  * usual bias-corrected Adam update is applied with the learning rate of this step (the trainer
  * anneals it linearly to 0). ε = 1e-5 as in the reference PPO implementations.
  */
-import type * as tfTypes from "@tensorflow/tfjs";
+import type * as tfTypes from "@tensorflow/tfjs-core";
 import { tf } from "./backend.js";
 
 export interface AdamConfig {

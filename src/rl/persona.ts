@@ -7,6 +7,7 @@
  * The same format is meant to describe a model fitted from a real person's history.
  */
 import { readFile } from "node:fs/promises";
+import { z } from "zod";
 import {
   assignActorGroups,
   type HabitSpec,
@@ -81,192 +82,185 @@ function show(x: unknown): string {
   return String(x);
 }
 
-class Checker {
-  readonly problems: ValidationProblem[] = [];
+// The persona file's shape. Messages are completed with the field's path (`behaviour.capacity
+// must be between 0 and 100, got 120`); habits and metric goals are checked by the coach core.
+const number = (min: number, max: number) =>
+  z
+    .number({ error: (issue) => `must be a number, got ${show(issue.input)}` })
+    .min(min, { error: (issue) => `must be between ${min} and ${max}, got ${issue.input}` })
+    .max(max, { error: (issue) => `must be between ${min} and ${max}, got ${issue.input}` });
 
-  fail(field: string, message: string): void {
-    this.problems.push({ field, message });
-  }
+const weekdayFactors = z
+  .array(number(0, 10), {
+    error: (issue) => `must be a list of 7 numbers (Monday first), got ${show(issue.input)}`,
+  })
+  .length(7, {
+    error: (issue) => `must be a list of 7 numbers (Monday first), got ${show(issue.input)}`,
+  });
 
-  /** A finite number in [min, max]; returns it, or `fallback` after recording a problem. */
-  number(value: unknown, field: string, min: number, max: number, fallback = 0): number {
-    if (typeof value !== "number" || !Number.isFinite(value)) {
-      this.fail(field, `${field} must be a number, got ${show(value)}`);
-      return fallback;
-    }
-    if (value < min || value > max) {
-      this.fail(field, `${field} must be between ${min} and ${max}, got ${value}`);
-      return fallback;
-    }
-    return value;
-  }
+const habitBehaviour = z.object(
+  {
+    compliance: number(0, 1),
+    unplannedRate: number(0, 1).default(0),
+    amountMean: number(0, 5).default(1),
+    amountSd: number(0, 5).default(0),
+    weekdayFactors: weekdayFactors.optional(),
+  },
+  { error: "is missing (every habit needs a behaviour)" },
+);
 
-  weekdays(value: unknown, field: string): number[] {
-    if (!Array.isArray(value) || value.length !== 7) {
-      this.fail(field, `${field} must be a list of 7 numbers (Monday first), got ${show(value)}`);
-      return [1, 1, 1, 1, 1, 1, 1];
-    }
-    return value.map((x, i) => this.number(x, `${field}[${i}]`, 0, 10, 1));
-  }
+const behaviourSchema = z.object(
+  {
+    capacity: number(0, 100),
+    overloadPenalty: number(0, 1).default(0),
+    weekdayFactors: weekdayFactors.default([1, 1, 1, 1, 1, 1, 1]),
+    drift: z
+      .object(
+        { perDay: number(-0.1, 0.1), min: number(0, 10), max: number(0, 10) },
+        { error: "must be an object or null" },
+      )
+      .refine((d) => d.min <= d.max, {
+        path: ["min"],
+        error: (issue) => {
+          const d = issue.input as Drift;
+          return `(${d.min}) exceeds max (${d.max})`;
+        },
+      })
+      .nullable()
+      .default(null),
+    habits: z.record(z.string(), habitBehaviour.optional(), {
+      error: "must map habit ids to behaviour",
+    }),
+    crossEffects: z
+      .array(
+        z.object(
+          { from: z.string(), to: z.string(), effect: number(-1, 1) },
+          { error: "must be an object with from, to and effect" },
+        ),
+        { error: "must be a list" },
+      )
+      .default([]),
+  },
+  { error: (issue) => `must be an object, got ${show(issue.input)}` },
+);
+
+const personaSchema = z.object({
+  format: z.literal(PERSONA_FORMAT, {
+    error: (issue) => `must be ${PERSONA_FORMAT}, got ${show(issue.input)}`,
+  }),
+  name: z
+    .string({ error: (issue) => `must be non-empty text, got ${show(issue.input)}` })
+    .trim()
+    .min(1, { error: "must be non-empty text" }),
+  description: z.string({ error: (issue) => `must be text, got ${show(issue.input)}` }).default(""),
+  habits: z
+    .array(z.unknown(), { error: (issue) => `must be a non-empty list, got ${show(issue.input)}` })
+    .min(1, { error: "must be a non-empty list, got an empty list" }),
+  metrics: z
+    .array(z.unknown(), { error: (issue) => `must be a list, got ${show(issue.input)}` })
+    .default([]),
+  planCapacityMinutes: number(1, 24 * 60)
+    .nullable()
+    .default(null),
+  behaviour: behaviourSchema,
+});
+
+/** `behaviour.crossEffects[0].to` from zod's path. */
+function fieldOf(path: readonly PropertyKey[]): string {
+  return path
+    .map((key, i) => (typeof key === "number" ? `[${key}]` : `${i === 0 ? "" : "."}${String(key)}`))
+    .join("");
 }
 
 /** Validates untrusted persona JSON; every problem names its field. Never throws. */
 export function validatePersona(
   input: unknown,
 ): { ok: true; persona: Persona } | { ok: false; problems: ValidationProblem[] } {
-  const c = new Checker();
   if (!isRecord(input)) {
     return {
       ok: false,
       problems: [{ field: "persona", message: "a persona must be a JSON object" }],
     };
   }
-  if (input.format !== PERSONA_FORMAT) {
-    c.fail("format", `format must be ${PERSONA_FORMAT}, got ${show(input.format)}`);
-  }
-  const name = typeof input.name === "string" && input.name.trim() !== "" ? input.name.trim() : "";
-  if (name === "") c.fail("name", `name must be non-empty text, got ${show(input.name)}`);
-  const description = input.description ?? "";
-  if (typeof description !== "string") {
-    c.fail("description", `description must be text, got ${show(description)}`);
+  const problems: ValidationProblem[] = [];
+  const fail = (field: string, message: string) => problems.push({ field, message });
+  const parsed = personaSchema.safeParse(input);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const field = fieldOf(issue.path);
+      fail(field, `${field} ${issue.message}`);
+    }
   }
 
   // Habits: the coach core's format and rules; actor groups assigned by the coach core.
   let habits: HabitSpec[] = [];
-  if (!Array.isArray(input.habits) || input.habits.length === 0) {
-    c.fail("habits", `habits must be a non-empty list, got ${show(input.habits)}`);
-  } else {
+  if (Array.isArray(input.habits)) {
     input.habits.forEach((raw, i) => {
       const result = validateHabit(raw);
       if (result.ok) habits.push(result.habit);
-      else for (const p of result.problems) c.fail(`habits[${i}].${p.field}`, p.message);
+      else for (const p of result.problems) fail(`habits[${i}].${p.field}`, p.message);
       if (result.ok && result.habit.levels.length < 2) {
-        c.fail(`habits[${i}].levels`, `levels must hold at least 2 amounts (0 and one more)`);
+        fail(`habits[${i}].levels`, `levels must hold at least 2 amounts (0 and one more)`);
       }
     });
-    for (const p of validateHabitSet(habits)) c.fail(p.field, p.message);
+    for (const p of validateHabitSet(habits)) fail(p.field, p.message);
     habits = assignActorGroups(habits);
   }
-  // Ids of every listed habit, valid or not, so behaviour problems are reported in one pass.
+  const metrics: MetricGoal[] = [];
+  if (Array.isArray(input.metrics)) {
+    input.metrics.forEach((raw, i) => {
+      const result = validateMetricGoal(raw);
+      if (result.ok) metrics.push(result.metric);
+      else for (const p of result.problems) fail(`metrics[${i}].${p.field}`, p.message);
+    });
+  }
+
+  // Behaviour refers to habits by id: ids of every listed habit, valid or not, so every problem
+  // is reported in one pass.
   const ids = new Set<string>(
     (Array.isArray(input.habits) ? input.habits : [])
       .map((h) => (isRecord(h) ? h.id : undefined))
       .filter((id): id is string => typeof id === "string" && id !== ""),
   );
-
-  const metrics: MetricGoal[] = [];
-  if (input.metrics !== undefined) {
-    if (!Array.isArray(input.metrics))
-      c.fail("metrics", `metrics must be a list, got ${show(input.metrics)}`);
-    else {
-      input.metrics.forEach((raw, i) => {
-        const result = validateMetricGoal(raw);
-        if (result.ok) metrics.push(result.metric);
-        else for (const p of result.problems) c.fail(`metrics[${i}].${p.field}`, p.message);
-      });
-    }
-  }
-
-  let planCapacityMinutes: number | null = null;
-  if (input.planCapacityMinutes !== undefined && input.planCapacityMinutes !== null) {
-    planCapacityMinutes = c.number(input.planCapacityMinutes, "planCapacityMinutes", 1, 24 * 60);
-  }
-
   const b = input.behaviour;
-  const behaviour: PersonaBehaviour = {
-    capacity: 1,
-    overloadPenalty: 0,
-    weekdayFactors: [1, 1, 1, 1, 1, 1, 1],
-    drift: null,
-    habits: {},
-    crossEffects: [],
-  };
-  if (!isRecord(b)) c.fail("behaviour", `behaviour must be an object, got ${show(b)}`);
-  else {
-    behaviour.capacity = c.number(b.capacity, "behaviour.capacity", 0, 100, 1);
-    behaviour.overloadPenalty = c.number(b.overloadPenalty ?? 0, "behaviour.overloadPenalty", 0, 1);
-    if (b.weekdayFactors !== undefined) {
-      behaviour.weekdayFactors = c.weekdays(b.weekdayFactors, "behaviour.weekdayFactors");
+  if (isRecord(b) && isRecord(b.habits)) {
+    for (const key of Object.keys(b.habits)) {
+      if (!ids.has(key)) fail(`behaviour.habits.${key}`, `behaviour.habits.${key} names no habit`);
     }
-    if (b.drift !== undefined && b.drift !== null) {
-      if (!isRecord(b.drift))
-        c.fail("behaviour.drift", `behaviour.drift must be an object or null`);
-      else {
-        const min = c.number(b.drift.min, "behaviour.drift.min", 0, 10, 0.5);
-        const max = c.number(b.drift.max, "behaviour.drift.max", 0, 10, 1.5);
-        if (min > max)
-          c.fail("behaviour.drift.min", `behaviour.drift.min (${min}) exceeds max (${max})`);
-        behaviour.drift = {
-          perDay: c.number(b.drift.perDay, "behaviour.drift.perDay", -0.1, 0.1),
-          min,
-          max,
-        };
-      }
-    }
-    if (!isRecord(b.habits))
-      c.fail("behaviour.habits", `behaviour.habits must map habit ids to behaviour`);
-    else {
-      for (const key of Object.keys(b.habits)) {
-        if (!ids.has(key))
-          c.fail(`behaviour.habits.${key}`, `behaviour.habits.${key} names no habit`);
-      }
-      for (const id of ids) {
-        const field = `behaviour.habits.${id}`;
-        const h = b.habits[id];
-        if (!isRecord(h)) {
-          c.fail(field, `${field} is missing (every habit needs a behaviour)`);
-          continue;
-        }
-        const hb: HabitBehaviour = {
-          compliance: c.number(h.compliance, `${field}.compliance`, 0, 1),
-          unplannedRate: c.number(h.unplannedRate ?? 0, `${field}.unplannedRate`, 0, 1),
-          amountMean: c.number(h.amountMean ?? 1, `${field}.amountMean`, 0, 5, 1),
-          amountSd: c.number(h.amountSd ?? 0, `${field}.amountSd`, 0, 5),
-        };
-        if (h.weekdayFactors !== undefined) {
-          hb.weekdayFactors = c.weekdays(h.weekdayFactors, `${field}.weekdayFactors`);
-        }
-        behaviour.habits[id] = hb;
-      }
-    }
-    if (b.crossEffects !== undefined) {
-      if (!Array.isArray(b.crossEffects)) {
-        c.fail("behaviour.crossEffects", `behaviour.crossEffects must be a list`);
-      } else {
-        b.crossEffects.forEach((raw, i) => {
-          const field = `behaviour.crossEffects[${i}]`;
-          if (!isRecord(raw)) {
-            c.fail(field, `${field} must be an object with from, to and effect`);
-            return;
-          }
-          for (const end of ["from", "to"] as const) {
-            if (typeof raw[end] !== "string" || !ids.has(raw[end] as string)) {
-              c.fail(
-                `${field}.${end}`,
-                `${field}.${end} must be a habit id, got ${show(raw[end])}`,
-              );
-            }
-          }
-          behaviour.crossEffects.push({
-            from: String(raw.from),
-            to: String(raw.to),
-            effect: c.number(raw.effect, `${field}.effect`, -1, 1),
-          });
-        });
+    for (const id of ids) {
+      const field = `behaviour.habits.${id}`;
+      if (b.habits[id] === undefined) {
+        fail(field, `${field} is missing (every habit needs a behaviour)`);
       }
     }
   }
-  if (c.problems.length > 0) return { ok: false, problems: c.problems };
+  if (isRecord(b) && Array.isArray(b.crossEffects)) {
+    b.crossEffects.forEach((raw, i) => {
+      if (!isRecord(raw)) return;
+      for (const end of ["from", "to"] as const) {
+        if (typeof raw[end] !== "string" || !ids.has(raw[end] as string)) {
+          const field = `behaviour.crossEffects[${i}].${end}`;
+          if (!problems.some((p) => p.field === field))
+            fail(field, `${field} must be a habit id, got ${show(raw[end])}`);
+        }
+      }
+    });
+  }
+  if (problems.length > 0 || !parsed.success) return { ok: false, problems };
+  const data = parsed.data;
   return {
     ok: true,
     persona: {
       format: 1,
-      name,
-      description: description as string,
+      name: data.name,
+      description: data.description,
       habits,
       metrics,
-      planCapacityMinutes,
-      behaviour,
+      planCapacityMinutes: data.planCapacityMinutes,
+      behaviour: {
+        ...data.behaviour,
+        habits: data.behaviour.habits as Record<string, HabitBehaviour>,
+      },
     },
   };
 }

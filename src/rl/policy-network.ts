@@ -12,12 +12,12 @@
  * option, a single value of the whole day's reward.
  * Levels a habit lacks are masked out (logit −1e9), so all habits share one padded level axis.
  */
-import type * as tfTypes from "@tensorflow/tfjs";
+import type * as tfTypes from "@tensorflow/tfjs-core";
+import type { Rng } from "../coach/rng.js";
 import { tf } from "./backend.js";
 import { applyLevelMask, MASKED_LOGIT } from "./distribution.js";
 import { denseLinear, denseOnInput, denseTanh, sharedFirstLayer } from "./fast-ops.js";
 import { orthogonalMatrix } from "./init.js";
-import type { UniformSource } from "./random.js";
 
 export type ActorDesign = "independent" | "shared";
 export type CriticDesign = "per-group" | "single";
@@ -109,7 +109,7 @@ export class ActorCriticNetwork {
   /** [n_b·L, n_b·L_b] column selection for independent blocks narrower than L, else null. */
   private readonly blockSelect: (tfTypes.Tensor2D | null)[];
 
-  constructor(spec: PolicySpec, config: NetworkConfig, rng: UniformSource) {
+  constructor(spec: PolicySpec, config: NetworkConfig, rng: Rng) {
     this.spec = spec;
     this.config = config;
     this.habitCount = spec.levelCount.length;
@@ -216,7 +216,7 @@ export class ActorCriticNetwork {
     }
   }
 
-  private weight(name: string, rows: number, cols: number, gain: number, rng: UniformSource) {
+  private weight(name: string, rows: number, cols: number, gain: number, rng: Rng) {
     const values = rows === 0 ? new Float32Array(0) : orthogonalMatrix(rows, cols, gain, rng);
     // tidy disposes the initial-value tensor; the variable keeps its own copy.
     const variable = tf.tidy(() => tf.variable(tf.tensor2d(values, [rows, cols]), true));
@@ -225,7 +225,7 @@ export class ActorCriticNetwork {
     this.byName.set(name, variable);
   }
 
-  private dense(name: string, rows: number, cols: number, gain: number, rng: UniformSource) {
+  private dense(name: string, rows: number, cols: number, gain: number, rng: Rng) {
     this.weight(`${name}/kernel`, rows, cols, gain, rng);
     const bias = tf.tidy(() => tf.variable(tf.zeros([cols]), true));
     this.variables.push(bias);
@@ -412,4 +412,47 @@ export class ActorCriticNetwork {
     for (const bias of [...this.blockMaskBias, ...this.blockFullMaskBias]) bias.dispose();
     for (const select of this.blockSelect) select?.dispose();
   }
+}
+
+/**
+ * Runs the network on `rows` observations; returns masked logits [rows, H, L] in habit order and
+ * values as JS arrays. Uses the training layout (one block per independent actor) and puts the
+ * habits in order in JavaScript: ~40 % faster on WASM than reordering with tensor kernels.
+ */
+export function evaluateNetwork(
+  network: ActorCriticNetwork,
+  observations: Float32Array,
+  rows: number,
+): { logits: Float32Array; values: Float32Array } {
+  const outputs = tf.tidy(() => {
+    const input = tf.tensor2d(observations.subarray(0, rows * network.spec.observationSize), [
+      rows,
+      network.spec.observationSize,
+    ]);
+    const out = network.forwardTraining(input, null, { narrow: false });
+    return [out.values, ...out.blockLogits];
+  });
+  const values = outputs[0].dataSync() as Float32Array;
+  const blocks = network.blocks;
+  let logits: Float32Array;
+  if (blocks.length === 1 && blocks[0].every((h, i) => h === i)) {
+    logits = outputs[1].dataSync() as Float32Array;
+  } else {
+    const H = network.habitCount;
+    const L = network.levels;
+    logits = new Float32Array(rows * H * L);
+    blocks.forEach((habits, b) => {
+      const data = outputs[b + 1].dataSync() as Float32Array;
+      const n = habits.length;
+      for (let r = 0; r < rows; r++) {
+        for (let k = 0; k < n; k++) {
+          const from = (r * n + k) * L;
+          const to = (r * H + habits[k]) * L;
+          for (let l = 0; l < L; l++) logits[to + l] = data[from + l];
+        }
+      }
+    });
+  }
+  for (const t of outputs) t.dispose();
+  return { logits, values };
 }

@@ -13,8 +13,13 @@ import type { Rng } from "../coach/rng.js";
 import { initBackend } from "./backend.js";
 import { type CheckpointHeader, decodeCheckpoint, encodeCheckpoint } from "./checkpoint.js";
 import { sampleMultiCategorical } from "./distribution.js";
-import { ActorCriticNetwork, type NetworkConfig, type PolicySpec } from "./policy-network.js";
-import { evaluateNetwork, type PpoConfig } from "./ppo.js";
+import {
+  ActorCriticNetwork,
+  evaluateNetwork,
+  type NetworkConfig,
+  type PolicySpec,
+} from "./policy-network.js";
+import type { PpoConfig } from "./ppo.js";
 
 export interface PlanOptions {
   /** Take the most likely level of each habit (default). With `greedy: false`, pass `rng`. */

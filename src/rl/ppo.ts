@@ -8,20 +8,33 @@
  *     3. bootstrap cut-off episodes and compute GAE advantages per value channel
  *     4. for `epochs` passes over shuffled minibatches: clipped surrogate + value + entropy loss,
  *        Adam step with global gradient-norm clipping
- *     5. report progress (samples/s, reward, entropy, approximate KL, clip fraction, losses)
+ *     5. report progress (samples/s, reward, entropy, approximate KL, clip fraction, losses,
+ *        explained variance of the critic, learning rate)
+ *
+ * The production variant is `HABIT_PPO` (src/rl/habit-training.ts): the shared actor (one block
+ * of all habits), one value head per actor group, and the clipped ratio of each actor group's
+ * joint action ("group" ratio). The research variants that docs/rl-results.md compares — the
+ * independent actors (one block per group), a single value head, and the joint or per-habit
+ * ratio — share this loop; their ratio units live in ./ppo-research.ts (the production one in ./ratio-units.ts), and the few lines where
+ * a variant differs here are marked "Research:".
  */
-import type * as tfTypes from "@tensorflow/tfjs";
+import type * as tfTypes from "@tensorflow/tfjs-core";
+import type { Rng } from "../coach/rng.js";
 import { tf } from "./backend.js";
 import { fastMultiCategoricalStats, sampleMultiCategorical } from "./distribution.js";
-import { computeGae } from "./gae.js";
+import { computeGae, explainedVariance } from "./gae.js";
 import { clipFraction, valueLoss } from "./objective.js";
 import { ClippedAdam } from "./optimizer.js";
-import { ActorCriticNetwork, type NetworkConfig, type PolicySpec } from "./policy-network.js";
-import { shuffleInPlace, type UniformSource } from "./random.js";
+import {
+  ActorCriticNetwork,
+  evaluateNetwork,
+  type NetworkConfig,
+  type PolicySpec,
+} from "./policy-network.js";
+import { researchRatioUnits } from "./ppo-research.js";
+import { shuffleInPlace } from "./random.js";
+import { groupRatioUnits, type RatioMode, type RatioUnits } from "./ratio-units.js";
 import { createStepBuffers, type VectorEnv } from "./vector-env.js";
-
-/** Which probability ratio the clipped objective uses. */
-export type RatioMode = "joint" | "group" | "habit";
 
 export interface PpoConfig {
   /** Total environment steps (samples) to train on, summed over copies. */
@@ -82,6 +95,12 @@ export interface TrainingProgress {
   jointClipFraction: number;
   policyLoss: number;
   valueLoss: number;
+  /**
+   * How much of the variance of this rollout's returns the critic's values (before the update)
+   * explained: 1 − Var(returns − values) / Var(returns); NaN when the returns do not vary.
+   */
+  explainedVariance: number;
+  /** Learning rate of this update's Adam steps (annealed linearly towards 0). */
   learningRate: number;
   /** Wall time of this update's rollout (env + policy forward passes) and optimisation. */
   rolloutSeconds: number;
@@ -102,54 +121,11 @@ export interface TrainOptions {
   env: VectorEnv;
   spec: PolicySpec;
   config: PpoConfig;
-  rng: UniformSource;
+  rng: Rng;
   /** Continue from an existing network instead of a freshly initialised one. */
   network?: ActorCriticNetwork;
   /** Called after every update; return "stop" to end training early. */
   onUpdate?: (progress: TrainingProgress, network: ActorCriticNetwork) => undefined | "stop";
-}
-
-/**
- * Runs the network on `rows` observations; returns masked logits [rows, H, L] in habit order and
- * values as JS arrays. Uses the training layout (one block per independent actor) and puts the
- * habits in order in JavaScript: ~40 % faster on WASM than reordering with tensor kernels.
- */
-export function evaluateNetwork(
-  network: ActorCriticNetwork,
-  observations: Float32Array,
-  rows: number,
-): { logits: Float32Array; values: Float32Array } {
-  const outputs = tf.tidy(() => {
-    const input = tf.tensor2d(observations.subarray(0, rows * network.spec.observationSize), [
-      rows,
-      network.spec.observationSize,
-    ]);
-    const out = network.forwardTraining(input, null, { narrow: false });
-    return [out.values, ...out.blockLogits];
-  });
-  const values = outputs[0].dataSync() as Float32Array;
-  const blocks = network.blocks;
-  let logits: Float32Array;
-  if (blocks.length === 1 && blocks[0].every((h, i) => h === i)) {
-    logits = outputs[1].dataSync() as Float32Array;
-  } else {
-    const H = network.habitCount;
-    const L = network.levels;
-    logits = new Float32Array(rows * H * L);
-    blocks.forEach((habits, b) => {
-      const data = outputs[b + 1].dataSync() as Float32Array;
-      const n = habits.length;
-      for (let r = 0; r < rows; r++) {
-        for (let k = 0; k < n; k++) {
-          const from = (r * n + k) * L;
-          const to = (r * H + habits[k]) * L;
-          for (let l = 0; l < L; l++) logits[to + l] = data[from + l];
-        }
-      }
-    });
-  }
-  for (const t of outputs) t.dispose();
-  return { logits, values };
 }
 
 export async function trainPpo(options: TrainOptions): Promise<{
@@ -241,6 +217,8 @@ export async function trainPpo(options: TrainOptions): Promise<{
       let anyTruncated = false;
       for (let n = 0; n < N; n++) {
         const row = t * N + n;
+        // Each value head learns its actor group's share of the reward (research: a single
+        // value head learns the whole day's reward).
         if (K === 1) rewardBuf[row] = step.rewards[n];
         else for (let g = 0; g < G; g++) rewardBuf[row * K + g] = step.groupRewards[n * G + g];
         terminatedBuf[row] = step.terminated[n];
@@ -285,6 +263,7 @@ export async function trainPpo(options: TrainOptions): Promise<{
       advantageBuf,
       returnBuf,
     );
+    const valueFit = explainedVariance(valueBuf, returnBuf);
 
     // 4. Optimise: epochs of shuffled minibatches (assembled in JS; tf.gather is slow on WASM).
     // Metrics (KL, clip fractions, losses) are only computed in the last epoch, where they
@@ -330,6 +309,7 @@ export async function trainPpo(options: TrainOptions): Promise<{
       approxKl: mean(3),
       clipFraction: mean(4),
       jointClipFraction: mean(5),
+      explainedVariance: valueFit,
       learningRate,
       rolloutSeconds: (optimiseStart - rolloutStart) / 1000,
       optimiseSeconds: (performance.now() - optimiseStart) / 1000,
@@ -361,18 +341,12 @@ export async function trainPpo(options: TrainOptions): Promise<{
 
 /**
  * How the loss is laid out for a network and config: the network's training blocks (one per
- * independent actor, or one block of all habits for the shared actor), the probability-ratio
- * units of each block and the value channel whose advantage each unit uses.
+ * independent actor, or one block of all habits for the shared actor) and the ratio units.
  */
 export interface LossLayout {
   mode: RatioMode;
   blocks: number[][];
-  /** Ratio units per block (habit: its habits; group: the groups it spans; joint: none). */
-  unitChannels: Int32Array[];
-  /** [n_b, U_b] habit → unit matrices for group-ratio blocks spanning several groups. */
-  unitMatrices: (tfTypes.Tensor2D | null)[];
-  /** Joint ratio: weight of each value channel in the joint advantage (habit share of group). */
-  channelWeights: Float64Array;
+  units: RatioUnits;
   habits: number;
   levels: number;
   /** Level axis of each block (see ActorCriticNetwork.blockLevels). */
@@ -381,50 +355,19 @@ export interface LossLayout {
 }
 
 export function createLossLayout(network: ActorCriticNetwork, mode: RatioMode): LossLayout {
-  const spec = network.spec;
-  const K = network.channels;
-  const H = network.habitCount;
-  const channelOf = (habit: number) => (K === 1 ? 0 : spec.actorGroupOf[habit]);
-  const unitChannels: Int32Array[] = [];
-  const unitMatrices: (tfTypes.Tensor2D | null)[] = [];
-  for (const habits of network.blocks) {
-    if (mode === "habit") {
-      unitChannels.push(Int32Array.from(habits, channelOf));
-      unitMatrices.push(null);
-    } else if (mode === "group") {
-      const groups = [...new Set(habits.map((h) => spec.actorGroupOf[h]))];
-      unitChannels.push(Int32Array.from(groups, (g) => (K === 1 ? 0 : g)));
-      if (groups.length === 1) unitMatrices.push(null);
-      else {
-        const matrix = new Float32Array(habits.length * groups.length);
-        habits.forEach((h, j) => {
-          matrix[j * groups.length + groups.indexOf(spec.actorGroupOf[h])] = 1;
-        });
-        unitMatrices.push(tf.keep(tf.tensor2d(matrix, [habits.length, groups.length])));
-      }
-    } else {
-      unitChannels.push(new Int32Array(0));
-      unitMatrices.push(null);
-    }
-  }
-  const channelWeights = new Float64Array(K);
-  if (K === 1) channelWeights[0] = 1;
-  else for (let h = 0; h < H; h++) channelWeights[channelOf(h)] += 1 / H;
   return {
     mode,
     blocks: network.blocks,
-    unitChannels,
-    unitMatrices,
-    channelWeights,
-    habits: H,
+    units: mode === "group" ? groupRatioUnits(network) : researchRatioUnits(network, mode),
+    habits: network.habitCount,
     levels: network.levels,
     blockLevels: network.blockLevels,
-    channels: K,
+    channels: network.channels,
   };
 }
 
 export function disposeLossLayout(layout: LossLayout): void {
-  for (const m of layout.unitMatrices) m?.dispose();
+  layout.units.dispose();
 }
 
 /** A minibatch in the loss layout, assembled in JavaScript (buffers reused between calls). */
@@ -436,7 +379,7 @@ export interface MinibatchArrays {
   /** Per block: one-hot of the chosen levels [M, n_b, L], old log-probabilities [M, n_b]. */
   oneHot: Float32Array[];
   oldLogProbs: Float32Array[];
-  /** Per block: normalised advantage of each ratio unit [M, U_b] (joint: one array [M, 1]). */
+  /** Normalised advantage of each ratio unit, [M, U] per `RatioUnits.widths` entry. */
   unitAdvantages: Float32Array[];
   returns: Float32Array;
   values: Float32Array;
@@ -456,10 +399,7 @@ export function createMinibatchArrays(
     obsT: new Float32Array(rows * observationSize),
     oneHot: layout.blocks.map((b, i) => new Float32Array(rows * b.length * layout.blockLevels[i])),
     oldLogProbs: layout.blocks.map((b) => new Float32Array(rows * b.length)),
-    unitAdvantages:
-      layout.mode === "joint"
-        ? [new Float32Array(rows)]
-        : layout.unitChannels.map((u) => new Float32Array(rows * u.length)),
+    unitAdvantages: layout.units.widths.map((width) => new Float32Array(rows * width)),
     returns: new Float32Array(rows * K),
     values: new Float32Array(rows * K),
     advantages: new Float64Array(rows * K),
@@ -534,23 +474,7 @@ export function fillMinibatch(
     const scale = Math.sqrt(variance) + 1e-8;
     for (let j = 0; j < M; j++) advantages[j * K + k] = (advantages[j * K + k] - mean) / scale;
   }
-  if (layout.mode === "joint") {
-    const out = mb.unitAdvantages[0];
-    const w = layout.channelWeights;
-    for (let j = 0; j < M; j++) {
-      let a = 0;
-      for (let k = 0; k < K; k++) a += advantages[j * K + k] * w[k];
-      out[j] = a;
-    }
-  } else {
-    layout.unitChannels.forEach((channels, b) => {
-      const U = channels.length;
-      const out = mb.unitAdvantages[b];
-      for (let j = 0; j < M; j++) {
-        for (let u = 0; u < U; u++) out[j * U + u] = advantages[j * K + channels[u]];
-      }
-    });
-  }
+  layout.units.fillAdvantages(advantages, M, K, mb.unitAdvantages);
 }
 
 /** The minibatch as tensors (dispose with `disposeMinibatch`). */
@@ -604,6 +528,7 @@ export function minibatchLoss(
   withMetrics = true,
 ): { loss: tfTypes.Scalar; metrics: tfTypes.Tensor1D | null } {
   const M = batch.obs.shape[0];
+  const units = layout.units;
   const out = network.forwardTraining(batch.obs, batch.obsT);
   const clip = config.clip;
   const surrogateSums: tfTypes.Tensor[] = [];
@@ -620,23 +545,19 @@ export function minibatchLoss(
   };
   layout.blocks.forEach((_, b) => {
     const { logProb, entropy } = fastMultiCategoricalStats(out.blockLogits[b], batch.oneHot[b]);
-    const habitLogRatio = tf.sub(logProb, batch.oldLogProbs[b]); // [M, n_b]
+    const habitLogRatio = tf.sub(logProb, batch.oldLogProbs[b]) as tfTypes.Tensor2D; // [M, n_b]
     entropySums.push(tf.sum(entropy));
-    if (layout.mode === "joint" || withMetrics) jointParts.push(tf.sum(habitLogRatio, 1, true));
-    if (layout.mode === "joint") return;
-    let unit: tfTypes.Tensor;
-    if (layout.mode === "habit") unit = habitLogRatio;
-    else {
-      const matrix = layout.unitMatrices[b];
-      unit = matrix ? tf.matMul(habitLogRatio, matrix) : tf.sum(habitLogRatio, 1, true);
-    }
+    if (units.usesJointRatio || withMetrics) jointParts.push(tf.sum(habitLogRatio, 1, true));
+    const unit = units.blockLogRatio(b, habitLogRatio);
+    if (unit === null) return;
     surrogateSums.push(surrogateSum(unit, batch.unitAdvantages[b]));
     unitLogRatios.push(unit);
-    unitCount += M * layout.unitChannels[b].length;
+    unitCount += M * units.widths[b];
   });
   const jointLogRatio =
     jointParts.length === 0 ? null : jointParts.length === 1 ? jointParts[0] : tf.addN(jointParts);
-  if (layout.mode === "joint") {
+  if (units.usesJointRatio) {
+    // Research: one unit per row, spanning every block.
     const joint = jointLogRatio as tfTypes.Tensor;
     surrogateSums.push(surrogateSum(joint, batch.unitAdvantages[0]));
     unitLogRatios.push(joint);

@@ -1,11 +1,20 @@
-// Reads what a person's sheet shows from the database (the same tables /export reads) and turns
+// Reads what a person's sheet shows with the loader /export uses (loadPersonData) and turns
 // it into the plain data the layout needs: days in the person's zone, habit names and units.
 import { dayOf, type LocalDate } from "../coach/days.js";
 import type { Database } from "../db/client.js";
 import { fromDbDate } from "../db/dates.js";
 import { habitLifetimesOf } from "../db/habits.js";
+import { loadPersonData, type PersonPart } from "../db/person-data.js";
 import { planItemsOf } from "../db/plans.js";
 import type { PersonSheetData, SheetHabit } from "./layout.js";
+
+const SHEET_PARTS = [
+  "habits",
+  "entries",
+  "plans",
+  "metrics",
+  "samples",
+] as const satisfies readonly PersonPart[];
 
 /** The person's data for the sheet as of `now`; null when the person no longer exists. */
 export async function loadPersonSheetData(
@@ -13,16 +22,14 @@ export async function loadPersonSheetData(
   userId: number,
   now: Date,
 ): Promise<PersonSheetData | null> {
-  const p = db.prisma;
-  const user = await p.user.findUnique({ where: { id: userId } });
-  if (user === null) return null;
-  const [habits, entries, plans, metrics, samples] = await Promise.all([
-    p.habit.findMany({ where: { userId }, orderBy: [{ sortOrder: "asc" }, { id: "asc" }] }),
-    p.habitEntry.findMany({ where: { userId }, orderBy: { id: "asc" } }),
-    p.plan.findMany({ where: { userId }, orderBy: { day: "asc" } }),
-    p.metric.findMany({ where: { userId }, orderBy: { id: "asc" } }),
-    p.metricSample.findMany({ where: { userId }, orderBy: [{ measuredAt: "asc" }, { id: "asc" }] }),
-  ]);
+  const person = await loadPersonData(db, userId, SHEET_PARTS);
+  if (person === null) return null;
+  const { user, entries, plans, metrics } = person;
+  // the sheet lists habits in the person's order and samples in time order
+  const habits = person.habits.toSorted((a, b) => a.sortOrder - b.sortOrder || a.id - b.id);
+  const samples = person.samples.toSorted(
+    (a, b) => a.measuredAt.getTime() - b.measuredAt.getTime() || Number(a.id - b.id),
+  );
   const dayIn = (instant: Date): LocalDate => {
     try {
       return dayOf(instant, user.timezone, user.dayStartHour);

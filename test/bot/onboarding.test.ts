@@ -90,6 +90,24 @@ describe("onboarding over the Bot API", () => {
     expect(logged.text).toMatch(/^Stored:\n✓ run: 30 min, today/);
   });
 
+  it("leaves out a starter habit whose name is already one of the person's own", async () => {
+    const { emulator } = t;
+    await emulator.ask(106, "/start");
+    const [askTime] = await emulator.ask(106, "Berlin");
+    const { messages } = await emulator.tap(106, askTime, "07:30", 1);
+    await emulator.ask(106, "/habits add stroll 20min 5/week");
+    const [edited] = await emulator.ask(106, "/habits edit stroll aliases walk");
+    expect(edited.text).toContain("Also known as: walk");
+    const done = await emulator.tap(106, messages[0], "Use the starter set", 1);
+    expect(done.messages[0].text).toContain("You're set up!");
+    const user = await t.db.prisma.user.findUniqueOrThrow({ where: { telegramId: 106n } });
+    const habits = await t.db.prisma.habit.findMany({ where: { userId: user.id } });
+    // “walk” would be ambiguous: a report “walk 20” must mean one habit.
+    expect(habits.map((h) => h.name).sort()).toEqual(["read", "stretch", "stroll"]);
+    const [logged] = await emulator.ask(106, "walk 20");
+    expect(logged.text).toMatch(/^Stored:\n✓ stroll: 20 min, today/);
+  });
+
   it("points unregistered people to /start and publishes nothing for them", async () => {
     const [reply] = await t.emulator.ask(104, "run 30");
     expect(reply.text).toContain("/start");

@@ -112,7 +112,7 @@ describe("/settings", () => {
   it("tells the person when the mirror cannot write to their sheet, with the fix", async () => {
     const notify = createSheetsNotifier(
       t.bot.telegram,
-      t.db,
+      t.deps,
       "coachrl@proj.iam.gserviceaccount.com",
     );
     const userId = (await person()).id;

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   addDays,
+  canonicalTimeZone,
   dayOf,
   dayStartInstant,
   daysBetween,
@@ -108,6 +109,9 @@ describe("dayOf: the user's day of an instant", () => {
     expect(isValidTimeZone("Europe/Berlin")).toBe(true);
     expect(isValidTimeZone("Mars/Olympus")).toBe(false);
     expect(isValidTimeZone("")).toBe(false);
+    expect(isValidTimeZone("x".repeat(65))).toBe(false);
+    expect(canonicalTimeZone("europe/berlin")).toBe("Europe/Berlin");
+    expect(canonicalTimeZone("Mars/Olympus")).toBeNull();
   });
 });
 

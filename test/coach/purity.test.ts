@@ -1,15 +1,20 @@
 import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
+import { RULES, readSource } from "../architecture/boundaries.js";
 
-const SRC = join(import.meta.dirname, "../../src/coach");
+const ROOT = join(import.meta.dirname, "../..");
+const SRC = join(ROOT, "src/coach");
+const FIXTURE = join(import.meta.dirname, "../architecture/fixtures/violations");
 
-/** Everything that would make the coach core impure: I/O, environment, clock, global randomness. */
+/**
+ * What the core may import: only src/coach itself (no other folder of src, no node: module, no
+ * package). The rule has one home, the boundary checker (test/architecture/boundaries.ts).
+ */
+const COACH_IMPORTS = RULES.find((r) => r.id === "coach-imports-only-coach")!;
+
+/** Everything else that would make the coach core impure: environment, clock, randomness. */
 const FORBIDDEN: [RegExp, string][] = [
-  [
-    /from\s+["'](?:node:)?(?:fs|fs\/promises|net|http|https|http2|child_process|worker_threads|dgram|dns|tls|os|process|readline|cluster)["']/,
-    "an I/O module import",
-  ],
   [/import\s*\(/, "a dynamic import"],
   [/\brequire\s*\(/, "require()"],
   [/\bprocess\./, "process.*"],
@@ -19,11 +24,10 @@ const FORBIDDEN: [RegExp, string][] = [
   [/\bperformance\.now\s*\(/, "performance.now()"],
   [/\bfetch\s*\(/, "fetch()"],
   [/\bsetTimeout\s*\(|\bsetInterval\s*\(/, "timers"],
-  [/from\s+["'](?!\.\.?\/)[^"']+["']/, "a package import (the core depends on nothing)"],
 ];
 
 function sources(): string[] {
-  return readdirSync(SRC)
+  return readdirSync(SRC, { recursive: true, encoding: "utf8" })
     .filter((f) => f.endsWith(".ts"))
     .map((f) => join(SRC, f));
 }
@@ -33,9 +37,13 @@ function codeOf(text: string): string {
   return text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:"'])\/\/.*$/gm, "$1");
 }
 
-function purityViolations(text: string): string[] {
+/** `file` is where the text lives relative to the tree root (imports resolve from there). */
+function purityViolations(text: string, file = "src/coach/example.ts"): string[] {
+  const imports = readSource(file, text, file)
+    .refs.map((ref) => COACH_IMPORTS.refuse(ref))
+    .filter((why) => why !== null);
   const code = codeOf(text);
-  return FORBIDDEN.filter(([re]) => re.test(code)).map(([, what]) => what);
+  return [...imports, ...FORBIDDEN.filter(([re]) => re.test(code)).map(([, what]) => what)];
 }
 
 describe("src/coach is pure", () => {
@@ -44,24 +52,43 @@ describe("src/coach is pure", () => {
   });
 
   for (const file of sources()) {
-    it(`${file.split("/").pop()} uses no I/O, clock, environment or Math.random`, () => {
-      expect(purityViolations(readFileSync(file, "utf8"))).toEqual([]);
+    const name = relative(ROOT, file);
+    it(`${name} imports only src/coach and uses no I/O, clock, environment or Math.random`, () => {
+      expect(purityViolations(readFileSync(file, "utf8"), name)).toEqual([]);
     });
   }
 
+  it("rejects an import of another folder of src, e.g. the database (fixture src/coach/x.ts)", () => {
+    const file = "src/coach/x.ts";
+    expect(purityViolations(readFileSync(join(FIXTURE, file), "utf8"), file)).toEqual([
+      "imports ../db/client.js (src/db/client.ts), outside src/coach",
+    ]);
+  });
+
   it("the scanner catches each kind of violation", () => {
+    expect(purityViolations(`import { openDatabase } from "../db/client.js";`)).toEqual([
+      "imports ../db/client.js (src/db/client.ts), outside src/coach",
+    ]);
+    expect(purityViolations(`export { x } from "../rl/ppo.js";`)).toEqual([
+      "imports ../rl/ppo.js (src/rl/ppo.ts), outside src/coach",
+    ]);
+    expect(purityViolations(`import type { User } from "../generated/prisma/client.js";`)).toEqual([
+      "imports ../generated/prisma/client.js (src/generated/prisma/client.ts), outside src/coach",
+    ]);
     expect(purityViolations(`import { readFileSync } from "node:fs";`)).toContain(
-      "an I/O module import",
+      'imports the node module "node:fs"',
     );
-    expect(purityViolations(`import * as net from "net";`)).toContain("an I/O module import");
+    expect(purityViolations(`import * as net from "net";`)).toContain(
+      'imports the node module "net"',
+    );
     expect(purityViolations(`const t = Date.now();`)).toContain("Date.now()");
     expect(purityViolations(`const t = new Date();`)).toContain("new Date() (the current time)");
     expect(purityViolations(`const r = Math.random();`)).toContain("Math.random()");
     expect(purityViolations(`const k = process.env.KEY;`)).toContain("process.*");
-    expect(purityViolations(`import pino from "pino";`)).toContain(
-      "a package import (the core depends on nothing)",
-    );
+    expect(purityViolations(`import pino from "pino";`)).toContain('imports the package "pino"');
+    expect(purityViolations(`const m = import("./days.js");`)).toContain("a dynamic import");
     expect(purityViolations(`// Math.random() is not used here\nconst x = 1;`)).toEqual([]);
     expect(purityViolations(`import { a } from "./days.js";`)).toEqual([]);
+    expect(purityViolations(`import { a } from "../coach/days.js";`)).toEqual([]);
   });
 });

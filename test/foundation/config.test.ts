@@ -72,6 +72,67 @@ describe("configuration", () => {
     expect((error as ConfigError).problems.length).toBe(9);
   });
 
+  it("says for each variable what is wrong, with the value unless it may be a secret", () => {
+    let error: unknown;
+    try {
+      parseConfig({
+        DATABASE_URL: "mysql://app:db-password@db/coachrl",
+        DATABASE_POOL_SIZE: "0",
+        TELEGRAM_BOT_TOKEN: "not-a-token-but-secret",
+        TELEGRAM_API_ROOT: "nope",
+        WEBHOOK_URL: "ftp://x.example.org",
+        WEBHOOK_SECRET: "short",
+        HTTP_PORT: "99999",
+        LOG_FORMAT: "xml",
+        GOOGLE_CLIENT_EMAIL: "svc",
+        GOOGLE_PRIVATE_KEY: "key-material",
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect([...(error as ConfigError).problems].sort()).toEqual([
+      "DATABASE_POOL_SIZE must be between 1 and 200, got 0",
+      "DATABASE_URL must be a postgres:// or postgresql:// URL",
+      'GOOGLE_CLIENT_EMAIL must be a service-account e-mail, got "svc"',
+      "GOOGLE_PRIVATE_KEY must be a PEM private key (-----BEGIN PRIVATE KEY-----…)",
+      "HTTP_PORT must be between 0 and 65535, got 99999",
+      'LOG_FORMAT must be one of auto, json, pretty, got "xml"',
+      'TELEGRAM_API_ROOT must be an http(s) URL, got "nope"',
+      "TELEGRAM_BOT_TOKEN does not look like a bot token (expected <digits>:<secret>)",
+      "WEBHOOK_SECRET must be 16-256 characters of A-Z, a-z, 0-9, _ or - (Telegram's rule)",
+      "WEBHOOK_URL must be an https URL",
+    ]);
+    const message = (error as Error).message;
+    for (const secret of ["db-password", "not-a-token-but-secret", "short", "key-material"])
+      expect(message).not.toContain(secret);
+  });
+
+  it("trims values, treats blank ones as unset and normalises case, slashes and key newlines", () => {
+    const config = parseConfig({
+      LOG_LEVEL: "DEBUG",
+      LOG_FORMAT: " JSON ",
+      TELEGRAM_API_ROOT: "http://127.0.0.1:9000//",
+      SHEETS_API_ROOT: "   ",
+      GOOGLE_CLIENT_EMAIL: "svc@example.iam.gserviceaccount.com",
+      GOOGLE_PRIVATE_KEY: "-----BEGIN PRIVATE KEY-----\\nabc\\n-----END PRIVATE KEY-----",
+      ADMIN_TELEGRAM_IDS: " 1, ,2 ",
+      HTTP_PORT: " 0 ",
+      RETRAIN_CRON: "off",
+    });
+    expect(config.logLevel).toBe("debug");
+    expect(config.logPretty).toBe(false);
+    expect(config.telegramApiRoot).toBe("http://127.0.0.1:9000");
+    expect(config.sheetsApiRoot).toBe("https://sheets.googleapis.com");
+    expect(config.google?.privateKey).toBe(
+      "-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----",
+    );
+    expect([...config.adminTelegramIds]).toEqual([1n, 2n]);
+    expect(config.httpPort).toBe(0);
+    expect(config.retrainCron).toBe("off");
+    expect(config.retrainSteps).toBe(200_000);
+  });
+
   it("never echoes a malformed bot token", () => {
     expect(() => parseConfig({ TELEGRAM_BOT_TOKEN: "not-a-token-but-secret" })).toThrow(
       /TELEGRAM_BOT_TOKEN does not look like a bot token/,

@@ -67,7 +67,7 @@ describe("Apple Health export.xml", () => {
       `line ${lineOf('value="7a.2"')}: weight "7a.2" is not a number`,
       `line ${lineOf('value="1000"')}: weight 1000 kg is not a plausible body weight (accepted: 20–400 kg)`,
       `line ${lineOf("someday")}: date "someday" is not a date I can read (use YYYY-MM-DD HH:MM or ISO 8601)`,
-      `line ${lineOf('unit="oz"')}: unit "oz" is not a weight unit (kg or lb)`,
+      `line ${lineOf('unit="oz"')}: unit "oz" is not a weight unit (kg, lb, g or st)`,
       `line ${lineOf('value=""')}: body-weight record without a value`,
     ]);
   });

@@ -1,13 +1,11 @@
 import { request } from "node:http";
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { newIngestToken } from "../../src/bot/commands/settings.js";
-import { WEIGHT_METRIC } from "../../src/bot/commands/weight.js";
+import { newIngestToken } from "../../src/app/people.js";
 import { ensureMetric, findMetric } from "../../src/db/metrics.js";
 import { registerUser, updateUserSettings } from "../../src/db/users.js";
 import { createHttpServer, type HttpServer } from "../../src/http/server.js";
 import { registerIngestRoutes } from "../../src/ingest/http.js";
-import { WEIGHT_METRIC_NAME } from "../../src/ingest/weight.js";
 import { createLogger } from "../../src/logger.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { appleHealthXmlParts, appleHealthZipStreamed, dailyWeights } from "./fixtures.js";
@@ -84,10 +82,6 @@ describe("POST /ingest/weight", () => {
   afterAll(async () => {
     await server.close();
     await t.dispose();
-  });
-
-  it("uses the metric /weight uses", () => {
-    expect(WEIGHT_METRIC_NAME).toBe(WEIGHT_METRIC);
   });
 
   it("answers 401 without a token, with a wrong token or a non-bearer scheme, and stores nothing", async () => {

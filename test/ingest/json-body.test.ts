@@ -36,6 +36,22 @@ describe("parseWeightJson", () => {
     expect(parseWeightJson('{"samples":[{"weight":72}]}', options).samples).toHaveLength(1);
   });
 
+  it("reads grams and stones, and names the first problem of an item", () => {
+    const r = parseWeightJson(
+      '[{"weight":72400,"unit":"g","measuredAt":"2026-11-01T07:00:00Z"},{"weight":"11,4","unit":"Stone"}]',
+      options,
+    );
+    expect(r.problems).toEqual([]);
+    expect(r.samples.map((s) => [s.value, s.unit])).toEqual([
+      [72400, "g"],
+      [11.4, "st"],
+    ]);
+    const both = parseWeightJson('{"weight":7,"measuredAt":"tomorrow"}', options);
+    expect(both.problems).toEqual([
+      "weight 7 kg is not a plausible body weight (accepted: 20–400 kg)",
+    ]);
+  });
+
   it("uses the person's unit when the body names none", () => {
     const r = parseWeightJson('{"weight": 160}', { ...options, defaultUnit: "lb" });
     expect(r.samples[0].unit).toBe("lb");
@@ -53,7 +69,7 @@ describe("parseWeightJson", () => {
     ['{"weight":[72]}', 'weight "[72]" is not a number'],
     ['{"weight":12}', "weight 12 kg is not a plausible body weight (accepted: 20–400 kg)"],
     ['{"weight":-72}', "is not a plausible body weight"],
-    ['{"weight":72,"unit":"stones of"}', 'unit "stones of" is not a weight unit (kg or lb)'],
+    ['{"weight":72,"unit":"stones of"}', 'unit "stones of" is not a weight unit (kg, lb, g or st)'],
     ['{"weight":72,"unit":5}', 'unit "5" is not a weight unit'],
     ['{"weight":72,"measuredAt":"tomorrow"}', 'date "tomorrow" is not a date I can read'],
     ['{"weight":72,"measuredAt":{"$gt":""}}', '"measuredAt" must be a date string'],

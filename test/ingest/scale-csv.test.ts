@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { inUnit } from "../../src/coach/weight.js";
 import { parseCsv } from "../../src/ingest/csv.js";
 import { parseScaleCsv } from "../../src/ingest/scale-csv.js";
-import { inUnit } from "../../src/ingest/weight.js";
 
 const now = new Date("2026-11-30T12:00:00Z");
 const options = { timeZone: "Europe/Berlin", now };
@@ -139,7 +139,7 @@ describe("parseScaleCsv", () => {
         'row 9: date "2026-02-30 07:00" does not exist',
         'row 10: date "2099-11-09 07:00" is in the future',
         'row 11: weight "72.4 stone-ish" is not a number',
-        'row 12: unit "oz" is not a weight unit (kg or lb)',
+        'row 12: unit "oz" is not a weight unit (kg, lb, g or st)',
         'row 13: weight "7x" is not a number',
         "row 14: no date and no weight",
       ],

@@ -2,6 +2,7 @@ import { strFromU8, unzipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deletePerson } from "../../src/db/account.js";
 import { exportPerson, toCsv } from "../../src/db/export.js";
+import { loadPersonData, PERSON_PARTS } from "../../src/db/person-data.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { countRowsOf, EXPORT_FILES, seedPerson } from "./fixtures.js";
 
@@ -109,6 +110,25 @@ describe("/export data", () => {
 
   it("is null for an unknown person", async () => {
     expect(await exportPerson(t.db, 987654, new Date())).toBeNull();
+  });
+});
+
+describe("loading everything about a person", () => {
+  it("loads the named parts only, each with the person's rows only", async () => {
+    const me = await seedPerson(t.db);
+    await seedPerson(t.db);
+    const all = await loadPersonData(t.db, me.user.id);
+    expect(Object.keys(all!).sort()).toEqual(["user", ...PERSON_PARTS].sort());
+    for (const part of PERSON_PARTS) {
+      expect(all![part].length, part).toBeGreaterThan(0);
+      for (const row of all![part]) {
+        if ("userId" in row) expect(row.userId, part).toBe(me.user.id);
+      }
+    }
+    expect(all!.trainingMetrics.every((m) => m.runId === me.runId)).toBe(true);
+    const some = await loadPersonData(t.db, me.user.id, ["habits", "samples"]);
+    expect(Object.keys(some!).sort()).toEqual(["habits", "samples", "user"]);
+    expect(await loadPersonData(t.db, 987654)).toBeNull();
   });
 });
 

@@ -39,6 +39,8 @@ const burstThenTrain: RetrainRunner = async (request, onProgress, signal) => {
         clipFraction: 0,
         policyLoss: 0,
         valueLoss: 0,
+        explainedVariance: 0,
+        learningRate: 0.003,
       });
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -7,7 +7,6 @@ import type { User } from "../../src/generated/prisma/client.js";
 /** The files of an /export ZIP, sorted. */
 export const EXPORT_FILES = [
   "README.txt",
-  "daily_states.csv",
   "entries.csv",
   "habits.csv",
   "metrics.csv",
@@ -152,16 +151,6 @@ export async function seedPerson(
       modelId: model.id,
     },
   });
-  await p.dailyState.create({
-    data: {
-      userId: user.id,
-      day: toDbDate(today),
-      emas: { [run.id]: 0.5 },
-      reward: 0.7,
-      groupRewards: [0.7],
-      observation: [0.5, 1],
-    },
-  });
   await p.outboxEvent.create({
     data: { userId: user.id, kind: "notification", payload: { text: "x" } },
   });
@@ -181,7 +170,6 @@ export async function countRowsOf(db: Database, userId: number, runIds: number[]
     metrics: await p.metric.count({ where: { userId } }),
     metricSamples: await p.metricSample.count({ where: { userId } }),
     plans: await p.plan.count({ where: { userId } }),
-    dailyStates: await p.dailyState.count({ where: { userId } }),
     policyModels: await p.policyModel.count({ where: { userId } }),
     trainingRuns: await p.trainingRun.count({ where: { userId } }),
     trainingMetrics: await p.trainingMetric.count({ where: { runId: { in: runIds } } }),

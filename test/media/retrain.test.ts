@@ -5,12 +5,19 @@ import {
   type RetrainEvent,
   workerThreadRunner,
 } from "../../src/app/training/retrain.js";
-import { type RetrainJobRequest, shouldActivate } from "../../src/app/training/retrain-job.js";
+import {
+  personaFor,
+  type RetrainJobRequest,
+  type RetrainProgress,
+} from "../../src/app/training/retrain-job.js";
+import { shouldActivate } from "../../src/app/training/training-policy.js";
 import type { BotDeps } from "../../src/bot/context.js";
-import { throttledEditor } from "../../src/bot/retrain-report.js";
+import { throttledEditor } from "../../src/bot/training-messages.js";
 import { addDays } from "../../src/coach/index.js";
 import { parseConfig } from "../../src/config.js";
 import { toDbDate } from "../../src/db/dates.js";
+import { loadPersonaFile } from "../../src/rl/persona.js";
+import { loadPolicy } from "../../src/rl/policy.js";
 import { testBotDeps } from "../support/bot-deps.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 
@@ -150,6 +157,8 @@ describe("retrain service", () => {
         "approx_kl",
         "clip_fraction",
         "entropy",
+        "explained_variance",
+        "learning_rate",
         "mean_reward",
         "policy_loss",
         "samples_per_second",
@@ -361,4 +370,36 @@ describe("retrain service", () => {
     );
     await expect(bad).rejects.toThrow();
   });
+});
+
+describe("worker-thread runner", () => {
+  it("trains and evaluates in a worker thread: one progress message per update, a loadable checkpoint", async () => {
+    const steady = await loadPersonaFile("personas/steady.json");
+    const habits = personaFor(steady.habits, null).habits;
+    const progress: RetrainProgress[] = [];
+    const result = await workerThreadRunner(
+      {
+        habits,
+        planCapacityMinutes: null,
+        steps: 1024,
+        seed: 2,
+        numEnvs: 8, // 8 people × 64 days = 512 steps per update: two updates
+        activeCheckpoint: null,
+        evaluation: { episodes: 4, days: 30, seed: 1 },
+      },
+      (p) => progress.push(p),
+      new AbortController().signal,
+    );
+    expect(progress.map((p) => p.update)).toEqual([1, 2]);
+    expect(progress[1].learningRate).toBeLessThan(progress[0].learningRate);
+    for (const p of progress) expect(Number.isFinite(p.explainedVariance)).toBe(true);
+    expect(result.training).toMatchObject({ steps: 1024, updates: 2 });
+    expect(result.evaluation.candidate.meanReward).toBeGreaterThan(0);
+    const policy = await loadPolicy(result.checkpoint, { habits });
+    try {
+      expect(policy.plan(policy.observe([1, 1, 1, 1, 1], 0))).toHaveLength(5);
+    } finally {
+      policy.dispose();
+    }
+  }, 60_000);
 });

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   NIGHTLY_RETRAIN_JOB,
-  nightlyKey,
   PLAN_PUSH_JOB,
   startSchedules,
 } from "../../src/app/scheduling/schedule.js";
@@ -11,6 +10,7 @@ import type {
   RetrainService,
 } from "../../src/app/training/retrain.js";
 import type { BotDeps } from "../../src/bot/context.js";
+import { nightlyKey } from "../../src/coach/idempotency.js";
 import { parseConfig } from "../../src/config.js";
 import { testBotDeps } from "../support/bot-deps.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";

@@ -3,12 +3,11 @@ import { pngSize } from "../../src/app/charts/charts.js";
 import {
   currentStreak,
   type HabitHistory,
-  parseStatsPeriod,
-  personStats,
+  personProgress,
   statsChartInput,
-  statsSummary,
   statsWindow,
-} from "../../src/bot/commands/stats.js";
+} from "../../src/app/charts/stats.js";
+import { parseStatsPeriod, statsSummary } from "../../src/bot/commands/stats.js";
 import { addDays } from "../../src/coach/days.js";
 import type { HabitSpec } from "../../src/coach/habits.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
@@ -104,7 +103,7 @@ describe("stats window and summary", () => {
   });
 });
 
-describe("personStats from the database", () => {
+describe("personProgress from the database", () => {
   let t: TestDatabase;
   beforeAll(async () => {
     t = await createTestDatabase();
@@ -115,8 +114,16 @@ describe("personStats from the database", () => {
 
   it("renders a PNG and a summary from stored entries", async () => {
     const seeded = await seedPerson(t.db, { today: "2026-03-10", days: 20 });
-    const stats = await personStats(t.db, seeded.user, new Date("2026-03-10T18:00:00Z"), 90);
-    expect(stats).not.toBeNull();
+    const progress = await personProgress(
+      { db: t.db, now: () => new Date("2026-03-10T18:00:00Z") },
+      seeded.user,
+      90,
+    );
+    expect(progress).not.toBeNull();
+    const stats = {
+      ...progress!,
+      summary: statsSummary(progress!.habits, progress!.window, progress!.today),
+    };
     const size = pngSize(stats!.chart);
     expect(size?.width).toBe(1100);
     expect(size!.height).toBeGreaterThan(600);
@@ -130,6 +137,6 @@ describe("personStats from the database", () => {
     const user = await t.db.prisma.user.create({
       data: { telegramId: 5n, chatId: 5n, displayName: "N" },
     });
-    expect(await personStats(t.db, user, new Date(), 30)).toBeNull();
+    expect(await personProgress({ db: t.db, now: () => new Date() }, user, 30)).toBeNull();
   });
 });

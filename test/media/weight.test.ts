@@ -1,12 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  checkMetricValue,
-  parseDecimal,
-  parseMetricArgs,
-  splitMetricName,
-} from "../../src/bot/commands/weight.js";
+import { parseMetricArgs, splitMetricName } from "../../src/bot/commands/weight.js";
+import { checkMetricValue, parseDecimal } from "../../src/coach/weight.js";
 import { ensureMetric, listMetrics, metricSamples, recordSample } from "../../src/db/metrics.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
+import { onboard, startTestBot, type TestBot } from "../support/telegram-bot.js";
 
 describe("numbers", () => {
   it("accepts dot and comma decimals, rejects the rest", () => {
@@ -120,6 +117,47 @@ describe("/weight arguments", () => {
     });
     const numeric = splitMetricName("81");
     expect(numeric.ok ? "" : numeric.message).toContain("must contain at least one letter");
+  });
+});
+
+describe("/weight takes every unit the ingest takes", () => {
+  let bot: TestBot;
+  beforeAll(async () => {
+    bot = await startTestBot({ now: "2026-11-22T09:00:00Z" });
+    await onboard(bot, 501);
+    await onboard(bot, 502);
+    await bot.emulator.ask(502, "/weight 160 lb");
+  });
+  afterAll(async () => {
+    await bot?.stop();
+  });
+
+  it("records grams and stones in the person's unit", async () => {
+    const [grams] = await bot.emulator.ask(501, "/weight 72400 g");
+    expect(grams.text).toMatch(/^Recorded weight 72\.4 kg/);
+    const [stones] = await bot.emulator.ask(501, "/weight 11.4 st");
+    expect(stones.text).toMatch(/^Recorded weight 72\.39 kg/);
+    const [inPounds] = await bot.emulator.ask(502, "/weight 11,4 stone");
+    expect(inPounds.text).toMatch(/^Recorded weight 159\.6 lb/);
+    const [tooLight] = await bot.emulator.ask(501, "/weight 7240 g");
+    expect(tooLight.text).toBe(
+      "7240 g (7.2 kg) is not a plausible body weight (I accept 20–400 kg). Send it like /weight 72.4.",
+    );
+  });
+
+  it("checks plausibility in kilograms whatever the unit", () => {
+    expect(checkMetricValue("weight", 72400, "g", "")).toEqual({
+      ok: true,
+      value: { value: 72.4, unit: "kg" },
+    });
+    expect(checkMetricValue("weight", 11.4, "st", "lb")).toEqual({
+      ok: true,
+      value: { value: 159.6, unit: "lb" },
+    });
+    const light = checkMetricValue("weight", 40, "lb", "lb");
+    expect(light.ok ? "" : light.message).toBe(
+      "40 lb is not a plausible body weight (I accept 44.1–881.8 lb). Send it like /weight 72.4.",
+    );
   });
 });
 

@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createRng } from "../../src/coach/rng.js";
 import { initBackend, parseBackendName, tf } from "../../src/rl/backend.js";
-import { ActorCriticNetwork } from "../../src/rl/policy-network.js";
-import { evaluateNetwork } from "../../src/rl/ppo.js";
+import { ActorCriticNetwork, evaluateNetwork } from "../../src/rl/policy-network.js";
 
 const spec = {
   observationSize: 6,

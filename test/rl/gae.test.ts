@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { computeGae } from "../../src/rl/gae.js";
+import { computeGae, explainedVariance } from "../../src/rl/gae.js";
 
 // One environment, three steps, γ = 0.9, λ = 0.8 (γλ = 0.72).
 function run(terminated: number[], truncated: number[], truncationValue = 0) {
@@ -49,5 +49,23 @@ describe("GAE", () => {
     const { advantages } = run([0, 0, 0], [0, 1, 0], 4);
     expect(advantages[1]).toBeCloseTo(4.6, 5);
     expect(advantages[0]).toBeCloseTo(4.712, 5);
+  });
+});
+
+describe("explained variance", () => {
+  const returns = [1, 2, 3, 4]; // variance 1.25
+  it("is 1 for a perfect critic and 0 for one that always says the mean", () => {
+    expect(explainedVariance(returns, returns)).toBe(1);
+    expect(explainedVariance([2.5, 2.5, 2.5, 2.5], returns)).toBe(0);
+  });
+  it("is 1 − Var(returns − values) / Var(returns): errors ±1 leave 1 − 1/1.25 = 0.2", () => {
+    expect(explainedVariance([0, 3, 2, 5], returns)).toBeCloseTo(0.2, 12);
+    // a constant offset costs nothing (as in CleanRL: variance, not mean squared error)
+    expect(explainedVariance([11, 12, 13, 14], returns)).toBe(1);
+    // worse than a constant: negative
+    expect(explainedVariance([4, 3, 2, 1], returns)).toBeCloseTo(1 - 5 / 1.25, 12);
+  });
+  it("is NaN when the returns do not vary", () => {
+    expect(explainedVariance([0, 1], [2, 2])).toBeNaN();
   });
 });

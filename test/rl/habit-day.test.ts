@@ -9,9 +9,8 @@ import { compileHabits } from "../../src/coach/adjust.js";
 import { alphaFromSpan, dailyReward, groupRewards, stepEmas } from "../../src/coach/ema.js";
 import type { HabitSpec, MetricGoal } from "../../src/coach/habits.js";
 import { buildObservation, observationSpec } from "../../src/coach/observation.js";
-import { createRng } from "../../src/coach/rng.js";
+import { createRng, Sfc32, sfc32Step, TWO_TO_MINUS_32 } from "../../src/coach/rng.js";
 import { dayTables, finishDay } from "../../src/rl/habit-day.js";
-import { Sfc32View } from "../../src/rl/random.js";
 
 const habitArb = fc.record({
   kind: fc.constantFrom("duration", "count", "check"),
@@ -122,12 +121,16 @@ describe("fused end of day (habit-day.ts) = coach core", () => {
   });
 });
 
-describe("Sfc32View", () => {
-  it("continues the coach core's generator stream exactly", () => {
+describe("sfc32 on a shared state", () => {
+  it("continues the coach core's generator stream exactly, drawn either way", () => {
     for (const seed of [0, 1, 23, 2 ** 40 + 5]) {
       const a = createRng(seed);
-      const view = new Sfc32View(Int32Array.from(createRng(seed).state()));
-      for (let i = 0; i < 1000; i++) expect(view.next()).toBe(a.next());
+      const state = Int32Array.from(createRng(seed).state());
+      const shared = new Sfc32(state);
+      for (let i = 0; i < 1000; i++) {
+        const x = i % 2 === 0 ? shared.next() : sfc32Step(state) * TWO_TO_MINUS_32;
+        expect(x).toBe(a.next());
+      }
     }
   });
 });

@@ -8,7 +8,6 @@
 import { describe, expect, it } from "vitest";
 import { createRng } from "../../src/coach/rng.js";
 import { initBackend, tf } from "../../src/rl/backend.js";
-import { oneHotLevels } from "../../src/rl/distribution.js";
 import { ActorCriticNetwork } from "../../src/rl/policy-network.js";
 import {
   createLossLayout,
@@ -20,7 +19,11 @@ import {
   minibatchLoss,
   minibatchTensors,
 } from "../../src/rl/ppo.js";
-import { createReferenceLossConstants, referenceMinibatchLoss } from "./support/reference-loss.js";
+import {
+  createReferenceLossConstants,
+  oneHotLevels,
+  referenceMinibatchLoss,
+} from "./support/reference-loss.js";
 
 await initBackend();
 

@@ -15,8 +15,8 @@ import {
   fillMinibatch,
   minibatchLoss,
   minibatchTensors,
-  type RatioMode,
 } from "../../src/rl/ppo.js";
+import type { RatioMode } from "../../src/rl/ratio-units.js";
 
 await initBackend();
 

@@ -1,6 +1,6 @@
 // The Google Sheets mirror end to end: the app's database (PGlite, or real Postgres with
-// TEST_DATABASE_URL), the real googleapis client with a self-signed service-account JWT, and a
-// local fake of the Sheets v4 API that verifies that JWT and keeps the sheets in memory.
+// TEST_DATABASE_URL), the real @googleapis/sheets client with a self-signed service-account JWT,
+// and a local fake of the Sheets v4 API that verifies that JWT and keeps the sheets in memory.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { retractEntry } from "../../src/db/entries.js";
 import { updateUserSettings } from "../../src/db/users.js";

@@ -3,14 +3,27 @@
  * that drawing someone's /stats never delays anyone else's reply; tests and tools may render
  * in-process (`inlineChartRenderer`). Both produce the same bytes.
  */
-import { Worker } from "node:worker_threads";
-import type { ChartJob, ChartReply } from "./worker.js";
+import type { Worker } from "node:worker_threads";
+import { z } from "zod";
+import { startWorkerThread } from "../worker-thread.js";
 import {
   type MetricChartInput,
   renderMetricChart,
   renderStatsChart,
   type StatsChartInput,
 } from "./charts.js";
+import type { ChartJob, ChartReply } from "./worker.js";
+
+/** What the chart worker may answer (checked before the answer is used). */
+const chartReply: z.ZodType<ChartReply> = z.discriminatedUnion("ok", [
+  z.object({
+    id: z.number().int(),
+    ok: z.literal(true),
+    png: z.custom<Uint8Array>((value) => value instanceof Uint8Array, "PNG bytes"),
+    threadId: z.number().int(),
+  }),
+  z.object({ id: z.number().int(), ok: z.literal(false), message: z.string() }),
+]);
 
 export interface ChartRenderer {
   stats(input: StatsChartInput): Promise<Buffer>;
@@ -55,24 +68,18 @@ export function workerChartRenderer(
   };
 
   const start = (): Worker => {
-    // Under tsx (development, tests) the sources are .ts: the worker registers tsx's loader first.
-    const fromSource = import.meta.url.endsWith(".ts");
-    const entry = new URL(fromSource ? "./worker.ts" : "./worker.js", import.meta.url);
-    const w = fromSource
-      ? new Worker(
-          `import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); });`,
-          { eval: true },
-        )
-      : new Worker(entry);
-    w.on("message", (reply: ChartReply) => {
-      const p = pending.get(reply.id);
-      if (!p) return;
-      pending.delete(reply.id);
-      if (reply.ok) {
-        options.onRendered?.(reply.threadId);
-        p.resolve(Buffer.from(reply.png.buffer, reply.png.byteOffset, reply.png.byteLength));
-      } else p.reject(new Error(reply.message));
-      if (pending.size === 0) w.unref();
+    const w = startWorkerThread(new URL("./worker.js", import.meta.url), {
+      messages: chartReply,
+      onMessage(reply) {
+        const p = pending.get(reply.id);
+        if (!p) return;
+        pending.delete(reply.id);
+        if (reply.ok) {
+          options.onRendered?.(reply.threadId);
+          p.resolve(Buffer.from(reply.png.buffer, reply.png.byteOffset, reply.png.byteLength));
+        } else p.reject(new Error(reply.message));
+        if (pending.size === 0) w.unref();
+      },
     });
     const lost = (error: Error) => {
       if (worker === w) worker = undefined;

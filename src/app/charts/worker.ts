@@ -2,7 +2,7 @@
  * Worker-thread entry for chart rendering: Vega → SVG → PNG takes 50–300 ms of CPU per chart,
  * which would otherwise stall every other person's update on the bot's event loop. Receives
  * `ChartJob`s, answers each with the PNG bytes (transferred, not copied) or the error message.
- * Started by `workerChartRenderer` in ./chart-renderer.js.
+ * Started by `workerChartRenderer` in ./renderer.ts, which checks every reply against ChartReply.
  */
 import { parentPort, threadId } from "node:worker_threads";
 import {

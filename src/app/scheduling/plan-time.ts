@@ -105,8 +105,3 @@ export function duePlanPushes(
   }
   return { due, skipped };
 }
-
-/** JobRun key of a person's plan push for a day. */
-export function planPushKey(personId: number, day: LocalDate): string {
-  return `${personId}:${day}`;
-}

@@ -7,11 +7,14 @@
 import { hostname } from "node:os";
 import schedule from "node-schedule";
 import type { LocalDate } from "../../coach/days.js";
+import { nightlyKey, planPushKey } from "../../coach/idempotency.js";
 import { claimedKeys, runOnce } from "../../db/jobs.js";
+import { peopleWithActiveHabits } from "../../db/operations.js";
+import { onboardedPeopleWithActiveHabits } from "../../db/users.js";
 import type { User } from "../../generated/prisma/client.js";
 import type { AppDeps } from "../deps.js";
 import { RetrainBusyError, type RetrainOutcome } from "../training/retrain.js";
-import { duePlanPushes, planPushKey } from "./plan-time.js";
+import { duePlanPushes } from "./plan-time.js";
 
 export const PLAN_PUSH_JOB = "plan-push";
 export const NIGHTLY_RETRAIN_JOB = "nightly-retrain";
@@ -55,11 +58,6 @@ export interface Schedules {
   stop(): Promise<void>;
 }
 
-/** JobRun key of a nightly occurrence: its scheduled instant to the minute, in UTC. */
-export function nightlyKey(scheduledAt: Date): string {
-  return `${scheduledAt.toISOString().slice(0, 16)}Z`;
-}
-
 export function startSchedules(
   deps: AppDeps,
   sendPlan: SendMorningPlan,
@@ -75,9 +73,7 @@ export function startSchedules(
 
   async function tick(now: Date): Promise<PlanTickResult> {
     const { db } = deps;
-    const people = await db.prisma.user.findMany({
-      where: { onboardedAt: { not: null }, habits: { some: { archivedAt: null } } },
-    });
+    const people = await onboardedPeopleWithActiveHabits(db);
     const { due, skipped: unreadable } = duePlanPushes(people, now, catchUpMs);
     for (const s of unreadable)
       log.warn({ userId: s.personId, reason: s.reason }, "plan time skipped");
@@ -112,11 +108,7 @@ export function startSchedules(
     const outcomes: RetrainOutcome[] = [];
     const service = deps.retrain;
     const claimed = await runOnce(deps.db, NIGHTLY_RETRAIN_JOB, key, instance, async () => {
-      const people = await deps.db.prisma.user.findMany({
-        where: { habits: { some: { archivedAt: null } } },
-        select: { id: true },
-        orderBy: { id: "asc" },
-      });
+      const people = await peopleWithActiveHabits(deps.db);
       log.info({ key, people: people.length }, "nightly retrain started");
       for (const person of people) {
         if (stopped) {

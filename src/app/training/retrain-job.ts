@@ -73,6 +73,8 @@ export type RetrainProgress = Pick<
   | "clipFraction"
   | "policyLoss"
   | "valueLoss"
+  | "explainedVariance"
+  | "learningRate"
 >;
 
 /**
@@ -133,6 +135,8 @@ export async function trainAndEvaluate(
         clipFraction: p.clipFraction,
         policyLoss: p.policyLoss,
         valueLoss: p.valueLoss,
+        explainedVariance: p.explainedVariance,
+        learningRate: p.learningRate,
       }),
   });
   const { episodes, days, seed } = request.evaluation;
@@ -176,14 +180,4 @@ export async function trainAndEvaluate(
       activeNote,
     },
   };
-}
-
-/**
- * The activation rule: the new policy must beat the heuristic and, when there is one that
- * could be evaluated, the active policy — on mean daily reward over the same simulated people.
- */
-export function shouldActivate(evaluation: RetrainJobResult["evaluation"]): boolean {
-  const c = evaluation.candidate.meanReward;
-  if (!(c > evaluation.heuristic.meanReward)) return false;
-  return evaluation.active === null || c > evaluation.active.meanReward;
 }

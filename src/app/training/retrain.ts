@@ -5,12 +5,13 @@
 //
 // One service per app, created by the composition root (AppDeps.retrain) and shared by
 // /retrain, the nightly schedule and shutdown.
-import { createRequire } from "node:module";
-import { pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
+import { z } from "zod";
 import type { HabitSpec } from "../../coach/index.js";
+import type { AppConfig } from "../../config.js";
+import type { Database } from "../../db/client.js";
 import { habitSpecOf, listHabits } from "../../db/habits.js";
-import { HISTORY_WINDOW_DAYS, loadHistory } from "../../db/history.js";
+import { loadHistory } from "../../db/history.js";
+import { findPersonById } from "../../db/operations.js";
 import {
   activePolicyModel,
   createTrainingRun,
@@ -20,16 +21,21 @@ import {
   storePolicyModel,
 } from "../../db/training.js";
 import type { TrainingTrigger } from "../../generated/prisma/enums.js";
+import type { Logger } from "../../logger.js";
 import { type FitQuality, fitBehaviour } from "../../rl/fit-behaviour.js";
 import type { PersonaBehaviour } from "../../rl/persona.js";
 import { todayOf } from "../coach-state.js";
-import type { AppDeps } from "../deps.js";
+import { startWorkerThread } from "../worker-thread.js";
+import type { RetrainJobRequest, RetrainJobResult, RetrainProgress } from "./retrain-job.js";
+import type { RetrainWorkerMessage } from "./retrain-worker.js";
 import {
-  type RetrainJobRequest,
-  type RetrainJobResult,
-  type RetrainProgress,
+  DEFAULT_EVAL_DAYS,
+  DEFAULT_EVAL_EPISODES,
+  DEFAULT_NUM_ENVS,
+  HISTORY_WINDOW_DAYS,
+  MIN_HISTORY_DAYS,
   shouldActivate,
-} from "./retrain-job.js";
+} from "./training-policy.js";
 
 /** Runs one job (default: in a worker thread); rejects on failure or abort. */
 export type RetrainRunner = (
@@ -70,15 +76,12 @@ export interface BehaviourSource {
   fit: FitQuality | null;
 }
 
-/** Days with a stored plan needed before the retrain trains on a fitted behaviour. */
-export const MIN_HISTORY_DAYS = 14;
-
 /**
  * The behaviour a retrain trains on: fitted to the person's last HISTORY_WINDOW_DAYS days when
  * at least MIN_HISTORY_DAYS of them have a plan, otherwise the default (null).
  */
 export async function behaviourFor(
-  deps: Pick<AppDeps, "db" | "now">,
+  deps: Pick<RetrainServiceDeps, "db" | "now">,
   person: { id: number; timezone: string; dayStartHour: number },
   habits: HabitSpec[],
 ): Promise<{ behaviour: PersonaBehaviour | null; source: BehaviourSource }> {
@@ -144,10 +147,6 @@ export class RetrainBusyError extends Error {
   }
 }
 
-export const DEFAULT_NUM_ENVS = 64;
-export const DEFAULT_EVAL_EPISODES = 32;
-export const DEFAULT_EVAL_DAYS = 365;
-
 /** Progress metrics stored per update, by TrainingMetric name. */
 function metricRow(p: RetrainProgress): Record<string, number> {
   return {
@@ -157,36 +156,83 @@ function metricRow(p: RetrainProgress): Record<string, number> {
     clip_fraction: p.clipFraction,
     policy_loss: p.policyLoss,
     value_loss: p.valueLoss,
+    explained_variance: p.explainedVariance,
+    learning_rate: p.learningRate,
     samples_per_second: p.samplesPerSecond,
   };
 }
 
-/** URL of tsx's ESM register API, resolved from this module (not from the working directory). */
-function tsxApiUrl(): string {
-  const resolve = (import.meta as { resolve?: (specifier: string) => string }).resolve;
-  if (typeof resolve === "function") return resolve("tsx/esm/api");
-  return pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm/api")).href;
-}
+/** A number as the training reports it: NaN and ±Infinity included (e.g. explained variance). */
+const metricNumber = z.custom<number>((value) => typeof value === "number", "a number");
 
-/**
- * Runs the job in a worker thread. From compiled JavaScript the worker is retrain-worker.js;
- * from TypeScript sources (tsx, vitest) a tiny bootstrap registers tsx in the worker first.
- */
+const retrainProgress: z.ZodType<RetrainProgress> = z.object({
+  update: z.number(),
+  updates: z.number(),
+  steps: z.number(),
+  totalSteps: z.number(),
+  samplesPerSecond: metricNumber,
+  meanReward: metricNumber,
+  entropy: metricNumber,
+  approxKl: metricNumber,
+  clipFraction: metricNumber,
+  policyLoss: metricNumber,
+  valueLoss: metricNumber,
+  explainedVariance: metricNumber,
+  learningRate: metricNumber,
+});
+
+const evaluationSummary = z.object({
+  meanReward: metricNumber,
+  ci95: metricNumber,
+  meanRewardLast90: metricNumber,
+});
+
+const retrainJobResult: z.ZodType<RetrainJobResult> = z.object({
+  checkpoint: z.instanceof(Uint8Array),
+  formatVersion: z.number().int(),
+  spec: z.unknown(),
+  hyperparameters: z.unknown(),
+  training: z.unknown(),
+  evaluation: z.object({
+    episodes: z.number().int(),
+    days: z.number().int(),
+    seed: z.number(),
+    candidate: evaluationSummary,
+    heuristic: evaluationSummary,
+    active: evaluationSummary.nullable(),
+    activeNote: z.string().nullable(),
+  }),
+});
+
+/** What ./retrain-worker.ts may post (checked before it is used). */
+const retrainWorkerMessage: z.ZodType<RetrainWorkerMessage> = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("progress"), progress: retrainProgress }),
+  z.object({ type: z.literal("done"), result: retrainJobResult }),
+  z.object({ type: z.literal("error"), message: z.string() }),
+]);
+
+/** Runs the job in a single-use worker thread (./retrain-worker.ts). */
 export const workerThreadRunner: RetrainRunner = (request, onProgress, signal) =>
   new Promise((resolve, reject) => {
-    const here = import.meta.url;
-    const compiled = here.endsWith(".js");
-    const workerUrl = new URL(compiled ? "./retrain-worker.js" : "./retrain-worker.ts", here);
-    const transfer = request.activeCheckpoint
-      ? [request.activeCheckpoint.buffer as ArrayBuffer]
-      : [];
-    const options = { workerData: request, transferList: transfer };
-    const worker = compiled
-      ? new Worker(workerUrl, options)
-      : new Worker(
-          `import(${JSON.stringify(tsxApiUrl())}).then((m) => { m.register(); return import(${JSON.stringify(workerUrl.href)}); });`,
-          { ...options, eval: true },
-        );
+    const worker = startWorkerThread(new URL("./retrain-worker.js", import.meta.url), {
+      workerData: request,
+      transferList: request.activeCheckpoint
+        ? [request.activeCheckpoint.buffer as ArrayBuffer]
+        : [],
+      messages: retrainWorkerMessage,
+      onMessage(message) {
+        if (message.type === "progress") onProgress(message.progress);
+        else if (message.type === "done") {
+          const result = message.result;
+          settle(() => resolve(result));
+          // the worker is single-use; don't wait for tfjs to let its event loop drain
+          void worker.terminate();
+        } else {
+          settle(() => reject(new Error(message.message)));
+          void worker.terminate();
+        }
+      },
+    });
     let settled = false;
     const settle = (fn: () => void) => {
       if (settled) return;
@@ -199,26 +245,6 @@ export const workerThreadRunner: RetrainRunner = (request, onProgress, signal) =
       settle(() => reject(new Error("training was stopped (shutdown)")));
     };
     signal.addEventListener("abort", onAbort);
-    worker.on(
-      "message",
-      (message: {
-        type: string;
-        progress?: RetrainProgress;
-        result?: RetrainJobResult;
-        message?: string;
-      }) => {
-        if (message.type === "progress" && message.progress) onProgress(message.progress);
-        else if (message.type === "done" && message.result) {
-          const result = message.result;
-          settle(() => resolve(result));
-          // the worker is single-use; don't wait for tfjs to let its event loop drain
-          void worker.terminate();
-        } else if (message.type === "error") {
-          settle(() => reject(new Error(message.message)));
-          void worker.terminate();
-        }
-      },
-    );
     worker.on("error", (error) => settle(() => reject(error)));
     worker.on("exit", (code) =>
       settle(() => reject(new Error(`the training worker exited (code ${code}) without a result`))),
@@ -245,7 +271,12 @@ export interface RetrainService {
 }
 
 /** What the retrain service needs: the database, the clock, the log and the training sizes. */
-export type RetrainServiceDeps = Pick<AppDeps, "config" | "db" | "log" | "now">;
+export interface RetrainServiceDeps {
+  config: AppConfig;
+  db: Database;
+  log: Logger;
+  now: () => Date;
+}
 
 export function createRetrainService(
   deps: RetrainServiceDeps,
@@ -270,7 +301,7 @@ export function createRetrainService(
   async function execute(request: RetrainRequest, runId: number): Promise<RetrainOutcome> {
     const { db } = deps;
     const started = deps.now();
-    const person = await db.prisma.user.findUnique({ where: { id: request.userId } });
+    const person = await findPersonById(db, request.userId);
     const base = {
       runId,
       userId: request.userId,

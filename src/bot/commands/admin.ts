@@ -4,29 +4,20 @@
 //   /retrain all             everyone with active habits, one after another
 //   /retrain 123456789       a person by Telegram id (or by display name)
 //   /retrain all steps=20000 override RETRAIN_STEPS for this run
-import type { Telegraf } from "telegraf";
-import { NIGHTLY_RETRAIN_JOB } from "../../app/scheduling/schedule.js";
+import { Composer } from "telegraf";
+import { type RetrainTarget, retrainTargets, serviceStatus } from "../../app/operations.js";
 import {
   outcomeWithoutPolicy,
   RetrainBusyError,
   type RetrainOutcome,
 } from "../../app/training/retrain.js";
-import type { Database } from "../../db/client.js";
-import { lastJobRun } from "../../db/jobs.js";
-import { activationsSince, lastTrainingRun, runCountsSince } from "../../db/training.js";
 import type { User } from "../../generated/prisma/client.js";
 import type { BotDeps, CoachContext } from "../context.js";
 import { commandArgs } from "../person-guard.js";
-import { batchText, outcomeText, progressLine, throttledEditor } from "../retrain-report.js";
+import { batchText, outcomeText, progressLine, throttledEditor } from "../training-messages.js";
 
 export const MIN_STEPS = 512;
 export const MAX_STEPS = 100_000_000;
-
-export type RetrainTarget =
-  | { kind: "me" }
-  | { kind: "all" }
-  | { kind: "telegramId"; telegramId: bigint }
-  | { kind: "name"; name: string };
 
 export interface RetrainArgs {
   target: RetrainTarget;
@@ -85,50 +76,6 @@ export function parseRetrainArgs(
 
 export function isAdmin(deps: BotDeps, telegramId: number | undefined): boolean {
   return telegramId !== undefined && deps.config.adminTelegramIds.has(BigInt(telegramId));
-}
-
-/** The people a target means, or the message explaining why there are none. */
-async function resolveTargets(
-  db: Database,
-  target: RetrainTarget,
-  self: User | undefined,
-): Promise<{ ok: true; people: User[] } | { ok: false; message: string }> {
-  if (target.kind === "me") {
-    if (self === undefined)
-      return { ok: false, message: "Send /start first so that I know your habits." };
-    return { ok: true, people: [self] };
-  }
-  if (target.kind === "all") {
-    const people = await db.prisma.user.findMany({
-      where: { habits: { some: { archivedAt: null } } },
-      orderBy: { id: "asc" },
-    });
-    if (people.length === 0)
-      return { ok: false, message: "Nobody has active habits yet; nothing to train." };
-    return { ok: true, people };
-  }
-  if (target.kind === "telegramId") {
-    const person = await db.prisma.user.findUnique({ where: { telegramId: target.telegramId } });
-    if (person === null)
-      return { ok: false, message: `No registered person has Telegram id ${target.telegramId}.` };
-    return { ok: true, people: [person] };
-  }
-  const matches = await db.prisma.user.findMany({
-    where: { displayName: { equals: target.name, mode: "insensitive" } },
-    take: 5,
-  });
-  if (matches.length === 0)
-    return {
-      ok: false,
-      message: `No registered person is called "${target.name}". Use their Telegram id.`,
-    };
-  if (matches.length > 1) {
-    return {
-      ok: false,
-      message: `Several people are called "${target.name}": ${matches.map((m) => m.telegramId).join(", ")}. Use a Telegram id.`,
-    };
-  }
-  return { ok: true, people: matches };
 }
 
 /** Runs the retrains one after another, editing one message with the progress. */
@@ -210,145 +157,115 @@ const utc = (d: Date) => `${d.toISOString().slice(0, 16).replace("T", " ")} UTC`
 
 /** The /status report. */
 export async function statusReport(deps: BotDeps): Promise<string> {
-  const { db } = deps;
+  const status = await serviceStatus(deps);
+  if (status.database === "unreachable") {
+    return `Status\nDatabase: UNREACHABLE — ${status.error}`;
+  }
   const now = deps.now();
   const lines = ["Status"];
-  const t0 = performance.now();
-  try {
-    await db.prisma.$queryRaw`SELECT 1`;
-    lines.push(`Database: reachable (${db.kind}, ${Math.round(performance.now() - t0)} ms)`);
-  } catch (error) {
+  lines.push(`Database: reachable (${status.kind}, ${Math.round(status.pingMs)} ms)`);
+  lines.push(`People: ${status.people.all} (${status.people.withHabits} with active habits)`);
+  const training = status.training;
+  if (training.running) {
     lines.push(
-      `Database: UNREACHABLE — ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`,
-    );
-    return lines.join("\n");
-  }
-  const [people, withHabits] = await Promise.all([
-    db.prisma.user.count(),
-    db.prisma.user.count({ where: { habits: { some: { archivedAt: null } } } }),
-  ]);
-  lines.push(`People: ${people} (${withHabits} with active habits)`);
-
-  const service = deps.retrain.status();
-  if (service.running) {
-    lines.push(
-      `Training now: ${progressLine(`user ${service.running.userId}`, service.running.progress).replace(/^⏳ /, "")}${service.queued > 0 ? `; ${service.queued} queued` : ""}`,
+      `Training now: ${progressLine(`user ${training.running.userId}`, training.running.progress).replace(/^⏳ /, "")}${training.queued > 0 ? `; ${training.queued} queued` : ""}`,
     );
   } else lines.push("Training now: idle");
 
-  if (deps.config.retrainCron === "off") lines.push("Nightly retrain: off (RETRAIN_CRON=off)");
-  const nightly = await lastJobRun(db, NIGHTLY_RETRAIN_JOB);
+  const cron = status.retrainCron;
+  if (cron === "off") lines.push("Nightly retrain: off (RETRAIN_CRON=off)");
+  const nightly = status.nightly;
   if (nightly === null) {
-    if (deps.config.retrainCron !== "off")
-      lines.push(`Nightly retrain (${deps.config.retrainCron} UTC): has not run yet`);
+    if (cron !== "off") lines.push(`Nightly retrain (${cron} UTC): has not run yet`);
   } else {
-    const counts = await runCountsSince(db, "nightly", nightly.startedAt);
-    const activated = await activationsSince(db, "nightly", nightly.startedAt);
-    const total = Object.values(counts).reduce((a, b) => a + (b ?? 0), 0);
+    const { run, runs } = nightly;
+    const total = Object.values(runs).reduce<number>((a, b) => a + (b ?? 0), 0);
     const state =
-      nightly.error !== null
-        ? `failed: ${nightly.error}`
-        : nightly.finishedAt === null
+      run.error !== null
+        ? `failed: ${run.error}`
+        : run.finishedAt === null
           ? "still running (or interrupted)"
-          : `finished ${utc(nightly.finishedAt)}`;
+          : `finished ${utc(run.finishedAt)}`;
     lines.push(
-      `Last nightly retrain: ${nightly.key}, started ${utc(nightly.startedAt)} by ${nightly.instance}, ${state}; ${total} runs (${counts.succeeded ?? 0} succeeded, ${counts.failed ?? 0} failed), ${activated} activated`,
+      `Last nightly retrain: ${run.key}, started ${utc(run.startedAt)} by ${run.instance}, ${state}; ${total} runs (${runs.succeeded ?? 0} succeeded, ${runs.failed ?? 0} failed), ${nightly.activated} activated`,
     );
   }
-  const last = await lastTrainingRun(db);
+  const last = status.lastRun;
   if (last !== null) {
     lines.push(
       `Last training run: #${last.id} (${last.trigger}) ${last.status}, created ${ago(last.createdAt, now)}`,
     );
   }
 
-  const [backlog, failing, oldest] = await Promise.all([
-    db.prisma.outboxEvent.count({ where: { doneAt: null } }),
-    db.prisma.outboxEvent.findMany({
-      where: { doneAt: null, attempts: { gt: 0 } },
-      orderBy: { nextAttemptAt: "asc" },
-      take: 1,
-    }),
-    db.prisma.outboxEvent.findFirst({ where: { doneAt: null }, orderBy: { createdAt: "asc" } }),
-  ]);
-  if (backlog === 0) lines.push("Outbox: empty");
+  const outbox = status.outbox;
+  if (outbox.pending === 0) lines.push("Outbox: empty");
   else {
-    const failingCount = await db.prisma.outboxEvent.count({
-      where: { doneAt: null, attempts: { gt: 0 } },
-    });
+    const lastError = outbox.nextRetry?.lastError;
     lines.push(
-      `Outbox backlog: ${backlog} pending, oldest created ${ago(oldest!.createdAt, now)}; ${failingCount} retrying${failing[0]?.lastError ? ` (last error: ${failing[0].lastError.slice(0, 200)})` : ""}`,
+      `Outbox backlog: ${outbox.pending} pending, oldest created ${ago(outbox.oldestPending!.createdAt, now)}; ${outbox.retrying} retrying${lastError ? ` (last error: ${lastError.slice(0, 200)})` : ""}`,
     );
   }
   // Closed after their last attempt, so not in the backlog: still worth an operator's look.
-  const gaveUpWhere = {
-    doneAt: { gte: new Date(now.getTime() - 24 * 3_600_000) },
-    lastError: { startsWith: "gave up" },
-  };
-  const [gaveUp, latestGaveUp] = await Promise.all([
-    db.prisma.outboxEvent.count({ where: gaveUpWhere }),
-    db.prisma.outboxEvent.findFirst({ where: gaveUpWhere, orderBy: { doneAt: "desc" } }),
-  ]);
-  if (gaveUp > 0) {
+  if (outbox.gaveUp > 0) {
     lines.push(
-      `Outbox gave up on ${gaveUp} event${gaveUp === 1 ? "" : "s"} in the last 24 h (latest: ${latestGaveUp!.lastError!.slice(0, 200)})`,
+      `Outbox gave up on ${outbox.gaveUp} event${outbox.gaveUp === 1 ? "" : "s"} in the last 24 h (latest: ${outbox.latestGaveUp!.lastError!.slice(0, 200)})`,
     );
   }
   return lines.join("\n");
 }
 
-export function register(bot: Telegraf<CoachContext>): void {
-  bot.command("retrain", async (ctx) => {
-    if (!isAdmin(ctx.deps, ctx.from?.id)) {
-      await ctx.reply("Sorry, /retrain is only available to the bot's administrators.");
-      return;
-    }
-    const parsed = parseRetrainArgs(commandArgs(ctx));
-    if (!parsed.ok) {
-      await ctx.reply(`${parsed.message}\nUsage: /retrain [me|all|<telegram id>] [steps=N]`);
-      return;
-    }
-    const targets = await resolveTargets(ctx.deps.db, parsed.value.target, ctx.person);
-    if (!targets.ok) {
-      await ctx.reply(targets.message);
-      return;
-    }
-    const service = ctx.deps.retrain;
-    const busy = targets.people.filter((p) => service.isBusy(p.id));
-    if (busy.length === targets.people.length) {
-      await ctx.reply(
-        `A retrain for ${busy.map((p) => p.displayName).join(", ")} is already queued or running; /status shows its progress.`,
-      );
-      return;
-    }
-    const message = await ctx.reply(
-      targets.people.length === 1
-        ? `⏳ Retrain for ${targets.people[0].displayName} queued…`
-        : `⏳ Retrain for ${targets.people.length} people queued…`,
+/** /retrain and /status (admins only). */
+export const adminCommands = new Composer<CoachContext>();
+adminCommands.command("retrain", async (ctx) => {
+  if (!isAdmin(ctx.deps, ctx.from?.id)) {
+    await ctx.reply("Sorry, /retrain is only available to the bot's administrators.");
+    return;
+  }
+  const parsed = parseRetrainArgs(commandArgs(ctx));
+  if (!parsed.ok) {
+    await ctx.reply(`${parsed.message}\nUsage: /retrain [me|all|<telegram id>] [steps=N]`);
+    return;
+  }
+  const targets = await retrainTargets(ctx.deps, parsed.value.target, ctx.person);
+  if (!targets.ok) {
+    await ctx.reply(targets.message);
+    return;
+  }
+  const service = ctx.deps.retrain;
+  const busy = targets.people.filter((p) => service.isBusy(p.id));
+  if (busy.length === targets.people.length) {
+    await ctx.reply(
+      `A retrain for ${busy.map((p) => p.displayName).join(", ")} is already queued or running; /status shows its progress.`,
     );
-    // Training takes minutes: run it in the background so this update (and every other
-    // person's) is answered now. Progress arrives by editing `message`.
-    const chatId = message.chat.id;
-    void runAndReport(ctx, targets.people, parsed.value, message.message_id, chatId).catch(
-      async (error: unknown) => {
-        ctx.log.error({ err: error }, "retrain report failed");
-        await ctx.telegram
-          .editMessageText(
-            chatId,
-            message.message_id,
-            undefined,
-            "❌ Something went wrong while retraining; the error is in the log. /status shows the training state.",
-          )
-          .catch(() => {});
-      },
-    );
-  });
+    return;
+  }
+  const message = await ctx.reply(
+    targets.people.length === 1
+      ? `⏳ Retrain for ${targets.people[0].displayName} queued…`
+      : `⏳ Retrain for ${targets.people.length} people queued…`,
+  );
+  // Training takes minutes: run it in the background so this update (and every other
+  // person's) is answered now. Progress arrives by editing `message`.
+  const chatId = message.chat.id;
+  void runAndReport(ctx, targets.people, parsed.value, message.message_id, chatId).catch(
+    async (error: unknown) => {
+      ctx.log.error({ err: error }, "retrain report failed");
+      await ctx.telegram
+        .editMessageText(
+          chatId,
+          message.message_id,
+          undefined,
+          "❌ Something went wrong while retraining; the error is in the log. /status shows the training state.",
+        )
+        .catch(() => {});
+    },
+  );
+});
 
-  bot.command("status", async (ctx) => {
-    if (!isAdmin(ctx.deps, ctx.from?.id)) {
-      await ctx.reply("Sorry, /status is only available to the bot's administrators.");
-      return;
-    }
-    await ctx.reply(await statusReport(ctx.deps));
-  });
-}
+adminCommands.command("status", async (ctx) => {
+  if (!isAdmin(ctx.deps, ctx.from?.id)) {
+    await ctx.reply("Sorry, /status is only available to the bot's administrators.");
+    return;
+  }
+  await ctx.reply(await statusReport(ctx.deps));
+});

@@ -2,8 +2,8 @@
 // either the button under the warning (valid for 10 minutes, checked against the person who
 // pressed it), or typing the exact phrase: "/deleteme delete all my data" at any time, or just
 // "delete all my data" within 10 minutes of the warning.
-import { Markup, type Telegraf } from "telegraf";
-import { type DeletedCounts, deletePerson } from "../../db/account.js";
+import { Composer, Markup } from "telegraf";
+import { type DeletedCounts, deletePersonData } from "../../app/people.js";
 import type { CoachContext } from "../context.js";
 import { commandArgs } from "../person-guard.js";
 
@@ -31,7 +31,6 @@ export function describeDeleted(c: DeletedCounts): string {
     [c.metrics, "metric", "metrics"],
     [c.metricSamples, "measurement", "measurements"],
     [c.plans, "plan", "plans"],
-    [c.dailyStates, "daily summary", "daily summaries"],
     [c.trainingRuns, "training run", "training runs"],
     [c.policyModels, "trained policy", "trained policies"],
     [c.outboxEvents, "sheet sync record", "sheet sync records"],
@@ -42,85 +41,85 @@ export function describeDeleted(c: DeletedCounts): string {
   return listed.length === 0 ? "your account" : `your account, ${listed.join(", ")}`;
 }
 
-export function register(bot: Telegraf<CoachContext>): void {
-  /** chat id → when the warning stops being valid (lost on restart: then ask again). */
-  const pending = new Map<string, number>();
+/** /deleteme and its confirmation. */
+export const deletemeCommand = new Composer<CoachContext>();
+/** chat id → when the warning stops being valid (lost on restart: then ask again). */
+const pending = new Map<string, number>();
 
-  const deleteNow = async (ctx: CoachContext) => {
-    const person = ctx.person!;
-    const counts = await deletePerson(ctx.deps.db, person.id);
-    pending.delete(String(person.chatId));
-    ctx.log.info({ userId: person.id, counts }, "person deleted their data");
-    ctx.person = undefined;
-    await ctx.reply(
-      `Done: I deleted ${describeDeleted(counts)}. Nothing about you is stored any more.\nIf you ever want to start again, send /start.`,
-    );
-  };
+const deleteNow = async (ctx: CoachContext) => {
+  const person = ctx.person!;
+  const counts = await deletePersonData(ctx.deps, person);
+  pending.delete(String(person.chatId));
+  ctx.log.info({ userId: person.id, counts }, "person deleted their data");
+  ctx.person = undefined;
+  await ctx.reply(
+    `Done: I deleted ${describeDeleted(counts)}. Nothing about you is stored any more.\nIf you ever want to start again, send /start.`,
+  );
+};
 
-  bot.command("deleteme", async (ctx) => {
-    const person = ctx.person;
-    if (person === undefined) {
-      await ctx.reply("There is nothing stored about you.");
-      return;
+deletemeCommand.command("deleteme", async (ctx) => {
+  const person = ctx.person;
+  if (person === undefined) {
+    await ctx.reply("There is nothing stored about you.");
+    return;
+  }
+  const args = commandArgs(ctx);
+  if (args.trim() !== "") {
+    if (isDeletePhrase(args)) {
+      await deleteNow(ctx);
+    } else {
+      await ctx.reply(
+        `To confirm, type exactly: /deleteme ${DELETE_PHRASE}\n(or send /deleteme and press the button).`,
+      );
     }
-    const args = commandArgs(ctx);
-    if (args.trim() !== "") {
-      if (isDeletePhrase(args)) {
-        await deleteNow(ctx);
-      } else {
-        await ctx.reply(
-          `To confirm, type exactly: /deleteme ${DELETE_PHRASE}\n(or send /deleteme and press the button).`,
-        );
-      }
-      return;
-    }
-    const expires = new Date(ctx.deps.now().getTime() + CONFIRM_WINDOW_MS);
-    pending.set(String(person.chatId), expires.getTime());
-    await ctx.reply(
-      [
-        "This deletes everything I store about you: your habits, every report, plans, measurements, trained policies and your settings. It cannot be undone.",
-        "If you want a copy first, send /export.",
-        `To confirm, press the button or type: ${DELETE_PHRASE}`,
-      ].join("\n\n"),
-      Markup.inlineKeyboard([
-        [Markup.button.callback("Yes, delete everything", confirmCallbackData(person.id, expires))],
-        [Markup.button.callback("Cancel", CANCEL)],
-      ]),
-    );
-  });
+    return;
+  }
+  const expires = new Date(ctx.deps.now().getTime() + CONFIRM_WINDOW_MS);
+  pending.set(String(person.chatId), expires.getTime());
+  await ctx.reply(
+    [
+      "This deletes everything I store about you: your habits, every report, plans, measurements, trained policies and your settings. It cannot be undone.",
+      "If you want a copy first, send /export.",
+      `To confirm, press the button or type: ${DELETE_PHRASE}`,
+    ].join("\n\n"),
+    Markup.inlineKeyboard([
+      [Markup.button.callback("Yes, delete everything", confirmCallbackData(person.id, expires))],
+      [Markup.button.callback("Cancel", CANCEL)],
+    ]),
+  );
+});
 
-  bot.action(CANCEL, async (ctx) => {
-    if (ctx.person) pending.delete(String(ctx.person.chatId));
-    await ctx.answerCbQuery("Cancelled");
-    await ctx.editMessageText("Cancelled — nothing was deleted.").catch(() => {});
-  });
+deletemeCommand.action(CANCEL, async (ctx) => {
+  if (ctx.person) pending.delete(String(ctx.person.chatId));
+  await ctx.answerCbQuery("Cancelled");
+  await ctx.editMessageText("Cancelled — nothing was deleted.").catch(() => {});
+});
 
-  bot.action(CALLBACK, async (ctx) => {
-    const person = ctx.person;
-    const userId = Number(ctx.match[1]);
-    const expiresAt = Number(ctx.match[2]) * 1000;
-    if (person === undefined || person.id !== userId) {
-      await ctx.answerCbQuery("This button is not for you.", { show_alert: true });
-      return;
-    }
-    if (ctx.deps.now().getTime() > expiresAt) {
-      await ctx.answerCbQuery("This confirmation expired. Send /deleteme again.", {
-        show_alert: true,
-      });
-      await ctx.editMessageReplyMarkup(undefined).catch(() => {});
-      return;
-    }
-    await ctx.answerCbQuery("Deleting…");
+deletemeCommand.action(CALLBACK, async (ctx) => {
+  const person = ctx.person;
+  const userId = Number(ctx.match[1]);
+  const expiresAt = Number(ctx.match[2]) * 1000;
+  if (person === undefined || person.id !== userId) {
+    await ctx.answerCbQuery("This button is not for you.", { show_alert: true });
+    return;
+  }
+  if (ctx.deps.now().getTime() > expiresAt) {
+    await ctx.answerCbQuery("This confirmation expired. Send /deleteme again.", {
+      show_alert: true,
+    });
     await ctx.editMessageReplyMarkup(undefined).catch(() => {});
-    await deleteNow(ctx);
-  });
+    return;
+  }
+  await ctx.answerCbQuery("Deleting…");
+  await ctx.editMessageReplyMarkup(undefined).catch(() => {});
+  await deleteNow(ctx);
+});
 
-  bot.hears(/^\s*delete\s+all\s+my\s+data\s*$/i, async (ctx, next) => {
-    const person = ctx.person;
-    const until = person === undefined ? undefined : pending.get(String(person.chatId));
-    if (person === undefined || until === undefined || ctx.deps.now().getTime() > until) {
-      return next();
-    }
-    await deleteNow(ctx);
-  });
-}
+deletemeCommand.hears(/^\s*delete\s+all\s+my\s+data\s*$/i, async (ctx, next) => {
+  const person = ctx.person;
+  const until = person === undefined ? undefined : pending.get(String(person.chatId));
+  if (person === undefined || until === undefined || ctx.deps.now().getTime() > until) {
+    return next();
+  }
+  await deleteNow(ctx);
+});

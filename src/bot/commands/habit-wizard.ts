@@ -2,11 +2,11 @@
 // → amount per session → days per week, with buttons where there are few sensible answers.
 // The draft so far lives in the text of the bot's own question (Telegram hands that message back
 // with the reply or button press), so the flow needs no server-side state and survives restarts.
-import type { Telegraf } from "telegraf";
+import { Composer } from "telegraf";
 import { message } from "telegraf/filters";
 import type { InlineKeyboardButton } from "telegraf/types";
+import { habitCalled } from "../../app/habits.js";
 import { nameProblem } from "../../coach/index.js";
-import { findHabitByName } from "../../db/habits.js";
 import type { User } from "../../generated/prisma/client.js";
 import { callbackData } from "../callback-data.js";
 import type { CoachContext } from "../context.js";
@@ -59,7 +59,7 @@ async function askKind(ctx: CoachContext, person: User, name: string): Promise<v
     );
     return;
   }
-  const existing = await findHabitByName(ctx.deps.db, person.id, name);
+  const existing = await habitCalled(ctx.deps, person, name);
   if (existing) {
     await ctx.reply(
       `You already have a habit called “${existing.name}”${existing.archivedAt ? " (archived: /habits restore brings it back)" : ""}.`,
@@ -132,31 +132,31 @@ async function onButton(ctx: CoachContext): Promise<void> {
   }
 }
 
-export function register(bot: Telegraf<CoachContext>): void {
-  bot.action(/^gw:/, onButton);
-  // Replies to the wizard's questions (force_reply). Anything else passes on.
-  bot.on(message("text"), async (ctx, next) => {
-    const question = ctx.message.reply_to_message;
-    const asked = question && "text" in question ? question.text : undefined;
-    const fromBot = question?.from?.id === ctx.botInfo.id;
-    if (!fromBot || asked === undefined || !asked.startsWith("New habit")) return next();
-    const person = await requirePerson(ctx);
-    if (!person) return;
-    const answer = ctx.message.text.trim();
-    if (asked === ASK_NAME) {
-      await askKind(ctx, person, answer);
-      return;
-    }
-    const name = draftName(asked);
-    if (!name) return next();
-    const session = parseSessionAmount(answer);
-    if (!session || session.target <= 0) {
-      await ctx.reply(
-        `“${answer.slice(0, 40)}” is not an amount with a unit. Reply to my question with e.g. 20 pages or 5 km.`,
-      );
-      return;
-    }
-    const unit = session.kind === "duration" ? "min" : session.unit;
-    await askDays(ctx, name, `${session.target} ${unit}`);
-  });
-}
+/** The guided "add a habit" flow: its buttons and typed answers. */
+export const habitWizard = new Composer<CoachContext>();
+habitWizard.action(/^gw:/, onButton);
+// Replies to the wizard's questions (force_reply). Anything else passes on.
+habitWizard.on(message("text"), async (ctx, next) => {
+  const question = ctx.message.reply_to_message;
+  const asked = question && "text" in question ? question.text : undefined;
+  const fromBot = question?.from?.id === ctx.botInfo.id;
+  if (!fromBot || asked === undefined || !asked.startsWith("New habit")) return next();
+  const person = await requirePerson(ctx);
+  if (!person) return;
+  const answer = ctx.message.text.trim();
+  if (asked === ASK_NAME) {
+    await askKind(ctx, person, answer);
+    return;
+  }
+  const name = draftName(asked);
+  if (!name) return next();
+  const session = parseSessionAmount(answer);
+  if (!session || session.target <= 0) {
+    await ctx.reply(
+      `“${answer.slice(0, 40)}” is not an amount with a unit. Reply to my question with e.g. 20 pages or 5 km.`,
+    );
+    return;
+  }
+  const unit = session.kind === "duration" ? "min" : session.unit;
+  await askDays(ctx, name, `${session.target} ${unit}`);
+});

@@ -1,23 +1,21 @@
 // /habits: list (goals + current EMA), add, edit (target, days, levels, aliases, exclusive group,
-// name), archive and restore. Every habit rule is checked by the coach core (validateHabit,
-// validateHabitSet); this module only reads the chat and stores the result.
-import type { Telegraf } from "telegraf";
-import { loadCoachState } from "../../app/coach-state.js";
-import { defaultLevels, validateHabit, validateHabitSet } from "../../coach/index.js";
+// name), archive and restore. The use cases (src/app/habits.ts) check every habit rule with the
+// coach core and store; this module reads the chat and words the outcome.
+import { Composer } from "telegraf";
 import {
-  findHabitByName,
-  HabitNameTakenError,
-  habitSpecOf,
-  listHabits,
-  setHabitArchived,
-  updateHabit,
-} from "../../db/habits.js";
-import type { Habit, User } from "../../generated/prisma/client.js";
+  archiveHabit,
+  editHabit,
+  type HabitChange,
+  habitsOverview,
+  type RestoreHabitOutcome,
+  restoreHabit,
+} from "../../app/habits.js";
+import type { User } from "../../generated/prisma/client.js";
 import { callbackData, decodeCallback, encodeCallback } from "../callback-data.js";
 import type { CoachContext } from "../context.js";
 import { formatAmount, formatEma, formatGoal } from "../format.js";
 import { HABIT_ADD_EXAMPLE, parseHabitDefinition, parseNumberList } from "../habit-definition.js";
-import { addDraft, fieldsOf, problemsText } from "../habit-drafts.js";
+import { addDraft, problemsText } from "../habit-drafts.js";
 import { commandArgs, requirePerson } from "../person-guard.js";
 import { startHabitWizard } from "./habit-wizard.js";
 
@@ -37,10 +35,7 @@ const EDIT_FIELDS = ["target", "days", "levels", "aliases", "alias", "group", "n
 type EditField = (typeof EDIT_FIELDS)[number];
 
 async function listText(ctx: CoachContext, person: User): Promise<string> {
-  const state = await loadCoachState(ctx.deps.db, person, ctx.deps.now());
-  const all = await listHabits(ctx.deps.db, person.id, { includeArchived: true });
-  const active = all.filter((h) => !h.archivedAt);
-  const archived = all.filter((h) => h.archivedAt);
+  const { active, archived, emasToday } = await habitsOverview(ctx.deps, person);
   const lines: string[] = [];
   if (active.length === 0) {
     lines.push(`You have no active habits. Add one: ${HABIT_ADD_EXAMPLE}`);
@@ -50,7 +45,7 @@ async function listText(ctx: CoachContext, person: User): Promise<string> {
       const aliases = h.aliases.length > 0 ? ` [also: ${h.aliases.join(", ")}]` : "";
       const group = h.exclusiveGroup ? ` {group ${h.exclusiveGroup}}` : "";
       lines.push(
-        `• ${h.name} — ${formatGoal(h)} · EMA ${formatEma(state.emasToday[String(h.id)])}${aliases}${group}`,
+        `• ${h.name} — ${formatGoal(h)} · EMA ${formatEma(emasToday[String(h.id)])}${aliases}${group}`,
       );
     }
   }
@@ -61,7 +56,7 @@ async function listText(ctx: CoachContext, person: User): Promise<string> {
   return lines.join("\n");
 }
 
-async function addHabit(ctx: CoachContext, person: User, definition: string): Promise<void> {
+async function addDefinition(ctx: CoachContext, person: User, definition: string): Promise<void> {
   const parsed = parseHabitDefinition(definition);
   if (!parsed.ok) {
     await ctx.reply(parsed.problem);
@@ -95,7 +90,53 @@ function splitEdit(args: string): { name: string; field: EditField; value: strin
   return undefined;
 }
 
-async function editHabit(ctx: CoachContext, person: User, args: string): Promise<void> {
+/** The new value of an edited field, or "unreadable". */
+function readChange(field: EditField, value: string): HabitChange | "unreadable" {
+  switch (field) {
+    case "target": {
+      const target = Number(value.replace(/\s*min$/i, "").replace(",", "."));
+      return value === "" || !Number.isFinite(target) ? "unreadable" : { target };
+    }
+    case "days": {
+      const days = /^(daily|every ?day)$/i.test(value)
+        ? 7
+        : Number(value.replace(/\/\s*week$/i, ""));
+      return value === "" || !Number.isFinite(days) ? "unreadable" : { daysPerWeek: days };
+    }
+    case "levels": {
+      const levels = parseNumberList(value);
+      return levels ? { levels } : "unreadable";
+    }
+    case "alias":
+    case "aliases":
+      return {
+        aliases: /^(none|-)$/i.test(value)
+          ? []
+          : value
+              .split(",")
+              .map((a) => a.trim())
+              .filter((a) => a !== ""),
+      };
+    case "group":
+      return { exclusiveGroup: /^(none|-|off)$/i.test(value) || value === "" ? null : value };
+    case "name":
+      return { name: value };
+  }
+}
+
+/** What to say when the new value of `field` could not be read. */
+function unreadableText(field: EditField, habitName: string): string {
+  switch (field) {
+    case "target":
+      return `The new target must be a number, e.g. /habits edit ${habitName} target 40`;
+    case "days":
+      return `Days per week must be a number from 1 to 7, e.g. /habits edit ${habitName} days 4`;
+    default:
+      return `Levels are amounts separated by spaces or commas, starting at 0, e.g. /habits edit ${habitName} levels 0 15 30 45`;
+  }
+}
+
+async function editCommand(ctx: CoachContext, person: User, args: string): Promise<void> {
   const edit = splitEdit(args);
   if (!edit) {
     await ctx.reply(
@@ -103,119 +144,44 @@ async function editHabit(ctx: CoachContext, person: User, args: string): Promise
     );
     return;
   }
-  const habit = await findHabitByName(ctx.deps.db, person.id, edit.name);
-  if (!habit) {
-    await ctx.reply(`You have no habit called “${edit.name}”. /habits lists them.`);
-    return;
-  }
-  const spec = habitSpecOf(habit);
-  const input: Record<string, unknown> = { ...spec };
-  const value = edit.value;
-  switch (edit.field) {
-    case "target": {
-      const target = Number(value.replace(/\s*min$/i, "").replace(",", "."));
-      if (value === "" || !Number.isFinite(target)) {
-        await ctx.reply(
-          `The new target must be a number, e.g. /habits edit ${habit.name} target 40`,
-        );
-        return;
-      }
-      input.target = target;
-      // Levels that were the defaults follow the target; hand-set levels stay.
-      const wereDefault =
-        JSON.stringify(spec.levels) === JSON.stringify(defaultLevels(spec.kind, spec.target));
-      if (wereDefault) input.levels = undefined;
-      break;
-    }
-    case "days": {
-      const days = /^(daily|every ?day)$/i.test(value)
-        ? 7
-        : Number(value.replace(/\/\s*week$/i, ""));
-      if (value === "" || !Number.isFinite(days)) {
-        await ctx.reply(
-          `Days per week must be a number from 1 to 7, e.g. /habits edit ${habit.name} days 4`,
-        );
-        return;
-      }
-      input.daysPerWeek = days;
-      break;
-    }
-    case "levels": {
-      const levels = parseNumberList(value);
-      if (!levels) {
-        await ctx.reply(
-          `Levels are amounts separated by spaces or commas, starting at 0, e.g. /habits edit ${habit.name} levels 0 15 30 45`,
-        );
-        return;
-      }
-      input.levels = levels;
-      break;
-    }
-    case "alias":
-    case "aliases":
-      input.aliases = /^(none|-)$/i.test(value)
-        ? []
-        : value
-            .split(",")
-            .map((a) => a.trim())
-            .filter((a) => a !== "");
-      break;
-    case "group":
-      input.exclusiveGroup = /^(none|-|off)$/i.test(value) || value === "" ? null : value;
-      break;
-    case "name":
-      input.name = value;
-      break;
-  }
-  const result = validateHabit(input);
-  if (!result.ok) {
-    await ctx.reply(problemsText(`I can't change ${habit.name}:`, result.problems));
-    return;
-  }
-  const others = (await listHabits(ctx.deps.db, person.id))
-    .filter((h) => h.id !== habit.id)
-    .map(habitSpecOf);
-  const setProblems = validateHabitSet([...others, result.habit]);
-  if (setProblems.length > 0) {
-    await ctx.reply(problemsText(`I can't change ${habit.name}:`, setProblems));
-    return;
-  }
-  try {
-    const updated = await updateHabit(ctx.deps.db, habit.id, fieldsOf(result.habit));
-    const levels = updated.levels.map((l) => formatAmount(updated, l)).join(" / ");
-    const aliases =
-      updated.aliases.length > 0 ? `\nAlso known as: ${updated.aliases.join(", ")}` : "";
-    const group = updated.exclusiveGroup ? `\nExclusive group: ${updated.exclusiveGroup}` : "";
-    await ctx.reply(
-      `Updated ${updated.name}: ${formatGoal(updated)}.\nPlannable amounts: ${levels}.${aliases}${group}\nChanges apply from the next plan.`,
-    );
-  } catch (error) {
-    if (error instanceof HabitNameTakenError) {
-      await ctx.reply(`You already have a habit called “${value}”.`);
+  const outcome = await editHabit(ctx.deps, person, edit.name, readChange(edit.field, edit.value));
+  switch (outcome.kind) {
+    case "no-such-habit":
+      await ctx.reply(`You have no habit called “${edit.name}”. /habits lists them.`);
       return;
+    case "unreadable":
+      await ctx.reply(unreadableText(edit.field, outcome.habit.name));
+      return;
+    case "invalid":
+      await ctx.reply(problemsText(`I can't change ${outcome.habit.name}:`, outcome.problems));
+      return;
+    case "name-taken":
+      await ctx.reply(`You already have a habit called “${edit.value}”.`);
+      return;
+    case "updated": {
+      const updated = outcome.habit;
+      const levels = updated.levels.map((l) => formatAmount(updated, l)).join(" / ");
+      const aliases =
+        updated.aliases.length > 0 ? `\nAlso known as: ${updated.aliases.join(", ")}` : "";
+      const group = updated.exclusiveGroup ? `\nExclusive group: ${updated.exclusiveGroup}` : "";
+      await ctx.reply(
+        `Updated ${updated.name}: ${formatGoal(updated)}.\nPlannable amounts: ${levels}.${aliases}${group}\nChanges apply from the next plan.`,
+      );
     }
-    throw error;
   }
 }
 
-async function archiveOrRestore(
-  ctx: CoachContext,
-  person: User,
-  habit: Habit,
-  archive: boolean,
-): Promise<string> {
-  if (archive === (habit.archivedAt !== null)) {
-    return archive ? `${habit.name} is already archived.` : `${habit.name} is already active.`;
+/** What restoring says, by button or by command. */
+function restoreText(outcome: Exclude<RestoreHabitOutcome, { kind: "no-such-habit" }>): string {
+  const { habit } = outcome;
+  switch (outcome.kind) {
+    case "already-active":
+      return `${habit.name} is already active.`;
+    case "invalid":
+      return problemsText(`I can't restore ${habit.name}:`, outcome.problems);
+    case "restored":
+      return `Restored ${habit.name}: ${formatGoal(habit)}. It's back in your plans from the next one.`;
   }
-  if (!archive) {
-    const active = (await listHabits(ctx.deps.db, person.id)).map(habitSpecOf);
-    const problems = validateHabitSet([...active, habitSpecOf(habit)]);
-    if (problems.length > 0) return problemsText(`I can't restore ${habit.name}:`, problems);
-  }
-  await setHabitArchived(ctx.deps.db, habit, archive, ctx.deps.now());
-  return archive
-    ? `Archived ${habit.name}. Its history is kept; it leaves your plans and stats. /habits restore ${habit.name} brings it back.`
-    : `Restored ${habit.name}: ${formatGoal(habit)}. It's back in your plans from the next one.`;
 }
 
 async function archiveCommand(ctx: CoachContext, person: User, name: string, archive: boolean) {
@@ -224,24 +190,38 @@ async function archiveCommand(ctx: CoachContext, person: User, name: string, arc
     await ctx.reply(`Which habit? e.g. /habits ${verb} run`);
     return;
   }
-  const habit = await findHabitByName(ctx.deps.db, person.id, name);
-  if (!habit) {
-    await ctx.reply(`You have no habit called “${name}”. /habits lists them.`);
-    return;
+  const outcome = archive
+    ? await archiveHabit(ctx.deps, person, name)
+    : await restoreHabit(ctx.deps, person, { name });
+  switch (outcome.kind) {
+    case "no-such-habit":
+      await ctx.reply(`You have no habit called “${name}”. /habits lists them.`);
+      return;
+    case "already-archived":
+      await ctx.reply(`${outcome.habit.name} is already archived.`);
+      return;
+    case "archived": {
+      const { habit } = outcome;
+      await ctx.reply(
+        `Archived ${habit.name}. Its history is kept; it leaves your plans and stats. /habits restore ${habit.name} brings it back.`,
+        {
+          reply_markup: {
+            inline_keyboard: [
+              [
+                {
+                  text: `Undo: restore ${habit.name}`,
+                  callback_data: encodeCallback({ kind: "habit-restore", habitId: habit.id }),
+                },
+              ],
+            ],
+          },
+        },
+      );
+      return;
+    }
+    default:
+      await ctx.reply(restoreText(outcome));
   }
-  const text = await archiveOrRestore(ctx, person, habit, archive);
-  const keyboard =
-    archive && text.startsWith("Archived")
-      ? [
-          [
-            {
-              text: `Undo: restore ${habit.name}`,
-              callback_data: encodeCallback({ kind: "habit-restore", habitId: habit.id }),
-            },
-          ],
-        ]
-      : [];
-  await ctx.reply(text, keyboard.length > 0 ? { reply_markup: { inline_keyboard: keyboard } } : {});
 }
 
 async function handleHabits(ctx: CoachContext): Promise<void> {
@@ -258,11 +238,11 @@ async function handleHabits(ctx: CoachContext): Promise<void> {
     case "add":
     case "new":
       if (tail === "") await startHabitWizard(ctx);
-      else await addHabit(ctx, person, tail);
+      else await addDefinition(ctx, person, tail);
       return;
     case "edit":
     case "set":
-      await editHabit(ctx, person, tail);
+      await editCommand(ctx, person, tail);
       return;
     case "archive":
     case "remove":
@@ -278,25 +258,23 @@ async function handleHabits(ctx: CoachContext): Promise<void> {
   }
 }
 
-export function register(bot: Telegraf<CoachContext>): void {
-  bot.command("habits", handleHabits);
-  bot.action(/^hr:/, async (ctx) => {
-    const person = await requirePerson(ctx);
-    if (!person) return;
-    const action = decodeCallback(callbackData(ctx));
-    if (action?.kind !== "habit-restore") {
-      await ctx.answerCbQuery("This button is no longer valid.");
-      return;
-    }
-    const habit = (await listHabits(ctx.deps.db, person.id, { includeArchived: true })).find(
-      (h) => h.id === action.habitId,
-    );
-    if (!habit) {
-      await ctx.answerCbQuery("That habit is not yours or no longer exists.");
-      return;
-    }
-    const text = await archiveOrRestore(ctx, person, habit, false);
-    await ctx.answerCbQuery(text.slice(0, 200));
-    await ctx.reply(text);
-  });
-}
+/** /habits and its buttons. */
+export const habitsCommand = new Composer<CoachContext>();
+habitsCommand.command("habits", handleHabits);
+habitsCommand.action(/^hr:/, async (ctx) => {
+  const person = await requirePerson(ctx);
+  if (!person) return;
+  const action = decodeCallback(callbackData(ctx));
+  if (action?.kind !== "habit-restore") {
+    await ctx.answerCbQuery("This button is no longer valid.");
+    return;
+  }
+  const outcome = await restoreHabit(ctx.deps, person, { habitId: action.habitId });
+  if (outcome.kind === "no-such-habit") {
+    await ctx.answerCbQuery("That habit is not yours or no longer exists.");
+    return;
+  }
+  const text = restoreText(outcome);
+  await ctx.answerCbQuery(text.slice(0, 200));
+  await ctx.reply(text);
+});

@@ -1,5 +1,5 @@
 // /help: short, with examples; and the command menu published with setMyCommands.
-import type { Telegraf } from "telegraf";
+import { Composer } from "telegraf";
 import type { Logger } from "../../logger.js";
 import type { CoachContext } from "../context.js";
 
@@ -37,9 +37,9 @@ export const HELP_TEXT = [
   "/export — your data · /deleteme — delete everything",
 ].join("\n");
 
-export function register(bot: Telegraf<CoachContext>): void {
-  bot.help((ctx) => ctx.reply(HELP_TEXT));
-}
+/** /help. */
+export const helpCommand = new Composer<CoachContext>();
+helpCommand.help((ctx) => ctx.reply(HELP_TEXT));
 
 /** Publishes the command menu; a failure is logged, never fatal. */
 export async function publishCommandMenu(

@@ -1,10 +1,9 @@
 // /plan: today's plan, generated once per day and stored; asking again shows the same plan with
 // what is already done ticked, and a button per unfinished planned habit.
-import type { Telegraf, Telegram } from "telegraf";
+import { Composer, type Telegram } from "telegraf";
 import { todayOf } from "../../app/coach-state.js";
-import { todaysPlan } from "../../app/planning.js";
+import { recordPlanSent, todaysPlan } from "../../app/planning.js";
 import type { LocalDate } from "../../coach/index.js";
-import { markPlanSent } from "../../db/plans.js";
 import type { User } from "../../generated/prisma/client.js";
 import type { BotDeps, CoachContext } from "../context.js";
 import { HABIT_ADD_EXAMPLE } from "../habit-definition.js";
@@ -27,17 +26,17 @@ export async function planMessage(
   return { ...renderPlan(plan, items, state), planId: plan.id };
 }
 
-export function register(bot: Telegraf<CoachContext>): void {
-  bot.command("plan", async (ctx) => {
-    const person = await requirePerson(ctx);
-    if (!person) return;
-    const rendered = await planMessage(ctx.deps, person);
-    await ctx.reply(
-      rendered.text,
-      rendered.keyboard.length > 0 ? { reply_markup: { inline_keyboard: rendered.keyboard } } : {},
-    );
-  });
-}
+/** /plan. */
+export const planCommand = new Composer<CoachContext>();
+planCommand.command("plan", async (ctx) => {
+  const person = await requirePerson(ctx);
+  if (!person) return;
+  const rendered = await planMessage(ctx.deps, person);
+  await ctx.reply(
+    rendered.text,
+    rendered.keyboard.length > 0 ? { reply_markup: { inline_keyboard: rendered.keyboard } } : {},
+  );
+});
 
 /**
  * The morning push: sends the person today's plan (generating it if needed) and records when
@@ -63,6 +62,6 @@ export function createPlanSender(
       `Good morning! ${rendered.text}`,
       rendered.keyboard.length > 0 ? { reply_markup: { inline_keyboard: rendered.keyboard } } : {},
     );
-    await markPlanSent(deps.db, rendered.planId, sent.message_id, deps.now());
+    await recordPlanSent(deps, rendered.planId, sent.message_id);
   };
 }

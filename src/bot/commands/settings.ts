@@ -1,10 +1,9 @@
 // /settings: time zone, plan time, day-start hour, Google Sheet link and the ingest token (shown
 // once when created or rotated; only its SHA-256 hash is stored).
 
-import { createHash, randomBytes } from "node:crypto";
-import type { Telegraf } from "telegraf";
+import { Composer } from "telegraf";
+import { changeSettings, issueIngestToken } from "../../app/people.js";
 import type { AppConfig } from "../../config.js";
-import { updateUserSettings } from "../../db/users.js";
 import type { User } from "../../generated/prisma/client.js";
 import { callbackData, decodeCallback, encodeCallback } from "../callback-data.js";
 import type { CoachContext } from "../context.js";
@@ -22,16 +21,6 @@ export const SETTINGS_USAGE = [
 ].join("\n");
 
 export const MAX_DAY_START_HOUR = 12;
-
-/** A fresh ingest token and the hash that is stored. */
-export function newIngestToken(): { token: string; hash: string } {
-  const token = `crl_${randomBytes(32).toString("base64url")}`;
-  return { token, hash: hashIngestToken(token) };
-}
-
-export function hashIngestToken(token: string): string {
-  return createHash("sha256").update(token, "utf8").digest("hex");
-}
 
 /** The spreadsheet id from a Google Sheets link or a bare id; undefined when it is neither. */
 export function sheetIdFrom(text: string): string | undefined {
@@ -70,8 +59,7 @@ function ingestAddress(config: AppConfig): string {
 }
 
 async function rotateToken(ctx: CoachContext, person: User): Promise<string> {
-  const { token, hash } = newIngestToken();
-  await updateUserSettings(ctx.deps.db, person.id, { ingestTokenHash: hash });
+  const token = await issueIngestToken(ctx.deps, person);
   ctx.log.info("ingest token rotated");
   const previous = person.ingestTokenHash ? " The previous token no longer works." : "";
   const use =
@@ -87,7 +75,6 @@ async function handleSettings(ctx: CoachContext): Promise<void> {
   const args = commandArgs(ctx);
   const [sub = "", ...rest] = args.split(/\s+/);
   const value = rest.join(" ").trim();
-  const db = ctx.deps.db;
   switch (sub.toLowerCase()) {
     case "":
       await ctx.reply(settingsText(person, ctx.deps.now(), ctx.deps.config), {
@@ -124,7 +111,7 @@ async function handleSettings(ctx: CoachContext): Promise<void> {
         );
         return;
       }
-      await updateUserSettings(db, person.id, { planTime: time });
+      await changeSettings(ctx.deps, person, { planTime: time });
       await ctx.reply(`Plan time set to ${time} (${person.timezone}).`);
       return;
     }
@@ -137,7 +124,7 @@ async function handleSettings(ctx: CoachContext): Promise<void> {
         );
         return;
       }
-      await updateUserSettings(db, person.id, { dayStartHour: hour });
+      await changeSettings(ctx.deps, person, { dayStartHour: hour });
       await ctx.reply(
         `Your day now starts at ${String(hour).padStart(2, "0")}:00: what you report before then counts for the previous day.`,
       );
@@ -145,7 +132,7 @@ async function handleSettings(ctx: CoachContext): Promise<void> {
     }
     case "sheet": {
       if (/^(off|none|remove|unlink)$/i.test(value)) {
-        await updateUserSettings(db, person.id, { sheetId: null });
+        await changeSettings(ctx.deps, person, { sheetId: null });
         await ctx.reply("Google Sheet unlinked. Your data stays here.");
         return;
       }
@@ -156,7 +143,7 @@ async function handleSettings(ctx: CoachContext): Promise<void> {
         );
         return;
       }
-      await updateUserSettings(db, person.id, { sheetId });
+      await changeSettings(ctx.deps, person, { sheetId });
       const shareWith = ctx.deps.config.google?.clientEmail;
       await ctx.reply(
         shareWith
@@ -174,16 +161,16 @@ async function handleSettings(ctx: CoachContext): Promise<void> {
   }
 }
 
-export function register(bot: Telegraf<CoachContext>): void {
-  bot.command("settings", handleSettings);
-  bot.action(/^tok:/, async (ctx) => {
-    const person = await requirePerson(ctx);
-    if (!person) return;
-    if (decodeCallback(callbackData(ctx))?.kind !== "rotate-token") {
-      await ctx.answerCbQuery("This button is no longer valid.");
-      return;
-    }
-    await ctx.answerCbQuery("New token below");
-    await ctx.reply(await rotateToken(ctx, person));
-  });
-}
+/** /settings and its buttons. */
+export const settingsCommand = new Composer<CoachContext>();
+settingsCommand.command("settings", handleSettings);
+settingsCommand.action(/^tok:/, async (ctx) => {
+  const person = await requirePerson(ctx);
+  if (!person) return;
+  if (decodeCallback(callbackData(ctx))?.kind !== "rotate-token") {
+    await ctx.answerCbQuery("This button is no longer valid.");
+    return;
+  }
+  await ctx.answerCbQuery("New token below");
+  await ctx.reply(await rotateToken(ctx, person));
+});

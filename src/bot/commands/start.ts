@@ -1,12 +1,16 @@
 // /start and onboarding: register (idempotent), time zone (city, UTC offset or shared location),
 // plan time, then a starter set of habits or the person's own. Progress is derived from the
 // stored person (no in-memory conversation state), so it survives restarts.
-import type { Telegraf } from "telegraf";
+import { Composer } from "telegraf";
 import { message } from "telegraf/filters";
 import type { InlineKeyboardButton } from "telegraf/types";
-import { validateHabit } from "../../coach/index.js";
-import { createHabit, HabitNameTakenError, listHabits } from "../../db/habits.js";
-import { registerUser, updateUserSettings } from "../../db/users.js";
+import { hasHabits } from "../../app/habits.js";
+import {
+  changeSettings,
+  finishOnboarding,
+  registerPerson,
+  STARTER_HABITS,
+} from "../../app/people.js";
 import type { User } from "../../generated/prisma/client.js";
 import { callbackData, decodeCallback, encodeCallback } from "../callback-data.js";
 import type { CoachContext } from "../context.js";
@@ -20,12 +24,6 @@ import {
   type TimezoneAnswer,
   timezoneFromLocation,
 } from "../timezone-input.js";
-
-export const STARTER_HABITS = [
-  { name: "walk", kind: "duration", unit: "min", target: 20, daysPerWeek: 5 },
-  { name: "read", kind: "count", unit: "pages", target: 10, daysPerWeek: 7 },
-  { name: "stretch", kind: "check", unit: "", target: 1, daysPerWeek: 5 },
-] as const;
 
 const PLAN_TIME_CHOICES = ["06:30", "07:30", "08:30", "12:00"];
 
@@ -62,13 +60,10 @@ async function handleStart(ctx: CoachContext): Promise<void> {
   const from = ctx.from;
   const chat = ctx.chat;
   if (!from || !chat) return;
-  const { deps } = ctx;
-  const { user, created } = await registerUser(deps.db, {
+  const { person: user, created } = await registerPerson(ctx.deps, {
     telegramId: BigInt(from.id),
     chatId: BigInt(chat.id),
     displayName: [from.first_name, from.last_name].filter(Boolean).join(" ").slice(0, 100),
-    timezone: deps.config.tzDefault,
-    isAdmin: deps.config.adminTelegramIds.has(BigInt(from.id)),
   });
   ctx.person = user;
   ctx.log.info({ created, user_id: user.id }, "person started the bot");
@@ -100,7 +95,7 @@ async function applyTimezone(
     await ctx.reply(answer.problem);
     return;
   }
-  const updated = await updateUserSettings(ctx.deps.db, person.id, { timezone: answer.zone });
+  const updated = await changeSettings(ctx.deps, person, { timezone: answer.zone });
   ctx.person = updated;
   if (!updated.onboardedAt) {
     await askPlanTime(ctx, updated);
@@ -114,7 +109,7 @@ async function applyTimezone(
 }
 
 async function applyPlanTime(ctx: CoachContext, person: User, time: string): Promise<void> {
-  const updated = await updateUserSettings(ctx.deps.db, person.id, { planTime: time });
+  const updated = await changeSettings(ctx.deps, person, { planTime: time });
   ctx.person = updated;
   if (updated.onboardedAt) {
     await ctx.reply(`I'll send your plan at ${time} (${updated.timezone}).`);
@@ -128,38 +123,9 @@ async function applyPlanTime(ctx: CoachContext, person: User, time: string): Pro
   );
 }
 
-async function addStarterHabits(ctx: CoachContext, person: User): Promise<string[]> {
-  const added: string[] = [];
-  for (const starter of STARTER_HABITS) {
-    const result = validateHabit({ id: "new", ...starter });
-    if (!result.ok) continue;
-    const h = result.habit;
-    try {
-      await createHabit(ctx.deps.db, person.id, {
-        name: h.name,
-        aliases: h.aliases,
-        kind: h.kind,
-        unit: h.unit,
-        target: h.target,
-        daysPerWeek: h.daysPerWeek,
-        levels: h.levels,
-        exclusiveGroup: h.exclusiveGroup,
-      });
-      added.push(h.name);
-    } catch (error) {
-      if (!(error instanceof HabitNameTakenError)) throw error;
-    }
-  }
-  return added;
-}
-
-async function finishOnboarding(ctx: CoachContext, person: User, choice: "starter" | "own") {
-  if (choice === "starter") await addStarterHabits(ctx, person);
-  const updated = person.onboardedAt
-    ? person
-    : await updateUserSettings(ctx.deps.db, person.id, { onboardedAt: ctx.deps.now() });
+async function onboardingDone(ctx: CoachContext, person: User, choice: "starter" | "own") {
+  const { person: updated, habits } = await finishOnboarding(ctx.deps, person, choice);
   ctx.person = updated;
-  const habits = await listHabits(ctx.deps.db, person.id);
   const list =
     habits.length === 0
       ? `You have no habits yet. Add one: ${HABIT_ADD_EXAMPLE}`
@@ -212,56 +178,54 @@ function timezoneAnswered(person: User): boolean {
 
 export { applyPlanTime, applyTimezone };
 
-export function register(bot: Telegraf<CoachContext>): void {
-  bot.start(handleStart);
+/** /start, a shared location and the onboarding buttons. */
+export const startCommand = new Composer<CoachContext>();
+startCommand.start(handleStart);
 
-  bot.on(message("location"), async (ctx) => {
-    const person = await requirePerson(ctx);
-    if (!person) return;
-    const { latitude, longitude } = ctx.message.location;
-    await applyTimezone(ctx, person, timezoneFromLocation(latitude, longitude));
-  });
+startCommand.on(message("location"), async (ctx) => {
+  const person = await requirePerson(ctx);
+  if (!person) return;
+  const { latitude, longitude } = ctx.message.location;
+  await applyTimezone(ctx, person, timezoneFromLocation(latitude, longitude));
+});
 
-  bot.action(/^pt:/, async (ctx) => {
-    const person = await requirePerson(ctx);
-    if (!person) return;
-    const action = decodeCallback(callbackData(ctx));
-    if (action?.kind !== "plan-time") {
-      await ctx.answerCbQuery("This button is no longer valid.");
-      return;
-    }
-    await ctx.answerCbQuery(`Plan time ${action.time}`);
-    await applyPlanTime(ctx, person, action.time);
-  });
+startCommand.action(/^pt:/, async (ctx) => {
+  const person = await requirePerson(ctx);
+  if (!person) return;
+  const action = decodeCallback(callbackData(ctx));
+  if (action?.kind !== "plan-time") {
+    await ctx.answerCbQuery("This button is no longer valid.");
+    return;
+  }
+  await ctx.answerCbQuery(`Plan time ${action.time}`);
+  await applyPlanTime(ctx, person, action.time);
+});
 
-  bot.action(/^st:/, async (ctx) => {
-    const person = await requirePerson(ctx);
-    if (!person) return;
-    const action = decodeCallback(callbackData(ctx));
-    if (action?.kind !== "starter") {
-      await ctx.answerCbQuery("This button is no longer valid.");
-      return;
-    }
-    if (person.onboardedAt) {
-      await ctx.answerCbQuery("You're already set up — see /habits.");
-      return;
-    }
-    await ctx.answerCbQuery();
-    await finishOnboarding(ctx, person, action.choice);
-  });
-}
+startCommand.action(/^st:/, async (ctx) => {
+  const person = await requirePerson(ctx);
+  if (!person) return;
+  const action = decodeCallback(callbackData(ctx));
+  if (action?.kind !== "starter") {
+    await ctx.answerCbQuery("This button is no longer valid.");
+    return;
+  }
+  if (person.onboardedAt) {
+    await ctx.answerCbQuery("You're already set up — see /habits.");
+    return;
+  }
+  await ctx.answerCbQuery();
+  await onboardingDone(ctx, person, action.choice);
+});
 
-/** Registered after every command: text from someone who is still onboarding. */
-export function registerOnboardingAnswers(bot: Telegraf<CoachContext>): void {
-  bot.on(message("text"), async (ctx, next) => {
-    const person = ctx.person;
-    if (!person || person.onboardedAt || ctx.message.text.startsWith("/")) return next();
-    const text = ctx.message.text;
-    // Someone who added habits before finishing onboarding may already be reporting.
-    if (!onboardingTime(text) && !parseTimezone(text).ok) {
-      const habits = await listHabits(ctx.deps.db, person.id);
-      if (habits.length > 0) return next();
-    }
-    await answerOnboarding(ctx, person, text);
-  });
-}
+/** Installed after every command: text from someone who is still onboarding. */
+export const onboardingAnswers = new Composer<CoachContext>();
+onboardingAnswers.on(message("text"), async (ctx, next) => {
+  const person = ctx.person;
+  if (!person || person.onboardedAt || ctx.message.text.startsWith("/")) return next();
+  const text = ctx.message.text;
+  // Someone who added habits before finishing onboarding may already be reporting.
+  if (!onboardingTime(text) && !parseTimezone(text).ok) {
+    if (await hasHabits(ctx.deps, person)) return next();
+  }
+  await answerOnboarding(ctx, person, text);
+});

@@ -1,20 +1,19 @@
 // /stats [30|90|365]: a chart of each habit's EMA (goal line at 1) and the daily reward, plus a
 // short summary. EMAs come from the coach core's emaSeries over the stored, non-retracted
 // entries, recomputed with a warm-up so the first day of the window is already right.
-import { Input, type Telegraf } from "telegraf";
-import type { StatsChartInput } from "../../app/charts/charts.js";
-import { type ChartRenderer, inlineChartRenderer } from "../../app/charts/renderer.js";
-import { EMA_WINDOW_DAYS } from "../../app/coach-state.js";
-import { addDays, dayOf, type LocalDate } from "../../coach/days.js";
-import { type DayState, emaSeries, type HabitLifetime, lifetimeOptions } from "../../coach/ema.js";
-import type { Database } from "../../db/client.js";
-import { entryLikeOf, listEntries } from "../../db/entries.js";
-import { habitLifetimesOf, listHabits } from "../../db/habits.js";
-import type { User } from "../../generated/prisma/client.js";
+import { Composer, Input } from "telegraf";
+import {
+  currentStreak,
+  type HabitHistory,
+  hasActiveHabits,
+  longestRun,
+  personProgress,
+  type StatsWindow,
+} from "../../app/charts/stats.js";
+import type { LocalDate } from "../../coach/days.js";
 import type { CoachContext } from "../context.js";
 import { formatDate } from "../format.js";
 import { commandArgs, requirePerson } from "../person-guard.js";
-
 export const STATS_PERIODS = [30, 90, 365] as const;
 export type StatsPeriod = (typeof STATS_PERIODS)[number];
 
@@ -32,72 +31,7 @@ export function parseStatsPeriod(
   };
 }
 
-/** A habit with the days it counts (coach core). */
-export type HabitHistory = HabitLifetime;
-
-export interface StatsWindow {
-  days: LocalDate[];
-  states: DayState[];
-  /** Days with at least one non-retracted entry (any habit), over the whole history loaded. */
-  loggedDays: Set<LocalDate>;
-}
-
-/**
- * The day states of the last `period` days ending `today`, computed from `warmupFrom` on so
- * the EMAs at the window's first day include earlier history.
- */
-export function statsWindow(
-  habits: HabitHistory[],
-  entries: { habitId: string; day: LocalDate; amount: number; retracted?: boolean }[],
-  today: LocalDate,
-  period: number,
-  warmupDays = EMA_WINDOW_DAYS,
-): StatsWindow {
-  const first = addDays(today, -(period - 1));
-  const warmupFrom = addDays(first, -warmupDays);
-  const all = emaSeries(
-    habits.map((h) => h.spec),
-    entries,
-    warmupFrom,
-    today,
-    lifetimeOptions(habits),
-  );
-  const states = all.slice(-period);
-  const loggedDays = new Set<LocalDate>();
-  for (const e of entries) if (e.retracted !== true && e.amount > 0) loggedDays.add(e.day);
-  return { days: states.map((s) => s.day), states, loggedDays };
-}
-
-/** Consecutive days ending at `today` (or yesterday, if today has nothing yet) that satisfy `ok`. */
-export function currentStreak(
-  today: LocalDate,
-  ok: (day: LocalDate) => boolean,
-  maxDays = 3660,
-): number {
-  let day = ok(today) ? today : addDays(today, -1);
-  let n = 0;
-  while (n < maxDays && ok(day)) {
-    n++;
-    day = addDays(day, -1);
-  }
-  return n;
-}
-
-function longestRun(days: LocalDate[], ok: (day: LocalDate) => boolean): number {
-  let best = 0;
-  let run = 0;
-  for (const d of days) {
-    run = ok(d) ? run + 1 : 0;
-    best = Math.max(best, run);
-  }
-  return best;
-}
-
 const fmt2 = (x: number) => x.toFixed(2);
-
-function hasActiveHabits(state: DayState): boolean {
-  return Object.keys(state.emas).length > 0;
-}
 
 /**
  * An EMA this close to the goal counts as "on goal" for the summary's streak: an EMA only
@@ -166,80 +100,30 @@ export function statsSummary(
   return lines.join("\n");
 }
 
-/** Chart input: one line per habit active at some point in the window. */
-export function statsChartInput(habits: HabitHistory[], window: StatsWindow): StatsChartInput {
-  const shown = habits.filter((h) => window.states.some((s) => s.emas[h.spec.id] !== undefined));
-  return {
-    title: `Your habits · last ${window.days.length} days`,
-    days: window.days,
-    habits: shown.map((h) => ({
-      name: h.spec.name,
-      emas: window.states.map((s) => s.emas[h.spec.id] ?? null),
-    })),
-    reward: window.states.map((s) => (hasActiveHabits(s) ? s.reward : null)),
-  };
-}
-
-export interface PersonStats {
-  chart: Buffer;
-  summary: string;
-}
-
-/** Loads a person's habits and entries and builds the chart and summary; null without habits. */
-export async function personStats(
-  db: Database,
-  person: User,
-  now: Date,
-  period: StatsPeriod,
-  charts: ChartRenderer = inlineChartRenderer,
-): Promise<PersonStats | null> {
-  const today = dayOf(now, person.timezone, person.dayStartHour);
-  const first = addDays(today, -(period - 1));
-  const rows = await listHabits(db, person.id, { includeArchived: true });
-  const visible = rows.filter(
-    (h) =>
-      h.archivedAt === null || dayOf(h.archivedAt, person.timezone, person.dayStartHour) > first,
+/** /stats [30|90|365]. */
+export const statsCommand = new Composer<CoachContext>();
+statsCommand.command("stats", async (ctx) => {
+  const person = await requirePerson(ctx);
+  if (person === undefined) return;
+  const period = parseStatsPeriod(commandArgs(ctx));
+  if (!period.ok) {
+    await ctx.reply(period.message);
+    return;
+  }
+  await ctx.sendChatAction("upload_photo").catch(() => {});
+  const started = performance.now();
+  const progress = await personProgress(ctx.deps, person, period.days);
+  if (progress === null) {
+    await ctx.reply("You have no habits yet. Add one, e.g. /habits add run 30min 5/week");
+    return;
+  }
+  ctx.log.debug(
+    { ms: Math.round(performance.now() - started), days: period.days },
+    "stats rendered",
   );
-  if (visible.length === 0) return null;
-  const warmupFrom = addDays(first, -EMA_WINDOW_DAYS);
-  const entries = await listEntries(db, person.id, warmupFrom, today);
-  const habits = habitLifetimesOf(visible, entries, (instant) =>
-    dayOf(instant, person.timezone, person.dayStartHour),
-  );
-  const window = statsWindow(habits, entries.map(entryLikeOf), today, period);
-  const chart = await charts.stats(statsChartInput(habits, window));
-  return { chart, summary: statsSummary(habits, window, today) };
-}
-
-export function register(bot: Telegraf<CoachContext>): void {
-  bot.command("stats", async (ctx) => {
-    const person = await requirePerson(ctx);
-    if (person === undefined) return;
-    const period = parseStatsPeriod(commandArgs(ctx));
-    if (!period.ok) {
-      await ctx.reply(period.message);
-      return;
-    }
-    await ctx.sendChatAction("upload_photo").catch(() => {});
-    const started = performance.now();
-    const stats = await personStats(
-      ctx.deps.db,
-      person,
-      ctx.deps.now(),
-      period.days,
-      ctx.deps.charts,
-    );
-    if (stats === null) {
-      await ctx.reply("You have no habits yet. Add one, e.g. /habits add run 30min 5/week");
-      return;
-    }
-    ctx.log.debug(
-      { ms: Math.round(performance.now() - started), days: period.days },
-      "stats rendered",
-    );
-    await ctx.replyWithPhoto(Input.fromBuffer(stats.chart, `stats-${period.days}d.png`), {
-      caption: stats.summary.length <= 1024 ? stats.summary : undefined,
-    });
-    if (stats.summary.length > 1024) await ctx.reply(stats.summary);
+  const summary = statsSummary(progress.habits, progress.window, progress.today);
+  await ctx.replyWithPhoto(Input.fromBuffer(progress.chart, `stats-${period.days}d.png`), {
+    caption: summary.length <= 1024 ? summary : undefined,
   });
-}
+  if (summary.length > 1024) await ctx.reply(summary);
+});

@@ -3,18 +3,76 @@
  * multiCategoricalStats, tensor advantage normalisation). `src/rl/ppo.ts` computes the same loss
  * in a faster layout; test/rl/loss-equivalence.test.ts checks values and gradients agree.
  */
-import type * as tfTypes from "@tensorflow/tfjs";
+import type * as tfTypes from "@tensorflow/tfjs-core";
 import { tf } from "../../../src/rl/backend.js";
-import { multiCategoricalStats } from "../../../src/rl/distribution.js";
-import {
-  approxKl,
-  clipFraction,
-  clippedSurrogateLoss,
-  normaliseAdvantages,
-  valueLoss,
-} from "../../../src/rl/objective.js";
+import { clipFraction, valueLoss } from "../../../src/rl/objective.js";
 import type { ActorCriticNetwork, PolicySpec } from "../../../src/rl/policy-network.js";
 import type { PpoConfig } from "../../../src/rl/ppo.js";
+
+// The textbook pieces, as first written (src/rl computes them in a faster layout).
+
+/** One-hot encoding of level indices [B·H] as a Float32Array [B, H·L] (built in JS). */
+export function oneHotLevels(
+  actions: Int32Array,
+  rows: number,
+  habits: number,
+  levels: number,
+  out?: Float32Array,
+): Float32Array {
+  const result = out ?? new Float32Array(rows * habits * levels);
+  result.fill(0);
+  for (let i = 0; i < rows * habits; i++) result[i * levels + actions[i]] = 1;
+  return result;
+}
+
+/**
+ * Per-habit log-probabilities of the chosen levels (`oneHot`, [B, H, L] or [B, H·L]) under masked
+ * `logits` ([B, H, L]), and per-habit entropies. Both are [B, H]. `mask` is [H, L] of 0/1.
+ */
+export function multiCategoricalStats(
+  maskedLogits: tfTypes.Tensor,
+  mask: tfTypes.Tensor,
+  oneHot: tfTypes.Tensor,
+): { logProb: tfTypes.Tensor; entropy: tfTypes.Tensor } {
+  return tf.tidy(() => {
+    const logSoftmax = tf.logSoftmax(maskedLogits, -1);
+    const chosen = oneHot.rank === 3 ? oneHot : tf.reshape(oneHot, maskedLogits.shape);
+    const logProb = tf.sum(tf.mul(logSoftmax, chosen), -1);
+    // Masked levels have probability 0; multiplying by the mask keeps 0·(−1e9) out of the sum.
+    const entropy = tf.neg(tf.sum(tf.mul(tf.mul(tf.exp(logSoftmax), logSoftmax), mask), -1));
+    return { logProb, entropy };
+  });
+}
+
+/**
+ * Clipped surrogate policy loss, to be minimised:
+ *   L = mean( max( −A·r, −A·clip(r, 1−ε, 1+ε) ) )
+ * `ratio` and `advantages` have the same shape (one entry per ratio unit: joint, group or habit).
+ */
+export function clippedSurrogateLoss(
+  ratio: tfTypes.Tensor,
+  advantages: tfTypes.Tensor,
+  clip: number,
+): tfTypes.Scalar {
+  return tf.tidy(() => {
+    const unclipped = tf.mul(tf.neg(advantages), ratio);
+    const clipped = tf.mul(tf.neg(advantages), tf.clipByValue(ratio, 1 - clip, 1 + clip));
+    return tf.mean(tf.maximum(unclipped, clipped)) as tfTypes.Scalar;
+  });
+}
+
+/** Approximate KL(old‖new) ≈ mean((r − 1) − log r) (non-negative, low variance). */
+export function approxKl(logRatio: tfTypes.Tensor): tfTypes.Scalar {
+  return tf.tidy(() => tf.mean(tf.sub(tf.sub(tf.exp(logRatio), 1), logRatio)) as tfTypes.Scalar);
+}
+
+/** Normalises each advantage channel (column) of a minibatch to mean 0, std 1. */
+export function normaliseAdvantages(advantages: tfTypes.Tensor2D): tfTypes.Tensor2D {
+  return tf.tidy(() => {
+    const { mean, variance } = tf.moments(advantages, 0, true);
+    return tf.div(tf.sub(advantages, mean), tf.add(tf.sqrt(variance), 1e-8)) as tfTypes.Tensor2D;
+  });
+}
 
 /** Constant tensors of the loss: habit → value channel, habit → group matrix, group shares. */
 export interface ReferenceLossConstants {

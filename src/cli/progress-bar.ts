@@ -2,7 +2,7 @@
  * A one-line training progress bar for a terminal (redrawn in place on a TTY, a line every 10 %
  * otherwise, so logs stay readable).
  */
-import type { TrainingProgress } from "./ppo.js";
+import type { TrainingProgress } from "../rl/ppo.js";
 
 export function formatProgress(p: TrainingProgress, width = 24): string {
   const fraction = Math.min(1, p.steps / p.totalSteps);
@@ -13,6 +13,7 @@ export function formatProgress(p: TrainingProgress, width = 24): string {
     `${p.steps.toLocaleString("en")}/${p.totalSteps.toLocaleString("en")} steps · ` +
     `${Math.round(p.samplesPerSecond).toLocaleString("en")} samples/s · reward ${p.meanReward.toFixed(3)} · ` +
     `entropy ${p.entropy.toFixed(2)} · kl ${p.approxKl.toFixed(4)} · clip ${p.clipFraction.toFixed(2)} · ` +
+    `explained var ${p.explainedVariance.toFixed(2)} · lr ${p.learningRate.toExponential(1)} · ` +
     `eta ${Math.round(eta)}s`
   );
 }

@@ -1,0 +1,126 @@
+// Use cases for the people who run the bot: whom an admin's /retrain means, and the state of
+// the service (/status). The Telegram adapter parses and formats; this gathers the facts.
+
+import { lastJobRun } from "../db/jobs.js";
+import {
+  countPeople,
+  type OutboxHealth,
+  outboxHealth,
+  peopleNamed,
+  peopleWithActiveHabits,
+  pingDatabase,
+} from "../db/operations.js";
+import { activationsSince, lastTrainingRun, runCountsSince } from "../db/training.js";
+import { findUserByTelegramId } from "../db/users.js";
+import type { JobRun, TrainingRun, User } from "../generated/prisma/client.js";
+import type { AppDeps } from "./deps.js";
+import { NIGHTLY_RETRAIN_JOB } from "./scheduling/schedule.js";
+import type { RetrainStatus } from "./training/retrain.js";
+
+/** Whom a /retrain is for. */
+export type RetrainTarget =
+  | { kind: "me" }
+  | { kind: "all" }
+  | { kind: "telegramId"; telegramId: bigint }
+  | { kind: "name"; name: string };
+
+/** The people a target means, or the message explaining why there are none. */
+export async function retrainTargets(
+  deps: Pick<AppDeps, "db">,
+  target: RetrainTarget,
+  self: User | undefined,
+): Promise<{ ok: true; people: User[] } | { ok: false; message: string }> {
+  const { db } = deps;
+  if (target.kind === "me") {
+    if (self === undefined)
+      return { ok: false, message: "Send /start first so that I know your habits." };
+    return { ok: true, people: [self] };
+  }
+  if (target.kind === "all") {
+    const people = await peopleWithActiveHabits(db);
+    if (people.length === 0)
+      return { ok: false, message: "Nobody has active habits yet; nothing to train." };
+    return { ok: true, people };
+  }
+  if (target.kind === "telegramId") {
+    const person = await findUserByTelegramId(db, target.telegramId);
+    if (person === null)
+      return { ok: false, message: `No registered person has Telegram id ${target.telegramId}.` };
+    return { ok: true, people: [person] };
+  }
+  const matches = await peopleNamed(db, target.name);
+  if (matches.length === 0)
+    return {
+      ok: false,
+      message: `No registered person is called "${target.name}". Use their Telegram id.`,
+    };
+  if (matches.length > 1) {
+    return {
+      ok: false,
+      message: `Several people are called "${target.name}": ${matches.map((m) => m.telegramId).join(", ")}. Use a Telegram id.`,
+    };
+  }
+  return { ok: true, people: matches };
+}
+
+/** Window in which given-up outbox events are still reported. */
+export const GAVE_UP_WINDOW_MS = 24 * 3_600_000;
+
+export type ServiceStatus =
+  | { database: "unreachable"; kind: string; error: string }
+  | {
+      database: "reachable";
+      kind: string;
+      pingMs: number;
+      people: { all: number; withHabits: number };
+      training: RetrainStatus;
+      retrainCron: string;
+      nightly: null | {
+        run: JobRun;
+        runs: Partial<Record<string, number>>;
+        activated: number;
+      };
+      lastRun: TrainingRun | null;
+      outbox: OutboxHealth;
+    };
+
+/** Everything /status reports, gathered from the database and the retrain queue. */
+export async function serviceStatus(deps: AppDeps): Promise<ServiceStatus> {
+  const { db } = deps;
+  let pingMs: number;
+  try {
+    pingMs = await pingDatabase(db);
+  } catch (error) {
+    return {
+      database: "unreachable",
+      kind: db.kind,
+      error: error instanceof Error ? error.message.split("\n")[0] : String(error),
+    };
+  }
+  const now = deps.now();
+  const [people, nightlyRun, lastRun, outbox] = await Promise.all([
+    countPeople(db),
+    lastJobRun(db, NIGHTLY_RETRAIN_JOB),
+    lastTrainingRun(db),
+    outboxHealth(db, new Date(now.getTime() - GAVE_UP_WINDOW_MS)),
+  ]);
+  const nightly =
+    nightlyRun === null
+      ? null
+      : {
+          run: nightlyRun,
+          runs: await runCountsSince(db, "nightly", nightlyRun.startedAt),
+          activated: await activationsSince(db, "nightly", nightlyRun.startedAt),
+        };
+  return {
+    database: "reachable",
+    kind: db.kind,
+    pingMs,
+    people,
+    training: deps.retrain.status(),
+    retrainCron: deps.config.retrainCron,
+    nightly,
+    lastRun,
+    outbox,
+  };
+}

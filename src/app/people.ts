@@ -1,0 +1,136 @@
+// People: registering, onboarding (time zone, plan time, starter habits), settings, the ingest
+// token, and the person's own data (export, deletion). The Telegram adapter asks and words.
+
+import { createHash, randomBytes } from "node:crypto";
+import type { LocalDate } from "../coach/index.js";
+import { type DeletedCounts, deletePerson } from "../db/account.js";
+import { exportPerson, type PersonExport } from "../db/export.js";
+import { listHabits } from "../db/habits.js";
+import { findUserByIngestToken } from "../db/ingest.js";
+import { findPersonById } from "../db/operations.js";
+import { findUserByTelegramId, registerUser, updateUserSettings } from "../db/users.js";
+import type { Habit, User } from "../generated/prisma/client.js";
+import { todayOf } from "./coach-state.js";
+import type { AppDeps } from "./deps.js";
+import { addHabit, type HabitDefinition } from "./habits.js";
+
+export type { DeletedCounts };
+
+/** The registered person behind a Telegram account, or null before /start. */
+export async function personByTelegramId(
+  deps: Pick<AppDeps, "db">,
+  telegramId: bigint,
+): Promise<User | null> {
+  return findUserByTelegramId(deps.db, telegramId);
+}
+
+/** The person an ingest token belongs to, or null (unknown, mistyped or replaced token). */
+export async function personByIngestToken(
+  deps: Pick<AppDeps, "db">,
+  token: string,
+): Promise<User | null> {
+  return findUserByIngestToken(deps.db, token);
+}
+
+/** A registered person by id, or null (deleted meanwhile). */
+export async function personById(deps: Pick<AppDeps, "db">, id: number): Promise<User | null> {
+  return findPersonById(deps.db, id);
+}
+
+/**
+ * Registers a person (in the default time zone; admin when the configuration says so) or
+ * refreshes their chat id and name; never resets their settings.
+ */
+export async function registerPerson(
+  deps: Pick<AppDeps, "db" | "config">,
+  who: { telegramId: bigint; chatId: bigint; displayName: string },
+): Promise<{ person: User; created: boolean }> {
+  const { user, created } = await registerUser(deps.db, {
+    ...who,
+    timezone: deps.config.tzDefault,
+    isAdmin: deps.config.adminTelegramIds.has(who.telegramId),
+  });
+  return { person: user, created };
+}
+
+/** What a person chooses about themselves. */
+export interface PersonSettings {
+  timezone?: string;
+  planTime?: string;
+  dayStartHour?: number;
+  /** the linked Google Sheet; null unlinks it */
+  sheetId?: string | null;
+}
+
+/** Stores the person's choices; returns the person as they are now. */
+export async function changeSettings(
+  deps: Pick<AppDeps, "db">,
+  person: User,
+  settings: PersonSettings,
+): Promise<User> {
+  return updateUserSettings(deps.db, person.id, settings);
+}
+
+/** The habits offered at the end of onboarding. */
+export const STARTER_HABITS = [
+  { name: "walk", kind: "duration", unit: "min", target: 20, daysPerWeek: 5 },
+  { name: "read", kind: "count", unit: "pages", target: 10, daysPerWeek: 7 },
+  { name: "stretch", kind: "check", unit: "", target: 1, daysPerWeek: 5 },
+] as const satisfies readonly HabitDefinition[];
+
+/**
+ * The last onboarding step: the starter habits (those that fit next to the person's own) or
+ * none, then the person counts as onboarded. Returns the person and their active habits.
+ */
+export async function finishOnboarding(
+  deps: Pick<AppDeps, "db" | "now">,
+  person: User,
+  choice: "starter" | "own",
+): Promise<{ person: User; habits: Habit[] }> {
+  if (choice === "starter") {
+    for (const starter of STARTER_HABITS) await addHabit(deps, person, starter);
+  }
+  const updated = person.onboardedAt
+    ? person
+    : await updateUserSettings(deps.db, person.id, { onboardedAt: deps.now() });
+  return { person: updated, habits: await listHabits(deps.db, person.id) };
+}
+
+/** A fresh ingest token and the hash that is stored. */
+export function newIngestToken(): { token: string; hash: string } {
+  const token = `crl_${randomBytes(32).toString("base64url")}`;
+  return { token, hash: hashIngestToken(token) };
+}
+
+function hashIngestToken(token: string): string {
+  return createHash("sha256").update(token, "utf8").digest("hex");
+}
+
+/**
+ * Gives the person a new ingest token (the previous one stops working). Only its hash is
+ * stored: the token is returned, to be shown this once.
+ */
+export async function issueIngestToken(deps: Pick<AppDeps, "db">, person: User): Promise<string> {
+  const { token, hash } = newIngestToken();
+  await updateUserSettings(deps.db, person.id, { ingestTokenHash: hash });
+  return token;
+}
+
+/** Everything stored about the person as a ZIP of CSV files, dated with their today; null when they are gone. */
+export async function exportPersonData(
+  deps: Pick<AppDeps, "db" | "now">,
+  person: User,
+): Promise<(PersonExport & { day: LocalDate }) | null> {
+  const now = deps.now();
+  const result = await exportPerson(deps.db, person.id, now);
+  if (result === null) return null;
+  return { ...result, day: todayOf(person, now) };
+}
+
+/** Deletes every row stored about the person; what was deleted, counted by kind. */
+export async function deletePersonData(
+  deps: Pick<AppDeps, "db">,
+  person: User,
+): Promise<DeletedCounts> {
+  return deletePerson(deps.db, person.id);
+}

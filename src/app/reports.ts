@@ -1,0 +1,251 @@
+// Logging what a person did: a typed report read by the coach core's parser, a tap on a plan
+// button, and taking an entry back (/undo). Every entry carries an idempotency key, so a
+// re-delivered update or a double tap stores once. The Telegram adapter only words the outcome.
+
+import { planButtonEntryKey, planButtonKeyPrefix } from "../coach/idempotency.js";
+import {
+  DEFAULT_BACKFILL_DAYS,
+  daysBetween,
+  type LocalDate,
+  type MatchKind,
+  parseReport,
+} from "../coach/index.js";
+import { fromDbDate } from "../db/dates.js";
+import {
+  entriesOfHabitOnDay,
+  findEntryWithHabit,
+  insertEntries,
+  type NewEntry,
+  recentEntries,
+  retractEntry,
+} from "../db/entries.js";
+import { findHabitById, findHabitByName } from "../db/habits.js";
+import { findPlanById, type PlanItem, planItemsOf } from "../db/plans.js";
+import type { EntrySource, Habit, Plan, User } from "../generated/prisma/client.js";
+import { type CoachState, loadCoachState } from "./coach-state.js";
+import type { AppDeps } from "./deps.js";
+
+export interface StoredItem {
+  habit: Habit;
+  amount: number;
+  day: LocalDate;
+  /** what the person typed for the habit, when it was not its exact name or alias */
+  guessedFrom?: string;
+}
+
+/** Matches the person should see spelled out: “wlk” → walk, “vio” → violin. */
+const GUESSES: ReadonlySet<MatchKind> = new Set(["prefix", "words", "misspelling"]);
+
+export type ReportOutcome =
+  | { kind: "no-habits" }
+  | { kind: "not-understood"; problems: string[]; habits: Habit[] }
+  | {
+      kind: "stored";
+      items: StoredItem[];
+      /** nothing new was stored: every item's key was already there (a re-delivery) */
+      duplicate: boolean;
+      /** the coach state after storing (EMAs now) */
+      after: CoachState;
+    };
+
+/**
+ * Stores what a person reported in words ("ran 30 min, violin 15 yesterday"). `keyOf` gives
+ * each parsed item's idempotency key (by its position in the report).
+ */
+export async function logReport(
+  deps: Pick<AppDeps, "db" | "now" | "log">,
+  person: User,
+  text: string,
+  options: { source: EntrySource; keyOf: (position: number) => string },
+): Promise<ReportOutcome> {
+  const { db, now } = deps;
+  const state = await loadCoachState(db, person, now());
+  if (state.habits.length === 0) return { kind: "no-habits" };
+  const parsed = parseReport(text, state.specs, {
+    today: state.today,
+    backfillDays: DEFAULT_BACKFILL_DAYS,
+  });
+  if (!parsed.ok)
+    return { kind: "not-understood", problems: parsed.problems, habits: state.habits };
+  const byId = new Map(state.habits.map((h) => [String(h.id), h]));
+  const entries: NewEntry[] = parsed.items.map((item, position) => ({
+    habitId: Number(item.habitId),
+    day: item.day,
+    amount: item.amount,
+    source: options.source,
+    idempotencyKey: options.keyOf(position),
+  }));
+  const { inserted } = await insertEntries(db, person.id, entries);
+  deps.log.info({ userId: person.id, items: entries.length, inserted }, "report stored");
+  const items: StoredItem[] = parsed.items.map((item) => ({
+    habit: byId.get(item.habitId)!,
+    amount: item.amount,
+    day: item.day,
+    ...(GUESSES.has(item.match) ? { guessedFrom: item.heard } : {}),
+  }));
+  return {
+    kind: "stored",
+    items,
+    duplicate: inserted === 0,
+    after: await loadCoachState(db, person, now()),
+  };
+}
+
+export type PlanTapOutcome =
+  | { kind: "not-this-plan" }
+  | { kind: "archived" }
+  | { kind: "too-old"; day: LocalDate }
+  | { kind: "already-logged"; habit: Habit; day: LocalDate; today: LocalDate }
+  | {
+      kind: "logged";
+      habit: Habit;
+      amount: number;
+      day: LocalDate;
+      /** false when a concurrent tap stored it first */
+      inserted: boolean;
+      plan: Plan;
+      items: PlanItem[];
+      after: CoachState;
+    };
+
+/**
+ * A tap on a plan button: logs the planned amount of that habit for the plan's day, verified
+ * against the stored plan and the person who tapped.
+ */
+export async function logPlannedHabit(
+  deps: Pick<AppDeps, "db" | "now">,
+  person: User,
+  tap: { planId: number; habitId: number },
+): Promise<PlanTapOutcome> {
+  const { db, now } = deps;
+  const plan = await findPlanById(db, tap.planId);
+  const item = plan ? planItemsOf(plan).find((i) => i.habitId === tap.habitId) : undefined;
+  if (!plan || plan.userId !== person.id || !item || item.amount <= 0) {
+    return { kind: "not-this-plan" };
+  }
+  const habit = await findHabitById(db, tap.habitId);
+  if (!habit || habit.userId !== person.id || habit.archivedAt) return { kind: "archived" };
+  const state = await loadCoachState(db, person, now());
+  const day = fromDbDate(plan.day);
+  const age = daysBetween(day, state.today);
+  if (age < 0 || age > DEFAULT_BACKFILL_DAYS) return { kind: "too-old", day };
+  const dayEntries = await entriesOfHabitOnDay(db, person.id, habit.id, day);
+  const doneThatDay = dayEntries.filter((e) => !e.retractedAt).reduce((s, e) => s + e.amount, 0);
+  if (doneThatDay >= item.amount) {
+    return { kind: "already-logged", habit, day, today: state.today };
+  }
+  // One key per plan item and "generation": a double tap stores once, a tap after /undo again.
+  const prefix = planButtonKeyPrefix(plan.id, habit.id);
+  const generation = dayEntries.filter((e) => e.idempotencyKey.startsWith(prefix)).length;
+  const { inserted } = await insertEntries(db, person.id, [
+    {
+      habitId: habit.id,
+      day,
+      amount: item.amount,
+      source: "button",
+      idempotencyKey: planButtonEntryKey(plan.id, habit.id, generation),
+    },
+  ]);
+  return {
+    kind: "logged",
+    habit,
+    amount: item.amount,
+    day,
+    inserted: inserted > 0,
+    plan,
+    items: planItemsOf(plan),
+    after: await loadCoachState(db, person, now()),
+  };
+}
+
+/** An entry as /undo shows it: its habit's name, unit and kind, and the day it counts for. */
+export interface RecentEntry {
+  id: bigint;
+  habitId: number;
+  amount: number;
+  day: LocalDate;
+  habit: { name: string; unit: string; kind: string };
+}
+
+function recentEntryOf(row: Awaited<ReturnType<typeof recentEntries>>[number]): RecentEntry {
+  return {
+    id: row.id,
+    habitId: row.habitId,
+    amount: row.amount,
+    day: fromDbDate(row.day),
+    habit: row.habit,
+  };
+}
+
+/** The person's most recent entries (not retracted), newest first. */
+export async function recentReports(
+  deps: Pick<AppDeps, "db">,
+  person: User,
+  count: number,
+): Promise<RecentEntry[]> {
+  return (await recentEntries(deps.db, person.id, count)).map(recentEntryOf);
+}
+
+export type UndoOutcome =
+  | { kind: "no-such-habit" }
+  | { kind: "nothing" }
+  | { kind: "raced" }
+  | { kind: "undone"; entry: RecentEntry; emaNow: number | undefined; today: LocalDate };
+
+/** How many times /undo retries when a concurrent /undo took the entry it was about to undo. */
+const UNDO_ATTEMPTS = 3;
+
+/** Takes back the latest entry, or the latest of the habit called `habitName` (when not ""). */
+export async function undoLatest(
+  deps: Pick<AppDeps, "db" | "now">,
+  person: User,
+  habitName: string,
+): Promise<UndoOutcome> {
+  const { db, now } = deps;
+  let habitId: number | undefined;
+  if (habitName !== "") {
+    const habit = await findHabitByName(db, person.id, habitName);
+    if (!habit) return { kind: "no-such-habit" };
+    habitId = habit.id;
+  }
+  // Two /undo at the same moment must undo two different entries: retry when we lost the race.
+  for (let attempt = 0; attempt < UNDO_ATTEMPTS; attempt++) {
+    const recent = await recentEntries(db, person.id, habitId === undefined ? 1 : 50);
+    const entry = habitId === undefined ? recent[0] : recent.find((e) => e.habitId === habitId);
+    if (!entry) return { kind: "nothing" };
+    if (await retractEntry(db, person.id, entry.id, now())) {
+      return undone(deps, person, recentEntryOf(entry));
+    }
+  }
+  return { kind: "raced" };
+}
+
+export type UndoEntryOutcome = { kind: "not-yours" } | { kind: "already-undone" } | UndoOutcome;
+
+/** Takes back one entry picked from a list (it must be the person's). */
+export async function undoEntry(
+  deps: Pick<AppDeps, "db" | "now">,
+  person: User,
+  entryId: bigint,
+): Promise<UndoEntryOutcome> {
+  const entry = await findEntryWithHabit(deps.db, entryId);
+  if (!entry || entry.userId !== person.id) return { kind: "not-yours" };
+  if (!(await retractEntry(deps.db, person.id, entry.id, deps.now()))) {
+    return { kind: "already-undone" };
+  }
+  return undone(deps, person, recentEntryOf(entry));
+}
+
+async function undone(
+  deps: Pick<AppDeps, "db" | "now">,
+  person: User,
+  entry: RecentEntry,
+): Promise<UndoOutcome> {
+  const state = await loadCoachState(deps.db, person, deps.now());
+  return {
+    kind: "undone",
+    entry,
+    emaNow: state.emasToday[String(entry.habitId)],
+    today: state.today,
+  };
+}

@@ -1,0 +1,48 @@
+// Every idempotency key in one place. A write from the outside carries a key derived from the
+// delivery itself, so that a duplicate delivery (a re-sent update, a double tap, a re-imported
+// file, a second instance running the same schedule) maps to the same key and is stored or run
+// once. Pure: keys are built from what the caller passes in, never from a clock.
+import type { LocalDate } from "./days.js";
+
+/** Habit entry of a chat report: the Telegram update and the item's position in the report. */
+export function reportEntryKey(updateId: number, position: number): string {
+  return `tg:${updateId}:${position}`;
+}
+
+/**
+ * Habit entries logged with a plan button share this prefix per plan item; the n-th one of a
+ * day (after n /undo's) is planButtonEntryKey(…, n), so a double tap stores once and a tap
+ * after /undo stores again.
+ */
+export function planButtonKeyPrefix(planId: number, habitId: number): string {
+  return `plan:${planId}:${habitId}:`;
+}
+
+export function planButtonEntryKey(planId: number, habitId: number, generation: number): string {
+  return `${planButtonKeyPrefix(planId, habitId)}${generation}`;
+}
+
+/**
+ * The instant a measurement typed in chat was taken: the message's own timestamp (whole
+ * seconds), plus the message id modulo 1000 as milliseconds, so that two messages sent within
+ * the same second stay two samples while a re-delivered update maps to exactly the same instant.
+ * Samples are unique per (person, metric, instant); ingested weights keep their measured instant.
+ */
+export function chatMeasurementInstant(messageDateSeconds: number, messageId: number): Date {
+  return new Date(messageDateSeconds * 1000 + (messageId % 1000));
+}
+
+/** JobRun key of a person's morning plan push for a day. */
+export function planPushKey(personId: number, day: LocalDate): string {
+  return `${personJobKeyPrefix(personId)}${day}`;
+}
+
+/** JobRun keys that name a person start with this (deleting a person deletes them). */
+export function personJobKeyPrefix(personId: number): string {
+  return `${personId}:`;
+}
+
+/** JobRun key of a nightly retrain occurrence: its scheduled instant to the minute, in UTC. */
+export function nightlyKey(scheduledAt: Date): string {
+  return `${scheduledAt.toISOString().slice(0, 16)}Z`;
+}
