@@ -1,12 +1,12 @@
 // People: registering, onboarding (time zone, plan time, starter habits), settings, the ingest
 // token, and the person's own data (export, deletion). The Telegram adapter asks and words.
 
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { LocalDate } from "../coach/index.js";
 import { type DeletedCounts, deletePerson } from "../db/account.js";
 import { exportPerson, type PersonExport } from "../db/export.js";
 import { listHabits } from "../db/habits.js";
-import { findUserByIngestToken } from "../db/ingest.js";
+import { findUserByIngestTokenHash } from "../db/ingest.js";
 import { findPersonById } from "../db/operations.js";
 import { findUserByTelegramId, registerUser, updateUserSettings } from "../db/users.js";
 import type { Habit, User } from "../generated/prisma/client.js";
@@ -29,7 +29,14 @@ export async function personByIngestToken(
   deps: Pick<AppDeps, "db">,
   token: string,
 ): Promise<User | null> {
-  return findUserByIngestToken(deps.db, token);
+  if (!INGEST_TOKEN_SHAPE.test(token)) return null;
+  const hash = hashIngestToken(token);
+  const person = await findUserByIngestTokenHash(deps.db, hash);
+  if (person?.ingestTokenHash == null) return null;
+  // compared again in constant time (the index lookup is not)
+  const a = Buffer.from(person.ingestTokenHash, "utf8");
+  const b = Buffer.from(hash, "utf8");
+  return a.length === b.length && timingSafeEqual(a, b) ? person : null;
 }
 
 /** A registered person by id, or null (deleted meanwhile). */
@@ -96,12 +103,16 @@ export async function finishOnboarding(
   return { person: updated, habits: await listHabits(deps.db, person.id) };
 }
 
+/** Ingest tokens as /settings token makes them: "crl_" + 43 base64url characters. */
+const INGEST_TOKEN_SHAPE = /^crl_[A-Za-z0-9_-]{20,100}$/;
+
 /** A fresh ingest token and the hash that is stored. */
 export function newIngestToken(): { token: string; hash: string } {
   const token = `crl_${randomBytes(32).toString("base64url")}`;
   return { token, hash: hashIngestToken(token) };
 }
 
+/** Only this hash of a token is stored and looked up: the database never sees the token. */
 function hashIngestToken(token: string): string {
   return createHash("sha256").update(token, "utf8").digest("hex");
 }

@@ -123,6 +123,17 @@ export function wallClockOf(instant: Date, timeZone: string): WallClock {
   return { day: `${pad(y, 4)}-${pad(mo, 2)}-${pad(d, 2)}`, hour: h, minute: mi, second: s };
 }
 
+/**
+ * The latest day-start hour a person may choose: a day that began after noon would count most of
+ * the afternoon for the previous day, which nobody means.
+ */
+export const MAX_DAY_START_HOUR = 12;
+
+/** Whether a person may choose `hour` as the start of their day (a whole hour 0–12). */
+export function isChoosableDayStartHour(hour: number): boolean {
+  return Number.isInteger(hour) && hour >= 0 && hour <= MAX_DAY_START_HOUR;
+}
+
 function checkDayStartHour(dayStartHour: number): void {
   if (!Number.isInteger(dayStartHour) || dayStartHour < 0 || dayStartHour > 23) {
     throw new RangeError(`day-start hour must be a whole number 0–23, got ${dayStartHour}`);

@@ -1,8 +1,7 @@
-// Stores ingested body weights: the person is found by the SHA-256 of their ingest token, the
-// samples go into their "weight" metric (the one /weight uses, created in kg if missing) with
+// Stores ingested body weights: the person is found by the hash of their ingest token (made and
+// checked in src/app/people.ts), the samples go into their "weight" metric (the one /weight uses, created in kg if missing) with
 // ON CONFLICT DO NOTHING on (user, metric, measured-at), so a re-delivered request or a
 // re-imported file adds nothing and the caller learns how many samples were new.
-import { createHash, timingSafeEqual } from "node:crypto";
 import {
   inUnit,
   type StoredWeightUnit,
@@ -15,26 +14,11 @@ import type { EntrySource } from "../generated/prisma/enums.js";
 import type { Database } from "./client.js";
 import { ensureMetric, findMetric } from "./metrics.js";
 
-/** Ingest tokens as /settings token makes them: "crl_" + 43 base64url characters. */
-const TOKEN_SHAPE = /^crl_[A-Za-z0-9_-]{20,100}$/;
 const BATCH = 1000;
 
-function sha256Hex(text: string): string {
-  return createHash("sha256").update(text, "utf8").digest("hex");
-}
-
-/**
- * The person an ingest token belongs to, or null. Only the token's hash is looked up (the
- * database never sees the token) and the stored hash is compared again in constant time.
- */
-export async function findUserByIngestToken(db: Database, token: string): Promise<User | null> {
-  if (!TOKEN_SHAPE.test(token)) return null;
-  const hash = sha256Hex(token);
-  const user = await db.prisma.user.findUnique({ where: { ingestTokenHash: hash } });
-  if (user?.ingestTokenHash == null) return null;
-  const a = Buffer.from(user.ingestTokenHash, "utf8");
-  const b = Buffer.from(hash, "utf8");
-  return a.length === b.length && timingSafeEqual(a, b) ? user : null;
+/** The person whose stored ingest-token hash is `hash`, or null. */
+export async function findUserByIngestTokenHash(db: Database, hash: string): Promise<User | null> {
+  return db.prisma.user.findUnique({ where: { ingestTokenHash: hash } });
 }
 
 /** The unit the person's weight is kept in: "lb" when their weight metric says so, else "kg". */

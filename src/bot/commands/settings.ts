@@ -3,6 +3,7 @@
 
 import { Composer } from "telegraf";
 import { changeSettings, issueIngestToken } from "../../app/people.js";
+import { isChoosableDayStartHour, MAX_DAY_START_HOUR } from "../../coach/days.js";
 import type { AppConfig } from "../../config.js";
 import type { User } from "../../generated/prisma/client.js";
 import { callbackData, decodeCallback, encodeCallback } from "../callback-data.js";
@@ -19,8 +20,6 @@ export const SETTINGS_USAGE = [
   "  /settings sheet <Google Sheet link>   (a copy of your data there; “sheet off” stops it)",
   "  /settings token             (new ingest token: lets your scale or phone send your weight)",
 ].join("\n");
-
-export const MAX_DAY_START_HOUR = 12;
 
 /** The spreadsheet id from a Google Sheets link or a bare id; undefined when it is neither. */
 export function sheetIdFrom(text: string): string | undefined {
@@ -118,7 +117,7 @@ async function handleSettings(ctx: CoachContext): Promise<void> {
     case "daystart":
     case "day": {
       const hour = Number(value.replace(/:00$/, ""));
-      if (value === "" || !Number.isInteger(hour) || hour < 0 || hour > MAX_DAY_START_HOUR) {
+      if (value === "" || !isChoosableDayStartHour(hour)) {
         await ctx.reply(
           `The day-start hour must be a whole hour from 0 to ${MAX_DAY_START_HOUR}, e.g. /settings daystart 4`,
         );
