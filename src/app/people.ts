@@ -3,12 +3,19 @@
 
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { LocalDate } from "../coach/index.js";
+import { withoutControlCharacters } from "../coach/text.js";
 import { type DeletedCounts, deletePerson } from "../db/account.js";
 import { exportPerson, type PersonExport } from "../db/export.js";
 import { listHabits } from "../db/habits.js";
 import { findUserByIngestTokenHash } from "../db/ingest.js";
 import { findPersonById } from "../db/operations.js";
-import { findUserByTelegramId, registerUser, updateUserSettings } from "../db/users.js";
+import {
+  clearUserBlocked,
+  findUserByTelegramId,
+  markUserBlocked,
+  registerUser,
+  updateUserSettings,
+} from "../db/users.js";
 import type { Habit, User } from "../generated/prisma/client.js";
 import { todayOf } from "./coach-state.js";
 import type { AppDeps } from "./deps.js";
@@ -54,10 +61,30 @@ export async function registerPerson(
 ): Promise<{ person: User; created: boolean }> {
   const { user, created } = await registerUser(deps.db, {
     ...who,
+    // Telegram names are whatever people typed, control characters included: store them clean
+    displayName: withoutControlCharacters(who.displayName).trim() || `User ${who.telegramId}`,
     timezone: deps.config.tzDefault,
     isAdmin: deps.config.adminTelegramIds.has(who.telegramId),
   });
   return { person: user, created };
+}
+
+/**
+ * Telegram refuses messages to the person (they blocked the bot or deleted their account): no
+ * more morning plans until they write again (personIsBack).
+ */
+export async function markPersonUnreachable(
+  deps: Pick<AppDeps, "db" | "now">,
+  personId: number,
+): Promise<void> {
+  await markUserBlocked(deps.db, personId, deps.now());
+}
+
+/** The person sent the bot something: they are reachable again (clears markPersonUnreachable). */
+export async function personIsBack(deps: Pick<AppDeps, "db">, person: User): Promise<User> {
+  if (person.blockedAt === null) return person;
+  await clearUserBlocked(deps.db, person.id);
+  return { ...person, blockedAt: null };
 }
 
 /** What a person chooses about themselves. */

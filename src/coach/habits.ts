@@ -3,6 +3,7 @@
  * (every problem reported with its field and a sentence, never a throw) and the defaults
  * (plannable levels, actor groups).
  */
+import { hasControlCharacters } from "./text.js";
 
 export type HabitKind = "duration" | "count" | "check";
 
@@ -74,6 +75,7 @@ export function nameProblem(name: string, what: string): string | null {
   }
   if (/[,;\n\r\t]/.test(trimmed))
     return `${what} must not contain commas, semicolons or line breaks`;
+  if (hasControlCharacters(trimmed)) return `${what} must not contain control characters`;
   if (!/\p{L}/u.test(trimmed))
     return `${what} must contain at least one letter, got ${describe(name)}`;
   return null;
@@ -185,6 +187,8 @@ export function validateHabit(
         field: "unit",
         message: `unit must be text of at most 20 characters, got ${describe(input.unit)}`,
       });
+    } else if (hasControlCharacters(input.unit)) {
+      problems.push({ field: "unit", message: "unit must not contain control characters" });
     } else if (kind === "duration" && input.unit !== "min") {
       problems.push({
         field: "unit",
@@ -267,6 +271,11 @@ export function validateHabit(
       problems.push({
         field: "exclusiveGroup",
         message: `exclusive group must be a non-empty name or null, got ${describe(input.exclusiveGroup)}`,
+      });
+    } else if (hasControlCharacters(input.exclusiveGroup)) {
+      problems.push({
+        field: "exclusiveGroup",
+        message: "exclusive group must not contain control characters",
       });
     } else {
       exclusiveGroup = input.exclusiveGroup.trim();
@@ -392,6 +401,8 @@ export function validateMetricGoal(
   const unit = input.unit ?? "";
   if (typeof unit !== "string" || unit.length > 20) {
     problems.push({ field: "unit", message: `unit must be text of at most 20 characters` });
+  } else if (hasControlCharacters(unit)) {
+    problems.push({ field: "unit", message: "unit must not contain control characters" });
   }
   checkNumber(input.target, "target", "target", problems);
   if (checkNumber(input.tolerance, "tolerance", "tolerance", problems) && input.tolerance <= 0) {

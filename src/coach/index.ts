@@ -12,5 +12,6 @@ export * from "./observation.js";
 export * from "./parse.js";
 export * from "./planner.js";
 export * from "./rng.js";
+export * from "./text.js";
 export * from "./units.js";
 export * from "./weight.js";

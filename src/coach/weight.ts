@@ -1,6 +1,7 @@
 // Body weight, wherever it comes from (/weight in chat, a scale's export, a phone automation):
 // the units people and machines use, the conversion between them, the range of plausible body
 // weights and how a decimal number is written. Pure.
+import { hasControlCharacters } from "./text.js";
 
 /** The metric body weight is stored in: the one /weight records to and ingest writes into. */
 export const WEIGHT_METRIC = "weight";
@@ -173,6 +174,12 @@ export function checkMetricValue(
   }
   if (Math.abs(value) > MAX_ABS_MEASUREMENT) {
     return { ok: false, message: `${value} is too large to be a measurement.` };
+  }
+  if (typedUnit !== null && hasControlCharacters(typedUnit)) {
+    return {
+      ok: false,
+      message: "A unit must not contain control characters, like /metric waist 81 cm.",
+    };
   }
   if (
     storedUnit !== "" &&

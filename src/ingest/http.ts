@@ -22,8 +22,14 @@ export interface IngestRouteDeps {
   log: Logger;
   config: Pick<AppConfig, "ingestMaxBytes">;
   now?: () => Date;
-  /** Failed authentications per client address per minute before 429 (default 20). */
+  /**
+   * Failed authentications per client address per minute before further *failed* attempts get
+   * 429 (default 20). A valid token is never blocked by its address: behind a TLS proxy every
+   * automation shares the proxy's address.
+   */
   maxFailedAuthPerMinute?: number;
+  /** Requests per ingest token per minute, counted after authentication (default 60). */
+  maxRequestsPerTokenPerMinute?: number;
 }
 
 /** The token of an "Authorization: Bearer <token>" header, or null. */
@@ -52,23 +58,23 @@ function refuse(
   }
 }
 
-/** A small fixed-window counter of failed authentications per client address. */
-function failedAuthLimiter(limit: number, now: () => Date) {
-  const windows = new Map<string, { start: number; count: number }>();
-  const current = (address: string) => {
+/** A small fixed-window counter per key (a client address, a person), one minute wide. */
+function perMinuteCounter(limit: number, now: () => Date) {
+  const windows = new Map<string | number, { start: number; count: number }>();
+  const current = (key: string | number) => {
     const t = now().getTime();
-    let w = windows.get(address);
+    let w = windows.get(key);
     if (w === undefined || t - w.start >= 60_000) {
       if (windows.size > 10_000) windows.clear();
       w = { start: t, count: 0 };
-      windows.set(address, w);
+      windows.set(key, w);
     }
     return w;
   };
   return {
-    blocked: (address: string) => current(address).count >= limit,
-    fail: (address: string) => {
-      current(address).count += 1;
+    exhausted: (key: string | number) => current(key).count >= limit,
+    count: (key: string | number) => {
+      current(key).count += 1;
     },
   };
 }
@@ -76,11 +82,17 @@ function failedAuthLimiter(limit: number, now: () => Date) {
 export function registerIngestRoutes(http: Pick<HttpServer, "route">, deps: IngestRouteDeps): void {
   const { db, log, config } = deps;
   const now = deps.now ?? (() => new Date());
-  const limiter = failedAuthLimiter(deps.maxFailedAuthPerMinute ?? 20, now);
-
-  http.route("POST", INGEST_WEIGHT_PATH, async (req, res) => {
-    const address = req.socket.remoteAddress ?? "unknown";
-    if (limiter.blocked(address)) {
+  const failedAuth = perMinuteCounter(deps.maxFailedAuthPerMinute ?? 20, now);
+  const perToken = perMinuteCounter(deps.maxRequestsPerTokenPerMinute ?? 60, now);
+  /** A failed authentication: 401, or 429 once this address failed too often this minute. */
+  const refuseAuth = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    address: string,
+    body: { error: string },
+    challenge: string,
+  ) => {
+    if (failedAuth.exhausted(address)) {
       refuse(
         req,
         res,
@@ -90,38 +102,54 @@ export function registerIngestRoutes(http: Pick<HttpServer, "route">, deps: Inge
       );
       return;
     }
+    failedAuth.count(address);
+    refuse(req, res, 401, body, { "www-authenticate": challenge });
+  };
+
+  http.route("POST", INGEST_WEIGHT_PATH, async (req, res) => {
+    const address = req.socket.remoteAddress ?? "unknown";
     const token = bearerToken(req.headers.authorization);
     if (token === null) {
-      limiter.fail(address);
       log.warn({ path: INGEST_WEIGHT_PATH }, "ingest refused: missing token");
-      refuse(
+      refuseAuth(
         req,
         res,
-        401,
+        address,
         {
           error:
             "Missing ingest token: send the header 'Authorization: Bearer <token>' with the token from /settings token in the chat.",
         },
-        { "www-authenticate": 'Bearer realm="coachrl"' },
+        'Bearer realm="coachrl"',
       );
       return;
     }
     const user = await personByIngestToken(deps, token);
     if (user === null) {
-      limiter.fail(address);
       log.warn({ path: INGEST_WEIGHT_PATH }, "ingest refused: unknown token");
-      refuse(
+      refuseAuth(
         req,
         res,
-        401,
+        address,
         {
           error:
             "This ingest token is not valid (mistyped, or replaced by a newer one). Create a new one with /settings token in the chat.",
         },
-        { "www-authenticate": 'Bearer realm="coachrl", error="invalid_token"' },
+        'Bearer realm="coachrl", error="invalid_token"',
       );
       return;
     }
+    if (perToken.exhausted(user.id)) {
+      log.warn({ userId: user.id }, "ingest refused: too many requests for this token");
+      refuse(
+        req,
+        res,
+        429,
+        { error: "Too many uploads with this token in the last minute; try again in a minute." },
+        { "retry-after": "60" },
+      );
+      return;
+    }
+    perToken.count(user.id);
     const limit = config.ingestMaxBytes;
     const tooLarge = () =>
       refuse(req, res, 413, { error: new UploadTooLargeError(limit).message, limit });

@@ -310,6 +310,77 @@ describe("POST /ingest/weight", () => {
     }
   });
 
+  it("never blocks a valid token, even after 50 failed attempts from the same address", async () => {
+    const log = createLogger({ level: "silent", pretty: false, secrets: [] });
+    const other = createHttpServer({ log, db: t.db });
+    registerIngestRoutes(other, {
+      db: t.db,
+      log,
+      config: { ingestMaxBytes: LIMIT },
+      now: () => NOW,
+      maxFailedAuthPerMinute: 3,
+    });
+    const otherBase = `http://127.0.0.1:${await other.listen("127.0.0.1", 0)}`;
+    const send = async (token: string, body = "{}") => {
+      const res = await fetch(`${otherBase}/ingest/weight`, {
+        method: "POST",
+        body,
+        headers: { authorization: `Bearer ${token}` },
+      });
+      await res.text();
+      return res.status;
+    };
+    try {
+      const failed: number[] = [];
+      for (let i = 0; i < 50; i++) failed.push(await send("crl_wrongwrongwrongwrongwrong"));
+      expect(failed.slice(0, 3)).toEqual([401, 401, 401]);
+      expect(new Set(failed.slice(3))).toEqual(new Set([429]));
+      // behind a TLS proxy every automation shares the proxy's address: the valid one still works
+      expect(await send(bob.token, '{"weight":80,"measuredAt":"2026-11-10T07:30:00Z"}')).toBe(200);
+      expect(await send("crl_wrongwrongwrongwrongwrong")).toBe(429);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("limits requests per token after authentication", async () => {
+    const log = createLogger({ level: "silent", pretty: false, secrets: [] });
+    const other = createHttpServer({ log, db: t.db });
+    registerIngestRoutes(other, {
+      db: t.db,
+      log,
+      config: { ingestMaxBytes: LIMIT },
+      now: () => NOW,
+      maxRequestsPerTokenPerMinute: 2,
+    });
+    const otherBase = `http://127.0.0.1:${await other.listen("127.0.0.1", 0)}`;
+    try {
+      const statuses: number[] = [];
+      const retryAfter: (string | null)[] = [];
+      for (let i = 0; i < 3; i++) {
+        const res = await fetch(`${otherBase}/ingest/weight`, {
+          method: "POST",
+          body: `{"weight":80,"measuredAt":"2026-11-10T08:0${i}:00Z"}`,
+          headers: { authorization: `Bearer ${bob.token}` },
+        });
+        statuses.push(res.status);
+        retryAfter.push(res.headers.get("retry-after"));
+        await res.text();
+      }
+      expect(statuses).toEqual([200, 200, 429]);
+      expect(retryAfter[2]).toBe("60");
+      // another person's token is counted on its own
+      const res = await fetch(`${otherBase}/ingest/weight`, {
+        method: "POST",
+        body: '{"weight":72,"measuredAt":"2026-11-10T08:05:00Z"}',
+        headers: { authorization: `Bearer ${alice.token}` },
+      });
+      expect(res.status).toBe(200);
+    } finally {
+      await other.close();
+    }
+  });
+
   it("never writes a token or the Authorization header to the log", async () => {
     await new Promise((r) => setImmediate(r));
     const output = logs.lines.join("");
