@@ -27,6 +27,22 @@ const COMMANDS: Record<string, Command> = {
     summary: "evaluate several policies on the same simulated people and print a table",
     load: () => import("./cli/compare.js"),
   },
+  seed: {
+    summary: "create simulated people acting like a persona (--people N --persona FILE)",
+    load: () => import("./cli/seed.js"),
+  },
+  worker: {
+    summary: "train queued retrains (Postgres); run as many as you like (--concurrency N)",
+    load: () => import("./cli/worker.js"),
+  },
+  retrain: {
+    summary: "queue retrains from the shell (--all | --telegram-id N) [--wait]",
+    load: () => import("./cli/retrain.js"),
+  },
+  runs: {
+    summary: "list training runs, or show one with its curves (runs show ID [--png FILE])",
+    load: () => import("./cli/runs.js"),
+  },
 };
 
 function usage(): string {

@@ -2,10 +2,12 @@
 // at start-up, validated by one zod schema per variable. Every invalid or missing variable is
 // reported in one error.
 import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { resolve } from "node:path";
 import { parse as parseDotenv } from "dotenv";
 import { z } from "zod";
 import { isValidTimeZone } from "./coach/days.js";
+import { type DatabaseTimeouts, DEFAULT_DATABASE_TIMEOUTS } from "./db/timeouts.js";
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -19,6 +21,8 @@ export interface AppConfig {
   databaseUrl: string | undefined;
   databasePoolSize: number;
   databaseAcquireTimeoutMs: number;
+  /** connect, statement and idle-in-transaction bounds on every Postgres connection */
+  databaseTimeouts: DatabaseTimeouts;
   dataDir: string;
   /** undefined → local chat mode in the terminal. */
   telegramBotToken: string | undefined;
@@ -37,6 +41,14 @@ export interface AppConfig {
   retrainCron: string;
   /** cap on simulated steps per nightly/admin retrain. */
   retrainSteps: number;
+  /** evaluation size and PPO width of a retrain; undefined → src/app/training/training-policy.ts */
+  retrainEval: { episodes?: number; days?: number; numEnvs?: number };
+  /** time limit of one retrain job in seconds (then it is stopped and retried). */
+  retrainJobTimeoutSeconds: number;
+  /** delay before the first retry of a failed retrain job, in seconds (then doubled). */
+  retrainRetryDelaySeconds: number;
+  /** training worker threads in the bot process (0: this process only enqueues). */
+  workers: number;
   /** maximum size in bytes of an ingest upload (CSV / Apple Health export). */
   ingestMaxBytes: number;
 }
@@ -99,6 +111,33 @@ const oneOf = <T extends string>(values: readonly T[], fallback: NoInfer<T>) =>
 
 const withoutTrailingSlash = (u: string) => u.replace(/\/+$/, "");
 
+/** The cron parser node-schedule itself uses, so that a RETRAIN_CRON accepted here is run. */
+const cronParser = createRequire(createRequire(import.meta.url).resolve("node-schedule"))(
+  "cron-parser",
+) as { parseExpression(expression: string, options: { tz: string }): { next(): unknown } };
+
+/** Why the scheduler would not run `cron` (in UTC), or undefined when it would. */
+function cronProblem(cron: string): string | undefined {
+  try {
+    cronParser.parseExpression(cron, { tz: "Etc/UTC" }).next();
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+const LOOPBACK_HOSTS = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
+
+/** Telegram delivers webhooks only over https; plain http is for a local emulator or proxy. */
+function isWebhookUrl(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const { protocol, hostname } = new URL(value);
+  return protocol === "https:" || (protocol === "http:" && LOOPBACK_HOSTS.test(hostname));
+}
+
+const HTTPS_ONLY =
+  "must be an https URL (Telegram delivers webhooks only over https; http is accepted only for a loopback host such as 127.0.0.1, for local tests)";
+
 const variables = z.object({
   DATABASE_URL: url(
     ["postgres", "postgresql"],
@@ -107,6 +146,13 @@ const variables = z.object({
   ).optional(),
   DATABASE_POOL_SIZE: wholeNumber(10, 1, 200),
   DATABASE_ACQUIRE_TIMEOUT_MS: wholeNumber(10_000, 100, 600_000),
+  DATABASE_CONNECT_TIMEOUT_MS: wholeNumber(DEFAULT_DATABASE_TIMEOUTS.connectMs, 100, 600_000),
+  DATABASE_STATEMENT_TIMEOUT_MS: wholeNumber(DEFAULT_DATABASE_TIMEOUTS.statementMs, 100, 3_600_000),
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: wholeNumber(
+    DEFAULT_DATABASE_TIMEOUTS.idleInTransactionMs,
+    100,
+    3_600_000,
+  ),
   DATA_DIR: z.string().default("./.data"),
   TELEGRAM_BOT_TOKEN: z
     .string()
@@ -118,7 +164,7 @@ const variables = z.object({
   TELEGRAM_API_ROOT: url(["http", "https"], "an http(s) URL")
     .default("https://api.telegram.org")
     .transform(withoutTrailingSlash),
-  WEBHOOK_URL: url(["https", "http"], "an https URL", false).optional(),
+  WEBHOOK_URL: z.string().refine(isWebhookUrl, { error: HTTPS_ONLY }).optional(),
   WEBHOOK_SECRET: z
     .string()
     .regex(
@@ -172,12 +218,31 @@ const variables = z.object({
     .transform(withoutTrailingSlash),
   RETRAIN_CRON: z
     .string()
-    .refine((cron) => cron === "off" || cron.split(/\s+/).length === 5, {
-      error: (issue) =>
-        `must be a 5-field cron expression (e.g. "30 2 * * *") or "off", got "${issue.input}"`,
+    .superRefine((cron, ctx) => {
+      if (cron === "off") return;
+      if (cron.split(/\s+/).length !== 5) {
+        ctx.addIssue({
+          code: "custom",
+          message: `must be a 5-field cron expression in UTC (e.g. "30 2 * * *") or "off", got "${cron}"`,
+        });
+        return;
+      }
+      const problem = cronProblem(cron);
+      if (problem !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          message: `is not a schedule the scheduler accepts (${problem}): use a 5-field cron expression in UTC such as "30 2 * * *", or "off"; got "${cron}"`,
+        });
+      }
     })
     .default("30 2 * * *"),
   RETRAIN_STEPS: wholeNumber(200_000, 1_000, 100_000_000),
+  RETRAIN_EVAL_EPISODES: wholeNumber(0, 1, 10_000).unwrap().optional(),
+  RETRAIN_EVAL_DAYS: wholeNumber(0, 7, 3_650).unwrap().optional(),
+  RETRAIN_NUM_ENVS: wholeNumber(0, 1, 1_024).unwrap().optional(),
+  RETRAIN_JOB_TIMEOUT: wholeNumber(3_600, 10, 23 * 3_600),
+  RETRAIN_RETRY_DELAY: wholeNumber(60, 1, 3_600),
+  COACHRL_WORKERS: wholeNumber(1, 0, 256),
   INGEST_MAX_BYTES: wholeNumber(20 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
 });
 
@@ -219,6 +284,11 @@ export function parseConfig(rawEnv: Env): AppConfig {
     databaseUrl: v.DATABASE_URL,
     databasePoolSize: v.DATABASE_POOL_SIZE,
     databaseAcquireTimeoutMs: v.DATABASE_ACQUIRE_TIMEOUT_MS,
+    databaseTimeouts: {
+      connectMs: v.DATABASE_CONNECT_TIMEOUT_MS,
+      statementMs: v.DATABASE_STATEMENT_TIMEOUT_MS,
+      idleInTransactionMs: v.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    },
     dataDir: resolve(v.DATA_DIR),
     telegramBotToken: v.TELEGRAM_BOT_TOKEN,
     telegramApiRoot: v.TELEGRAM_API_ROOT,
@@ -239,6 +309,14 @@ export function parseConfig(rawEnv: Env): AppConfig {
     sheetsApiRoot: v.SHEETS_API_ROOT,
     retrainCron: v.RETRAIN_CRON,
     retrainSteps: v.RETRAIN_STEPS,
+    retrainEval: {
+      episodes: v.RETRAIN_EVAL_EPISODES,
+      days: v.RETRAIN_EVAL_DAYS,
+      numEnvs: v.RETRAIN_NUM_ENVS,
+    },
+    retrainJobTimeoutSeconds: v.RETRAIN_JOB_TIMEOUT,
+    retrainRetryDelaySeconds: v.RETRAIN_RETRY_DELAY,
+    workers: v.COACHRL_WORKERS,
     ingestMaxBytes: v.INGEST_MAX_BYTES,
   };
 }

@@ -8,25 +8,26 @@ import type { Telegraf } from "telegraf";
 import { workerChartRenderer } from "./app/charts/renderer.js";
 import { activePolicyPlanners } from "./app/policy-planner.js";
 import { startSchedules } from "./app/scheduling/schedule.js";
-import { createRetrainService } from "./app/training/retrain.js";
+import { openTrainingQueue } from "./app/training/open-queue.js";
+import { pruneHandledUpdates } from "./app/updates.js";
 import { createBot, publishCommandMenu } from "./bot/bot.js";
 import { createPlanSender } from "./bot/commands/plan.js";
 import type { BotDeps, CoachContext } from "./bot/context.js";
+import { retryInProcess } from "./bot/delivery.js";
 import { LocalBotApi, localLogFile, runLocalChat } from "./bot/local-chat.js";
 import { createSheetsNotifier } from "./bot/sheets-notice.js";
 import { createWebhookHandler, webhookPath } from "./bot/webhook.js";
 import { type AppConfig, ConfigError, configSecrets, loadConfig } from "./config.js";
 import { type Database, openDatabase } from "./db/client.js";
 import { MigrationError, migrate } from "./db/migrate.js";
-import { pruneProcessedUpdates } from "./db/updates.js";
 import { createHttpServer, type HttpServer } from "./http/server.js";
 import { registerIngestRoutes } from "./ingest/http.js";
 import { createLogger, type Logger } from "./logger.js";
 import { initBackend } from "./rl/backend.js";
 import { startSheetsMirror } from "./sheets/mirror.js";
 
-/** How long handled update ids are kept for de-duplication. */
-export const PROCESSED_UPDATE_RETENTION_MS = 7 * 24 * 3_600_000;
+/** How often handled update ids older than their retention are forgotten while running. */
+export const PROCESSED_UPDATE_PRUNE_INTERVAL_MS = 3_600_000;
 
 /** Updates the bot asks Telegram for. */
 export const ALLOWED_UPDATES = ["message", "callback_query"] as const;
@@ -67,6 +68,8 @@ interface Running {
 }
 
 async function startPolling(bot: Telegraf<CoachContext>, log: Logger): Promise<Running> {
+  // an update that failed for a transient reason is retried here (nobody re-delivers it)
+  const retries = retryInProcess(bot, { log });
   let launched!: Promise<void>;
   await new Promise<void>((resolve, reject) => {
     launched = bot.launch({ allowedUpdates: [...ALLOWED_UPDATES] }, () => resolve());
@@ -79,6 +82,7 @@ async function startPolling(bot: Telegraf<CoachContext>, log: Logger): Promise<R
   log.info({ bot: bot.botInfo?.username }, "bot started (long polling)");
   return {
     async stop(reason) {
+      retries.stop();
       bot.stop(reason);
       await launched.catch(() => {});
     },
@@ -113,6 +117,13 @@ function startBackgroundJobs(
 ): { stop(): Promise<void> } {
   // claimed per job and person, so several instances never do the same work twice
   const schedules = startSchedules(deps, createPlanSender(bot.telegram, deps));
+  // the nightly retrain: a schedule of the training queue, fired once across instances
+  // ("off" also removes a schedule an earlier start left in the database)
+  deps.training
+    .scheduleNightly(deps.config.retrainCron)
+    .catch((error: unknown) =>
+      deps.log.error({ err: error }, "the nightly retrain could not be scheduled"),
+    );
   // a no-op with one info line when GOOGLE_* is unset
   const sheets = startSheetsMirror({
     db: deps.db,
@@ -121,8 +132,15 @@ function startBackgroundJobs(
     now: deps.now,
     notifyPerson: createSheetsNotifier(bot.telegram, deps, deps.config.google?.clientEmail),
   });
+  const pruning = setInterval(() => {
+    pruneHandledUpdates(deps.db, deps.now()).catch((error: unknown) =>
+      deps.log.warn({ err: error }, "could not prune processed updates"),
+    );
+  }, PROCESSED_UPDATE_PRUNE_INTERVAL_MS);
+  pruning.unref();
   return {
     async stop() {
+      clearInterval(pruning);
       await schedules.stop();
       await sheets.stop();
     },
@@ -145,8 +163,9 @@ async function main(): Promise<void> {
     db = await openDatabase(config);
     const result = await db.withSession((session) => migrate(session, { log }));
     if (result.applied.length > 0) log.info({ applied: result.applied }, "migrations applied");
-    // Telegram re-delivers an update for at most a day; older ids need not be remembered.
-    await pruneProcessedUpdates(db, new Date(Date.now() - PROCESSED_UPDATE_RETENTION_MS));
+    // Telegram re-delivers an update for at most a day; older ids need not be remembered (also
+    // pruned every hour while running, see startBackgroundJobs).
+    await pruneHandledUpdates(db, new Date());
   } catch (error) {
     if (error instanceof MigrationError) fail(error.message);
     log.fatal({ err: error }, "could not open the database");
@@ -166,11 +185,13 @@ async function main(): Promise<void> {
   // Charts are drawn in a worker thread so that one /stats never delays anyone else's reply.
   const charts = workerChartRenderer();
   const now = () => new Date();
-  // One retrain queue for /retrain, the nightly schedule and shutdown.
-  const retrain = createRetrainService({ config, db, log, now });
-  /** Ends a training in progress and the chart worker, and frees the loaded policies. */
+  // The training queue (pg-boss on Postgres, in-process on PGlite): /retrain and the nightly
+  // schedule enqueue; this process also trains unless COACHRL_WORKERS=0 (docs/operations.md).
+  const training = await openTrainingQueue({ config, db, log, now });
+  if (config.workers > 0) await training.work(config.workers);
+  /** Releases a training in progress, ends the chart worker, and frees the loaded policies. */
   const releaseWorkers = async () => {
-    await retrain.shutdown();
+    await training.stop();
     policyPlanners.dispose();
     await charts.close();
   };
@@ -179,7 +200,7 @@ async function main(): Promise<void> {
     db,
     log,
     now,
-    retrain,
+    training,
     chartsDir: join(config.dataDir, "charts"),
     loadPolicyPlanner: policyPlanners.load,
     charts,
@@ -244,8 +265,10 @@ async function main(): Promise<void> {
     log.info("stopped cleanly");
     process.exit(process.exitCode ?? 0);
   };
-  process.once("SIGINT", () => void shutdown("SIGINT"));
-  process.once("SIGTERM", () => void shutdown("SIGTERM"));
+  // `on`, not `once`: a repeated signal (Ctrl-C reaches `npm start` and the app, and npm passes
+  // it on too) must not kill the process half-way through its shutdown
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
 }
 
 main().catch((error: unknown) => {

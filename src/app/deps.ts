@@ -6,7 +6,7 @@ import type { Database } from "../db/client.js";
 import type { Logger } from "../logger.js";
 import type { ChartRenderer } from "./charts/renderer.js";
 import type { PolicyPlannerLoader } from "./policy-planner.js";
-import type { RetrainService } from "./training/retrain.js";
+import type { TrainingQueue } from "./training/queue.js";
 
 export interface AppDeps {
   config: AppConfig;
@@ -21,6 +21,6 @@ export interface AppDeps {
   loadPolicyPlanner?: PolicyPlannerLoader;
   /** Renders /stats and /weight charts; default in-process (the app passes a worker thread). */
   charts?: ChartRenderer;
-  /** The retrain queue shared by /retrain, the nightly schedule and shutdown. */
-  retrain: RetrainService;
+  /** The training queue: /retrain, `coachrl retrain` and the nightly schedule enqueue to it. */
+  training: TrainingQueue;
 }

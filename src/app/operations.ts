@@ -11,11 +11,12 @@ import {
   pingDatabase,
 } from "../db/operations.js";
 import { activationsSince, lastTrainingRun, runCountsSince } from "../db/training.js";
+import { peopleWithOpenRuns } from "../db/training-queue.js";
 import { findUserByTelegramId } from "../db/users.js";
 import type { JobRun, TrainingRun, User } from "../generated/prisma/client.js";
 import type { AppDeps } from "./deps.js";
-import { NIGHTLY_RETRAIN_JOB } from "./scheduling/schedule.js";
-import type { RetrainStatus } from "./training/retrain.js";
+import { NIGHTLY_RETRAIN_JOB } from "./training/nightly.js";
+import { type QueueCounts, queueCounts } from "./training/queue.js";
 
 /** Whom a /retrain is for. */
 export type RetrainTarget =
@@ -63,6 +64,43 @@ export async function retrainTargets(
   return { ok: true, people: matches };
 }
 
+/** Those of `people` whose retrain is already queued or running. */
+export async function alreadyTraining(deps: Pick<AppDeps, "db">, people: User[]): Promise<User[]> {
+  const open = await peopleWithOpenRuns(
+    deps.db,
+    people.map((p) => p.id),
+  );
+  return people.filter((p) => open.has(p.id));
+}
+
+/**
+ * Queues an admin's retrains (before the night's jobs), skipping people already queued or in
+ * training (runId null).
+ */
+export async function queueRetrains(
+  deps: Pick<AppDeps, "db" | "training">,
+  people: User[],
+  options: { requestedBy: bigint | null; steps?: number; numEnvs?: number },
+): Promise<{ person: User; runId: number | null }[]> {
+  const busy = new Set((await alreadyTraining(deps, people)).map((p) => p.id));
+  const queued: { person: User; runId: number | null }[] = [];
+  for (const person of people) {
+    if (busy.has(person.id)) {
+      queued.push({ person, runId: null });
+      continue;
+    }
+    const result = await deps.training.enqueue({
+      userId: person.id,
+      trigger: "admin",
+      requestedBy: options.requestedBy,
+      steps: options.steps,
+      numEnvs: options.numEnvs,
+    });
+    queued.push({ person, runId: result.runId });
+  }
+  return queued;
+}
+
 /** Window in which given-up outbox events are still reported. */
 export const GAVE_UP_WINDOW_MS = 24 * 3_600_000;
 
@@ -73,7 +111,8 @@ export type ServiceStatus =
       kind: string;
       pingMs: number;
       people: { all: number; withHabits: number };
-      training: RetrainStatus;
+      /** the training queue: its kind and numbers */
+      training: QueueCounts & { kind: AppDeps["training"]["kind"] };
       retrainCron: string;
       nightly: null | {
         run: JobRun;
@@ -98,11 +137,12 @@ export async function serviceStatus(deps: AppDeps): Promise<ServiceStatus> {
     };
   }
   const now = deps.now();
-  const [people, nightlyRun, lastRun, outbox] = await Promise.all([
+  const [people, nightlyRun, lastRun, outbox, queue] = await Promise.all([
     countPeople(db),
     lastJobRun(db, NIGHTLY_RETRAIN_JOB),
     lastTrainingRun(db),
     outboxHealth(db, new Date(now.getTime() - GAVE_UP_WINDOW_MS)),
+    queueCounts(deps),
   ]);
   const nightly =
     nightlyRun === null
@@ -117,7 +157,7 @@ export async function serviceStatus(deps: AppDeps): Promise<ServiceStatus> {
     kind: db.kind,
     pingMs,
     people,
-    training: deps.retrain.status(),
+    training: { kind: deps.training.kind, ...queue },
     retrainCron: deps.config.retrainCron,
     nightly,
     lastRun,

@@ -145,13 +145,18 @@ function hashIngestToken(token: string): string {
 }
 
 /**
- * Gives the person a new ingest token (the previous one stops working). Only its hash is
- * stored: the token is returned, to be shown this once.
+ * Gives the person a new ingest token, which `show` shows them this once. Only its hash is
+ * stored, and only after `show` succeeded: the previous token stops working once the person has
+ * the new one, and keeps working when they could not be shown it (`show` threw).
  */
-export async function issueIngestToken(deps: Pick<AppDeps, "db">, person: User): Promise<string> {
+export async function issueIngestToken(
+  deps: Pick<AppDeps, "db">,
+  person: User,
+  show: (token: string) => Promise<void>,
+): Promise<void> {
   const { token, hash } = newIngestToken();
+  await show(token);
   await updateUserSettings(deps.db, person.id, { ingestTokenHash: hash });
-  return token;
 }
 
 /** Everything stored about the person as a ZIP of CSV files, dated with their today; null when they are gone. */

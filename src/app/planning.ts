@@ -17,7 +17,10 @@ export const heuristicPlanner: DayPlanner = {
  * The planner for a person: their active policy model when the RL engine provides one (via
  * deps.loadPolicyPlanner), the heuristic otherwise — also when loading the policy fails.
  */
-export async function choosePlanner(deps: AppDeps, person: User): Promise<DayPlanner> {
+export async function choosePlanner(
+  deps: Pick<AppDeps, "log" | "loadPolicyPlanner">,
+  person: User,
+): Promise<DayPlanner> {
   if (!deps.loadPolicyPlanner) return heuristicPlanner;
   try {
     return (await deps.loadPolicyPlanner(person)) ?? heuristicPlanner;
@@ -45,7 +48,10 @@ export interface TodayPlan {
 }
 
 /** Today's stored plan, generating and storing it first if there is none. */
-export async function todaysPlan(deps: AppDeps, person: User): Promise<TodayPlan> {
+export async function todaysPlan(
+  deps: Pick<AppDeps, "db" | "log" | "now" | "loadPolicyPlanner">,
+  person: User,
+): Promise<TodayPlan> {
   const state = await loadCoachState(deps.db, person, deps.now());
   const existing = await findPlan(deps.db, person.id, state.today);
   if (existing) return { plan: existing, items: planItemsOf(existing), state };

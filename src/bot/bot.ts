@@ -13,13 +13,14 @@ import { habitWizard } from "./commands/habit-wizard.js";
 import { habitsCommand } from "./commands/habits.js";
 import { helpCommand } from "./commands/help.js";
 import { planCommand } from "./commands/plan.js";
+import { runsCommand } from "./commands/runs.js";
 import { settingsCommand } from "./commands/settings.js";
 import { onboardingAnswers, startCommand } from "./commands/start.js";
 import { statsCommand } from "./commands/stats.js";
 import { undoCommand } from "./commands/undo.js";
 import { weightCommands } from "./commands/weight.js";
 import type { BotDeps, CoachContext } from "./context.js";
-import { handleBotError } from "./middleware/errors.js";
+import { createErrorHandler } from "./middleware/errors.js";
 import { processOnce } from "./middleware/idempotency.js";
 import { loadPerson, privateChatsOnly } from "./middleware/person.js";
 import { updateContext } from "./middleware/update-context.js";
@@ -75,6 +76,7 @@ export function createBot(deps: BotDeps): Telegraf<CoachContext> {
     exportCommand,
     deletemeCommand,
     adminCommands,
+    runsCommand,
   );
   // Catch-alls, in this order: onboarding answers, then any other text is a report.
   bot.use(onboardingAnswers, plainReports);
@@ -89,7 +91,8 @@ export function createBot(deps: BotDeps): Telegraf<CoachContext> {
     ctx.answerCbQuery("This button is no longer valid — send /plan for a fresh one."),
   );
 
-  bot.catch(handleBotError);
+  // transient failures are handled again later; anything else gets an apology
+  bot.catch(createErrorHandler());
   return bot;
 }
 

@@ -12,6 +12,7 @@ import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import type { Telegraf } from "telegraf";
 import type { CoachContext } from "./context.js";
+import { handleWithRetries } from "./delivery.js";
 
 export const LOCAL_USER_ID = 1;
 export const LOCAL_BOT_USER = {
@@ -404,8 +405,16 @@ export async function runLocalChat(
     const update = api.updateFor(line, updateId);
     if (update) {
       updateId++;
-      // biome-ignore lint/suspicious/noExplicitAny: a hand-built update is a valid Update
-      await bot.handleUpdate(update as any);
+      // a transient failure is retried in-process, as in long polling (./delivery.ts)
+      await handleWithRetries(
+        (u) => bot.handleUpdate(u),
+        // biome-ignore lint/suspicious/noExplicitAny: a hand-built update is a valid Update
+        update as any,
+        {
+          log: bot.context.deps!.log,
+          ...(bot.context.deps?.sleep ? { sleep: bot.context.deps.sleep } : {}),
+        },
+      );
     }
     prompt();
   }

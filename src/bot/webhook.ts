@@ -1,15 +1,20 @@
 // Webhook mode: Telegram POSTs updates to WEBHOOK_URL, served by the app's HTTP server. Each
 // request must carry X-Telegram-Bot-Api-Secret-Token equal to WEBHOOK_SECRET (compared in
-// constant time); anything else gets 403 and is not processed. The update is handled before
-// the 200 is sent, so Telegram re-delivers it if the process dies mid-way. On shutdown `stop()`
-// waits for the updates in flight and takes no more: Telegram keeps its connections open and
-// would otherwise go on delivering over them after the server stopped listening.
+// constant time); anything else gets 403 and is not processed. The update is handled before the
+// answer is sent: 200 once it was handled (or failed for good and was apologised for); 503 with
+// Retry-After when it was not (a transient failure, or another instance holds its claim), so that
+// Telegram delivers it again. If the process dies mid-way Telegram gets no answer and re-delivers
+// too; the dead handling's claim is taken over once its lease ran out (src/app/updates.ts), and
+// until then a re-delivery gets 503. On shutdown `stop()` waits for the updates in flight and
+// takes no more: Telegram keeps its connections open and would otherwise go on delivering over
+// them after the server stopped listening.
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Telegraf } from "telegraf";
 import type { Update } from "telegraf/types";
 import type { Logger } from "../logger.js";
 import type { CoachContext } from "./context.js";
+import { RetryUpdateLater } from "./middleware/errors.js";
 
 export const SECRET_HEADER = "x-telegram-bot-api-secret-token";
 /** Telegram updates are small; anything bigger is not from Telegram. */
@@ -85,8 +90,21 @@ export function createWebhookHandler(
       reply(res, 400, { error: "not a Telegram update (no update_id)" });
       return;
     }
-    // Errors inside handlers are caught by bot.catch; handleUpdate itself does not throw for them.
-    await bot.handleUpdate(update as Update);
+    // bot.catch apologises for permanent failures; a transient one is thrown as RetryUpdateLater.
+    try {
+      await bot.handleUpdate(update as Update);
+    } catch (error) {
+      const retryAfter = error instanceof RetryUpdateLater ? error.retryAfterSeconds : 1;
+      if (!(error instanceof RetryUpdateLater)) {
+        options.log.error(
+          { err: error, update_id: (update as Update).update_id },
+          "webhook failed",
+        );
+      }
+      res.setHeader("retry-after", String(Math.max(1, Math.ceil(retryAfter))));
+      reply(res, 503, { error: "the update was not processed; deliver it again later" });
+      return;
+    }
     reply(res, 200, { ok: true });
   };
 

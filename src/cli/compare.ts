@@ -1,9 +1,10 @@
 // `coachrl compare --persona FILE --policies heuristic,random,CHECKPOINT… [--days 365]
 //   [--episodes 32] [--seed S] [--json]`
-import { positiveInteger, runCommand } from "../rl/command-options.js";
+
 import { type EvaluationResult, evaluatePlanner } from "../rl/evaluate.js";
 import { loadPersonaFile } from "../rl/persona.js";
 import { plannerFromName } from "../rl/planner-source.js";
+import { positiveInteger, runCommand } from "./args.js";
 
 const USAGE = `Usage: coachrl compare --persona FILE --policies heuristic,random,CHECKPOINT… [options]
 

@@ -1,9 +1,10 @@
 // `coachrl eval --persona FILE --policy random|heuristic|CHECKPOINT [--days 365] [--episodes 32]
 //   [--seed S] [--sample] [--json]`
-import { positiveInteger, runCommand } from "../rl/command-options.js";
+
 import { evaluatePlanner } from "../rl/evaluate.js";
 import { loadPersonaFile } from "../rl/persona.js";
 import { plannerFromName } from "../rl/planner-source.js";
+import { positiveInteger, runCommand } from "./args.js";
 
 const USAGE = `Usage: coachrl eval --persona FILE --policy random|heuristic|CHECKPOINT [options]
 

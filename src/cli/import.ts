@@ -5,13 +5,12 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { basename } from "node:path";
-import { parseArgs } from "node:util";
 import { personByTelegramId } from "../app/people.js";
 import { importWeights } from "../app/weight.js";
 import { loadConfig } from "../config.js";
 import { type Database, openDatabase } from "../db/client.js";
 import { UPLOAD_FORMATS, type UploadFormat } from "../ingest/upload.js";
-import { choice, USAGE_ERROR } from "../rl/command-options.js";
+import { choice, parseCommandLine, USAGE_ERROR } from "./args.js";
 
 const USAGE = `Usage: coachrl import --telegram-id N FILE [options]
 
@@ -34,7 +33,6 @@ const OPTIONS = {
   format: { type: "string" },
   "dry-run": { type: "boolean", default: false },
   json: { type: "boolean", default: false },
-  help: { type: "boolean", short: "h" },
 } as const;
 
 export interface ImportDeps {
@@ -50,25 +48,9 @@ export interface ImportDeps {
 export async function run(argv: string[], deps: ImportDeps = {}): Promise<number> {
   const out = deps.out ?? ((line: string) => console.log(line));
   const err = deps.err ?? ((line: string) => console.error(line));
-  let values: ReturnType<
-    typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>
-  >["values"];
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      options: OPTIONS,
-      strict: true,
-      allowPositionals: true,
-    }));
-  } catch (error) {
-    err(`${(error as Error).message}\n\n${USAGE}`);
-    return USAGE_ERROR;
-  }
-  if (values.help) {
-    out(USAGE);
-    return 0;
-  }
+  const commandLine = parseCommandLine(argv, USAGE, OPTIONS, { positionals: true, out, err });
+  if (typeof commandLine === "number") return commandLine;
+  const { values, positionals } = commandLine;
   const idText = values["telegram-id"];
   const problems: string[] = [];
   if (idText === undefined) problems.push("--telegram-id is required");

@@ -2,12 +2,12 @@
 //   [--actor independent|shared] [--critic per-group|single] [--ratio joint|group|habit] [--json]`
 import { writeFile } from "node:fs/promises";
 import { initBackend } from "../rl/backend.js";
-import { choice, positiveInteger, runCommand } from "../rl/command-options.js";
 import { evaluatePlanner, heuristicPlanner, policyPlanner } from "../rl/evaluate.js";
 import { HABIT_PPO, trainOnPersona } from "../rl/habit-training.js";
 import { loadPersonaFile } from "../rl/persona.js";
 import type { ActorDesign, CriticDesign } from "../rl/policy-network.js";
 import type { RatioMode } from "../rl/ratio-units.js";
+import { choice, positiveInteger, runCommand } from "./args.js";
 import { createProgressBar } from "./progress-bar.js";
 
 const USAGE = `Usage: coachrl train --persona FILE --steps N [options]

@@ -10,6 +10,14 @@ export function reportEntryKey(updateId: number, position: number): string {
 }
 
 /**
+ * Habit entry of a simulated person's typed report (`coachrl seed`): the person, the day and the
+ * item's position in that day's report, so seeding twice stores each entry once.
+ */
+export function simulatedReportKey(personId: number, day: LocalDate, position: number): string {
+  return `sim:${personId}:${day}:${position}`;
+}
+
+/**
  * Habit entries logged with a plan button share this prefix per plan item; the n-th one of a
  * day (after n /undo's) is planButtonEntryKey(…, n), so a double tap stores once and a tap
  * after /undo stores again.

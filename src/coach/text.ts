@@ -3,6 +3,7 @@
 // Tabs and line breaks are text; names refuse them on their own (nameProblem).
 
 /** Control characters other than tab, line feed and carriage return (C0 and DEL, and C1). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const CONTROL_CHARACTERS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/gu;
 
 /** Whether `text` holds a control character that must not be stored. */

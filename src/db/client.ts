@@ -1,6 +1,8 @@
 // Creates the Prisma client on one of two drivers: node-postgres (a bounded pool with an
 // acquire timeout) when DATABASE_URL is set, embedded PGlite under DATA_DIR otherwise.
 // PGlite has a single connection and ignores isolation levels: fine for one person on a laptop.
+// Every Postgres wait is bounded (src/db/timeouts.ts): connecting, each statement (on the server,
+// and on the client when the server cannot answer), idle transactions; TCP keepalive is on.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
@@ -9,8 +11,15 @@ import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaClient } from "../generated/prisma/client.js";
 import type { SqlSession } from "./sql.js";
+import {
+  type DatabaseTimeouts,
+  DEFAULT_DATABASE_TIMEOUTS,
+  KEEPALIVE_INITIAL_DELAY_MS,
+  queryTimeoutMs,
+} from "./timeouts.js";
 
 export type { PrismaClient } from "../generated/prisma/client.js";
+export type { DatabaseTimeouts } from "./timeouts.js";
 
 export interface PoolStats {
   total: number;
@@ -22,8 +31,17 @@ export interface PoolStats {
 export interface Database {
   readonly kind: "postgres" | "pglite";
   readonly prisma: PrismaClient;
-  /** Runs fn on one dedicated connection (session-level locks stay on it). */
+  /**
+   * Runs fn on one dedicated connection (session-level locks stay on it). On Postgres it is a
+   * connection of its own, outside the pool and without the statement timeout: its user, the
+   * migration runner, may wait for another instance's migration lock or rebuild a large index.
+   */
   withSession<T>(fn: (session: SqlSession) => Promise<T>): Promise<T>;
+  /**
+   * One `SELECT 1` on a connection kept for this alone (never queued behind the pool's requests);
+   * rejects when the database does not answer within timeoutMs.
+   */
+  ping(timeoutMs: number): Promise<void>;
   poolStats(): PoolStats;
   close(): Promise<void>;
 }
@@ -32,6 +50,8 @@ export interface PostgresOptions {
   url: string;
   poolSize: number;
   acquireTimeoutMs: number;
+  /** unset fields take DEFAULT_DATABASE_TIMEOUTS */
+  timeouts?: Partial<DatabaseTimeouts>;
 }
 
 function pgSession(client: pg.ClientBase): SqlSession {
@@ -47,25 +67,63 @@ function pgSession(client: pg.ClientBase): SqlSession {
 }
 
 export function openPostgres(options: PostgresOptions): Database {
-  const pool = new pg.Pool({
+  const timeouts: DatabaseTimeouts = { ...DEFAULT_DATABASE_TIMEOUTS, ...options.timeouts };
+  // what every connection shares: the connect timeout, keepalive, idle transactions ended
+  const connection: pg.ClientConfig = {
     connectionString: options.url,
+    connectionTimeoutMillis: timeouts.connectMs,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
+    idle_in_transaction_session_timeout: timeouts.idleInTransactionMs,
+  };
+  // the pool's connections also bound each statement, on the server and on the client
+  const bounded: pg.ClientConfig = {
+    ...connection,
+    statement_timeout: timeouts.statementMs,
+    query_timeout: queryTimeoutMs(timeouts),
+  };
+  // pg-pool hands its own options to each client, where connectionTimeoutMillis is the time to
+  // wait for a free connection (acquire); the clients get the connect timeout instead.
+  class PooledClient extends pg.Client {
+    constructor() {
+      super(bounded);
+    }
+  }
+  const pool = new pg.Pool({
+    Client: PooledClient,
     max: options.poolSize,
     connectionTimeoutMillis: options.acquireTimeoutMs,
     idleTimeoutMillis: 30_000,
   });
   // A dropped idle connection must not crash the process; the pool replaces it.
   pool.on("error", () => {});
+  // The health probe's own connection, kept open (no idle timeout) so that a probe is one round
+  // trip; a connection that failed a probe is dropped and the next probe opens a new one.
+  const probe = new pg.Pool({
+    ...connection,
+    max: 1,
+    connectionTimeoutMillis: timeouts.connectMs,
+    idleTimeoutMillis: 0,
+    allowExitOnIdle: true,
+  });
+  probe.on("error", () => {});
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return {
     kind: "postgres",
     prisma,
     async withSession(fn) {
-      const client = await pool.connect();
+      const client = new pg.Client(connection);
+      client.on("error", () => {});
+      await client.connect();
       try {
         return await fn(pgSession(client));
       } finally {
-        client.release();
+        // not awaited: the goodbye waits for the server's, which a partition never delivers
+        void client.end().catch(() => {});
       }
+    },
+    async ping(timeoutMs) {
+      await probe.query({ text: "SELECT 1", query_timeout: timeoutMs } as pg.QueryConfig);
     },
     poolStats() {
       return {
@@ -77,7 +135,7 @@ export function openPostgres(options: PostgresOptions): Database {
     },
     async close() {
       await prisma.$disconnect();
-      await pool.end();
+      await Promise.all([pool.end(), probe.end()]);
     },
   };
 }
@@ -117,6 +175,11 @@ export async function openPglite(
     async withSession(fn) {
       return fn(pgliteSession(db));
     },
+    async ping() {
+      // one connection in the same process: no network to lose, nothing to queue behind but
+      // PGlite's own work (the health check's deadline still bounds the wait)
+      await db.query("SELECT 1");
+    },
     poolStats() {
       return { total: 1, idle: 1, waiting: 0, max: 1 };
     },
@@ -133,6 +196,7 @@ export interface DatabaseConfig {
   databaseUrl: string | undefined;
   databasePoolSize: number;
   databaseAcquireTimeoutMs: number;
+  databaseTimeouts: DatabaseTimeouts;
   dataDir: string;
 }
 
@@ -142,6 +206,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
       url: config.databaseUrl,
       poolSize: config.databasePoolSize,
       acquireTimeoutMs: config.databaseAcquireTimeoutMs,
+      timeouts: config.databaseTimeouts,
     });
   }
   return openPglite(config.dataDir);

@@ -4,6 +4,10 @@
 // The unique index on (job, key) makes the insert the lock: no advisory locks, no leases.
 // A claim is never taken over: if the claiming instance dies mid-run, that occurrence is
 // skipped (its row stays with finished_at NULL, visible in /status).
+// Retried work (plan pushes) uses the same row differently: the row is the occurrence, and each
+// attempt is claimed by moving next_attempt_at forward (a lease) in one conditional UPDATE, so
+// that only one instance attempts at a time; a failed attempt sets the next attempt's time, a
+// successful or abandoned one sets finished_at.
 import type { JobRun } from "../generated/prisma/client.js";
 import type { Database } from "./client.js";
 
@@ -79,4 +83,82 @@ export async function claimedKeys(db: Database, job: string, keys: string[]): Pr
 /** The most recent run of a job, finished or not. */
 export async function lastJobRun(db: Database, job: string): Promise<JobRun | null> {
   return db.prisma.jobRun.findFirst({ where: { job }, orderBy: { startedAt: "desc" } });
+}
+
+/** An occurrence of retried work, as far as attempts go. */
+export type JobAttempt = Pick<JobRun, "id" | "key" | "attempts">;
+
+/**
+ * The keys among `keys` that may be attempted at `now`: rows not finished whose next attempt is
+ * due, and keys without a row yet (inserted here, due from `now`; a row another instance inserted
+ * meanwhile is kept). Two queries for the whole list, whatever its length.
+ */
+export async function dueAttemptKeys(
+  db: Database,
+  job: string,
+  keys: string[],
+  instance: string,
+  now: Date,
+): Promise<string[]> {
+  if (keys.length === 0) return [];
+  const rows = await db.prisma.jobRun.findMany({
+    where: { job, key: { in: keys } },
+    select: { key: true, finishedAt: true, nextAttemptAt: true },
+  });
+  const known = new Set(rows.map((r) => r.key));
+  const fresh = keys.filter((key) => !known.has(key));
+  if (fresh.length > 0) {
+    await db.prisma.jobRun.createMany({
+      data: fresh.map((key) => ({ job, key, instance, startedAt: now, nextAttemptAt: now })),
+      skipDuplicates: true,
+    });
+  }
+  const due = rows
+    .filter((r) => r.finishedAt === null && r.nextAttemptAt !== null && r.nextAttemptAt <= now)
+    .map((r) => r.key);
+  return [...due, ...fresh];
+}
+
+/**
+ * Claims the next attempt of (job, key) if it is due at `now` and not finished: counts the
+ * attempt and moves the next attempt to `leaseUntil`, so that no other instance attempts it
+ * before this one records the outcome (or dies: then it is attempted again after the lease).
+ * One conditional UPDATE: of two instances claiming at once, exactly one gets the row.
+ */
+export async function claimAttempt(
+  db: Database,
+  job: string,
+  key: string,
+  instance: string,
+  now: Date,
+  leaseUntil: Date,
+): Promise<JobAttempt | null> {
+  const [claimed] = await db.prisma.jobRun.updateManyAndReturn({
+    where: { job, key, finishedAt: null, nextAttemptAt: { lte: now } },
+    data: { attempts: { increment: 1 }, instance, nextAttemptAt: leaseUntil },
+    select: { id: true, key: true, attempts: true },
+  });
+  return claimed ?? null;
+}
+
+/**
+ * Records the outcome of a claimed attempt: `nextAttemptAt` schedules the next one (a failure to
+ * retry); null finishes the occurrence (done, or given up, with `error` saying why). Returns
+ * false when the claim was lost meanwhile (the lease ran out and another instance claimed it).
+ */
+export async function recordAttempt(
+  db: Database,
+  attempt: JobAttempt,
+  at: Date,
+  outcome: { error: string | null; nextAttemptAt: Date | null },
+): Promise<boolean> {
+  const { count } = await db.prisma.jobRun.updateMany({
+    where: { id: attempt.id, attempts: attempt.attempts, finishedAt: null },
+    data: {
+      error: outcome.error === null ? null : outcome.error.slice(0, 2000),
+      nextAttemptAt: outcome.nextAttemptAt,
+      finishedAt: outcome.nextAttemptAt === null ? at : null,
+    },
+  });
+  return count === 1;
 }

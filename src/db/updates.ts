@@ -1,19 +1,68 @@
-// Telegram update ids already handled: claimed before processing (insert first), so that a
-// re-delivered update is recognised and skipped even when two deliveries race.
+// Telegram updates and who handles them. A row is a claim (holder, since when) until its handler
+// finished (done_at). A claim without done_at whose lease ran out belongs to a handling that
+// died (kill -9) or gave up, and is taken over by the next claim; a fresh one means the update is
+// being handled right now. Each statement is atomic, so two deliveries racing get one "claimed".
 import type { Database } from "./client.js";
 
-/** Records the update id; true when this call claimed it, false when it was already processed. */
-export async function claimUpdate(db: Database, updateId: number): Promise<boolean> {
-  const inserted = await db.prisma.$executeRaw`
-    INSERT INTO processed_updates (update_id) VALUES (${BigInt(updateId)})
-    ON CONFLICT (update_id) DO NOTHING`;
-  return inserted === 1;
+export type UpdateClaim =
+  /** this holder may handle the update now */
+  | "claimed"
+  /** the update was handled before: a re-delivery */
+  | "done"
+  /** someone else holds a claim whose lease has not run out: deliver again later */
+  | "in-progress";
+
+/**
+ * Claims the update for `holder`: succeeds for a new update, for a claim `holder` already has,
+ * and for a claim not done that was taken more than `leaseMs` ago (the lease ran out). Times are
+ * the database's clock (one clock for all instances) unless `at` is given (tests).
+ */
+export async function claimUpdate(
+  db: Database,
+  updateId: number,
+  claim: { holder: string; leaseMs: number; at?: Date },
+): Promise<UpdateClaim> {
+  const id = BigInt(updateId);
+  const claimed = await db.prisma.$executeRaw`
+    INSERT INTO processed_updates (update_id, claimed_at, claimed_by)
+    VALUES (${id}, COALESCE(${claim.at ?? null}::timestamptz, now()), ${claim.holder})
+    ON CONFLICT (update_id) DO UPDATE
+      SET claimed_at = EXCLUDED.claimed_at, claimed_by = EXCLUDED.claimed_by
+      WHERE processed_updates.done_at IS NULL
+        AND (processed_updates.claimed_at < EXCLUDED.claimed_at - ${claim.leaseMs} * interval '1 millisecond'
+          OR processed_updates.claimed_by = EXCLUDED.claimed_by)`;
+  if (claimed === 1) return "claimed";
+  const row = await db.prisma.processedUpdate.findUnique({
+    where: { updateId: id },
+    select: { doneAt: true },
+  });
+  return row?.doneAt ? "done" : "in-progress";
 }
 
-/** Forgets processed update ids older than `before` (they can no longer be re-delivered). */
+/**
+ * Marks the update handled (whoever holds the claim now: the work was done either way), at the
+ * database's clock unless `at` is given.
+ */
+export async function finishUpdate(db: Database, updateId: number, at?: Date): Promise<void> {
+  await db.prisma.$executeRaw`
+    UPDATE processed_updates SET done_at = COALESCE(${at ?? null}::timestamptz, now())
+    WHERE update_id = ${BigInt(updateId)} AND done_at IS NULL`;
+}
+
+/** Gives the claim up without marking it done, so that the next delivery handles the update. */
+export async function releaseUpdate(db: Database, updateId: number, holder: string): Promise<void> {
+  await db.prisma.processedUpdate.deleteMany({
+    where: { updateId: BigInt(updateId), claimedBy: holder, doneAt: null },
+  });
+}
+
+/**
+ * Forgets updates handled before `before`, and claims taken before it that never finished (they
+ * can no longer be re-delivered).
+ */
 export async function pruneProcessedUpdates(db: Database, before: Date): Promise<number> {
   const result = await db.prisma.processedUpdate.deleteMany({
-    where: { processedAt: { lt: before } },
+    where: { OR: [{ doneAt: { lt: before } }, { doneAt: null, claimedAt: { lt: before } }] },
   });
   return result.count;
 }

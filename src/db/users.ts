@@ -14,10 +14,33 @@ export async function findUserByTelegramId(db: Database, telegramId: bigint): Pr
   return db.prisma.user.findUnique({ where: { telegramId } });
 }
 
-/** People who finished onboarding and have at least one active habit: who gets a morning plan. */
+/**
+ * People who finished onboarding, have at least one active habit and have not blocked the bot:
+ * who gets a morning plan.
+ */
 export async function onboardedPeopleWithActiveHabits(db: Database): Promise<User[]> {
   return db.prisma.user.findMany({
-    where: { onboardedAt: { not: null }, habits: { some: { archivedAt: null } } },
+    where: {
+      onboardedAt: { not: null },
+      blockedAt: null,
+      habits: { some: { archivedAt: null } },
+    },
+  });
+}
+
+/** Records that Telegram refuses messages to the person (blocked the bot, deactivated). */
+export async function markUserBlocked(db: Database, userId: number, at: Date): Promise<void> {
+  await db.prisma.user.updateMany({
+    where: { id: userId, blockedAt: null },
+    data: { blockedAt: at },
+  });
+}
+
+/** Clears the blocked mark (the person wrote to the bot again). */
+export async function clearUserBlocked(db: Database, userId: number): Promise<void> {
+  await db.prisma.user.updateMany({
+    where: { id: userId, blockedAt: { not: null } },
+    data: { blockedAt: null },
   });
 }
 

@@ -1,6 +1,7 @@
 // Prometheus text exposition (format 0.0.4) for the few numbers operators need:
 // process, database pool and handled updates.
 import type { Database } from "../db/client.js";
+import { runQueueCounts } from "../db/training-queue.js";
 
 export type CounterName =
   | "telegram_updates_ok"
@@ -55,6 +56,25 @@ export class MetricsRegistry {
     gauge("db_pool_idle_connections", "Idle database connections", pool.idle);
     gauge("db_pool_waiting_requests", "Requests waiting for a database connection", pool.waiting);
     gauge("db_pool_max_connections", "Maximum database connections", pool.max);
+    // the training queue, from the training runs (the same for pg-boss and in-process)
+    const now = Date.now();
+    const queue = await runQueueCounts(this.db, new Date(now - 24 * 3_600_000)).catch(() => null);
+    if (queue !== null) {
+      gauge("coachrl_training_queue_waiting", "Retrain jobs waiting in the queue", queue.waiting);
+      gauge("coachrl_training_queue_active", "Retrain jobs being trained", queue.active);
+      gauge(
+        "coachrl_training_queue_failed",
+        "Retrain jobs that failed after their retries in the last 24 hours",
+        queue.failed,
+      );
+      gauge(
+        "coachrl_training_queue_oldest_waiting_seconds",
+        "Age of the oldest waiting retrain job (0 when none waits)",
+        queue.oldestWaitingCreatedAt === null
+          ? 0
+          : Math.max(0, (now - queue.oldestWaitingCreatedAt.getTime()) / 1000),
+      );
+    }
     for (const name of Object.keys(HELP) as CounterName[]) {
       lines.push(
         `# HELP coachrl_${name}_total ${HELP[name]}`,

@@ -3,7 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Database } from "../db/client.js";
-import { migrationStatus } from "../db/migrate.js";
+import { type MigrationStatus, migrationStatus, readMigrations } from "../db/migrate.js";
 import type { Logger } from "../logger.js";
 import { type CounterName, MetricsRegistry } from "./metrics.js";
 
@@ -19,30 +19,106 @@ export interface HttpServer {
   readonly metrics: MetricsRegistry;
 }
 
+/**
+ * /healthz answers within 1 s in every state: the database gets half of that to answer, the rest
+ * is the HTTP round trip and a loaded event loop.
+ */
+export const HEALTH_DEADLINE_MS = 500;
+
+/** How long the one-time read of the migration state may take before it is tried again. */
+const MIGRATION_READ_LIMIT_MS = 10_000;
+
 export interface HealthReport {
   ok: boolean;
   database: "ok" | "unreachable";
   migrations: "current" | "pending" | "problem" | "unknown";
+  /** why ok is false when the database is unreachable (or the schema not yet checked) */
+  reason?: string;
   pending?: string[];
   problems?: string[];
 }
 
-export async function checkHealth(db: Database): Promise<HealthReport> {
-  try {
-    const status = await db.withSession(async (session) => {
-      await session.query("SELECT 1");
-      return migrationStatus(session);
-    });
-    if (status.problems.length > 0) {
-      return { ok: false, database: "ok", migrations: "problem", problems: status.problems };
-    }
-    if (status.pending.length > 0) {
-      return { ok: false, database: "ok", migrations: "pending", pending: status.pending };
-    }
-    return { ok: true, database: "ok", migrations: "current" };
-  } catch {
-    return { ok: false, database: "unreachable", migrations: "unknown" };
+/** Rejects with "no answer within ms" unless promise settles first. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+function reasonOf(error: unknown): string {
+  const message = (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "";
+  return message.length > 200 ? `${message.slice(0, 200)}…` : message || "unknown error";
+}
+
+function migrationReport(status: MigrationStatus): HealthReport {
+  if (status.problems.length > 0) {
+    return { ok: false, database: "ok", migrations: "problem", problems: status.problems };
   }
+  if (status.pending.length > 0) {
+    return { ok: false, database: "ok", migrations: "pending", pending: status.pending };
+  }
+  return { ok: true, database: "ok", migrations: "current" };
+}
+
+/**
+ * The health check behind /healthz. Each call is one `SELECT 1` on the database's probe
+ * connection (Database.ping: never queued behind the pool's requests), bounded by
+ * HEALTH_DEADLINE_MS; concurrent calls share the probe in flight, so a load balancer polling hard
+ * during an outage opens nothing extra. The migration state is read once (the files and the
+ * `_prisma_migrations` table, right after start-up has migrated) and then reported from memory.
+ */
+export function createHealthCheck(db: Database, log?: Logger): () => Promise<HealthReport> {
+  let probe: Promise<void> | undefined;
+  let migrations: MigrationStatus | undefined;
+  let loading: Promise<MigrationStatus> | undefined;
+  let reachable = true;
+  const loadMigrations = () => {
+    // bounded: a read cut off by an outage is given up and tried again by a later call
+    loading ??= within(
+      db.withSession((session) => migrationStatus(session, readMigrations())),
+      MIGRATION_READ_LIMIT_MS,
+    )
+      .then((status) => {
+        migrations = status;
+        return status;
+      })
+      .finally(() => {
+        loading = undefined;
+      });
+    return loading;
+  };
+  // at start-up, so that the first /healthz finds it ready
+  loadMigrations().catch(() => {});
+
+  return async () => {
+    const started = Date.now();
+    try {
+      probe ??= db.ping(HEALTH_DEADLINE_MS).finally(() => {
+        probe = undefined;
+      });
+      await within(probe, HEALTH_DEADLINE_MS);
+    } catch (error) {
+      const reason = reasonOf(error);
+      if (reachable) log?.warn({ reason }, "health: database unreachable");
+      reachable = false;
+      const known = migrations ? migrationReport(migrations).migrations : "unknown";
+      return { ok: false, database: "unreachable", migrations: known, reason };
+    }
+    if (!reachable) log?.info("health: database reachable again");
+    reachable = true;
+    if (migrations === undefined) {
+      try {
+        const left = Math.max(1, HEALTH_DEADLINE_MS - (Date.now() - started));
+        await within(loadMigrations(), left);
+      } catch (error) {
+        const reason = `migration state not read yet: ${reasonOf(error)}`;
+        return { ok: false, database: "ok", migrations: "unknown", reason };
+      }
+    }
+    return migrationReport(migrations!);
+  };
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -79,10 +155,11 @@ export function createHttpServer(options: { log: Logger; db: Database }): HttpSe
   const { log, db } = options;
   const routes = new Map<string, RouteHandler>();
   const metrics = new MetricsRegistry(db);
+  const checkHealth = createHealthCheck(db, log);
   const key = (method: string, path: string) => `${method} ${path}`;
 
   routes.set(key("GET", "/healthz"), async (_req, res) => {
-    const report = await checkHealth(db);
+    const report = await checkHealth();
     sendJson(res, report.ok ? 200 : 503, report);
   });
   routes.set(key("GET", "/metrics"), async (_req, res) => {

@@ -1,6 +1,8 @@
 // /settings over the Bot API.
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { personByIngestToken } from "../../src/app/people.js";
+import { APOLOGY, PROCESSING_LATER } from "../../src/bot/middleware/errors.js";
 import { createSheetsNotifier } from "../../src/bot/sheets-notice.js";
 import { onboard, startTestBot, type TestBot } from "../support/telegram-bot.js";
 
@@ -102,6 +104,37 @@ describe("/settings", () => {
     expect((await person()).ingestTokenHash).toBe(
       createHash("sha256").update(second!).digest("hex"),
     );
+  });
+
+  it("keeps the previous token working when the new one cannot be shown", async () => {
+    const tokenIn = (text: string | undefined) => /crl_[A-Za-z0-9_-]{43}/.exec(text ?? "")?.[0];
+    const owner = async (token: string) =>
+      (await personByIngestToken(t.deps, token))?.telegramId ?? null;
+    const [issued] = await t.emulator.ask(USER, "/settings token");
+    const previous = tokenIn(issued.text)!;
+    expect(await owner(previous)).toBe(BigInt(USER));
+
+    // Telegram refuses the message with the new token for good: the person never sees it, so
+    // the token they have must keep working (they get the apology and can ask again)
+    t.emulator.failNext("sendMessage", { code: 400, description: "Bad Request: chat not found" });
+    const [apology] = await t.emulator.ask(USER, "/settings token");
+    expect(apology.text).toBe(APOLOGY);
+    expect(tokenIn(apology.text)).toBeUndefined();
+    expect(await owner(previous)).toBe(BigInt(USER));
+    expect((await person()).ingestTokenHash).toBe(
+      createHash("sha256").update(previous).digest("hex"),
+    );
+
+    // Telegram fails for a while (5xx): the update is tried again, and the token the person is
+    // finally shown is the one that works; the one they had works until then
+    t.emulator.failNext("sendMessage", { code: 502, description: "Bad Gateway" });
+    const [notice, shown] = await t.emulator.ask(USER, "/settings token", 2);
+    expect(notice.text).toBe(PROCESSING_LATER);
+    const current = tokenIn(shown.text)!;
+    expect(current).toBeDefined();
+    expect(shown.text).toContain("The previous token no longer works");
+    expect(await owner(current)).toBe(BigInt(USER));
+    expect(await owner(previous)).toBeNull();
   });
 
   it("explains unknown settings", async () => {

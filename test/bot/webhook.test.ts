@@ -1,6 +1,8 @@
 // Webhook mode: updates POSTed by Telegram to the app's HTTP server, guarded by the secret token.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { UPDATE_LEASE_MS } from "../../src/app/updates.js";
 import { createWebhookHandler, secretMatches, webhookPath } from "../../src/bot/webhook.js";
+import { claimUpdate, finishUpdate } from "../../src/db/updates.js";
 import { createHttpServer, type HttpServer } from "../../src/http/server.js";
 import { startTestBot, type TestBot } from "../support/telegram-bot.js";
 
@@ -89,6 +91,37 @@ describe("webhook mode", () => {
         .map((r) => r.status),
     ).toEqual([200, 200]);
     expect(t.emulator.botMessages(603)).toHaveLength(replies);
+  });
+
+  it("answers 503 with Retry-After while another instance holds the update's claim", async () => {
+    await t.emulator.ask(604, "/start").catch(() => undefined);
+    const update = { ...t.emulator.sendText(604, "/help"), update_id: 999_100 };
+    await t.emulator.waitFor(
+      () => t.emulator.webhookResponses.length > 0 && t.emulator.botMessages(604).length > 1,
+      "the first /help",
+    );
+    const replies = t.emulator.botMessages(604).length;
+    // another instance is handling this update right now (its lease has not run out)
+    expect(
+      await claimUpdate(t.db, update.update_id, {
+        holder: "another-instance",
+        leaseMs: UPDATE_LEASE_MS,
+      }),
+    ).toBe("claimed");
+    const post = () =>
+      fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-telegram-bot-api-secret-token": SECRET },
+        body: JSON.stringify(update),
+      });
+    const busy = await post();
+    expect(busy.status).toBe(503);
+    expect(Number(busy.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(t.emulator.botMessages(604)).toHaveLength(replies); // nothing said: the other one answers
+    // it finished: Telegram's next delivery is a duplicate
+    await finishUpdate(t.db, update.update_id);
+    expect((await post()).status).toBe(200);
+    expect(t.emulator.botMessages(604)).toHaveLength(replies);
   });
 
   it("compares secrets in constant time and exactly", () => {

@@ -4,6 +4,17 @@ import { ConfigError, configSecrets, parseConfig } from "../../src/config.js";
 
 const TOKEN = "123456:ABCdefGHIjklMNOpqrSTUvwxYZ012345678";
 
+/** The problems parseConfig reports for `env` (none when it parses). */
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    parseConfig(env);
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+}
+
 describe("configuration", () => {
   it("has working defaults with an empty environment (local chat on PGlite)", () => {
     const config = parseConfig({});
@@ -36,6 +47,30 @@ describe("configuration", () => {
     expect(configSecrets(config)).toEqual(
       expect.arrayContaining([TOKEN, "s3cret-s3cret-s3cret", ":pw@"]),
     );
+  });
+
+  it("bounds every database wait: defaults, overrides, and refused values", () => {
+    expect(parseConfig({}).databaseTimeouts).toEqual({
+      connectMs: 5_000,
+      statementMs: 15_000,
+      idleInTransactionMs: 10_000,
+    });
+    const config = parseConfig({
+      DATABASE_CONNECT_TIMEOUT_MS: "2000",
+      DATABASE_STATEMENT_TIMEOUT_MS: "30000",
+      DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: "60000",
+    });
+    expect(config.databaseTimeouts).toEqual({
+      connectMs: 2_000,
+      statementMs: 30_000,
+      idleInTransactionMs: 60_000,
+    });
+    expect(
+      problemsOf({ DATABASE_STATEMENT_TIMEOUT_MS: "0", DATABASE_CONNECT_TIMEOUT_MS: "5s" }),
+    ).toEqual([
+      'DATABASE_CONNECT_TIMEOUT_MS must be a whole number, got "5s"',
+      "DATABASE_STATEMENT_TIMEOUT_MS must be between 100 and 3600000, got 0",
+    ]);
   });
 
   it("names every invalid variable in one error", () => {
@@ -101,7 +136,7 @@ describe("configuration", () => {
       'TELEGRAM_API_ROOT must be an http(s) URL, got "nope"',
       "TELEGRAM_BOT_TOKEN does not look like a bot token (expected <digits>:<secret>)",
       "WEBHOOK_SECRET must be 16-256 characters of A-Z, a-z, 0-9, _ or - (Telegram's rule)",
-      "WEBHOOK_URL must be an https URL",
+      "WEBHOOK_URL must be an https URL (Telegram delivers webhooks only over https; http is accepted only for a loopback host such as 127.0.0.1, for local tests)",
     ]);
     const message = (error as Error).message;
     for (const secret of ["db-password", "not-a-token-but-secret", "short", "key-material"])
@@ -144,15 +179,76 @@ describe("configuration", () => {
     }
   });
 
+  it("checks RETRAIN_CRON with the cron parser the scheduler itself uses", () => {
+    for (const cron of ["30 2 * * *", "*/15 2-4 * * 1-5", "0 3 * * MON", "0 0 * * 7", "off"]) {
+      expect(parseConfig({ RETRAIN_CRON: cron }).retrainCron).toBe(cron);
+    }
+    expect(parseConfig({}).retrainCron).toBe("30 2 * * *");
+    // five fields that no nightly run ever matches: refused at start-up, not silently off
+    expect(problemsOf({ RETRAIN_CRON: "99 99 * * *" })).toEqual([
+      'RETRAIN_CRON is not a schedule the scheduler accepts (Constraint error, got value 99 expected range 0-59): use a 5-field cron expression in UTC such as "30 2 * * *", or "off"; got "99 99 * * *"',
+    ]);
+    for (const cron of ["0 0 31 2 *", "0 0 * * 8", "a b c d e", "60 * * * *"]) {
+      expect(problemsOf({ RETRAIN_CRON: cron })).toEqual([
+        expect.stringMatching(
+          /^RETRAIN_CRON is not a schedule the scheduler accepts \(.+\).*"30 2/,
+        ),
+      ]);
+    }
+    // the scheduler would take a seconds field; the nightly run is documented as 5 fields
+    for (const cron of ["0 30 2 * * *", "nightly", "@daily"]) {
+      expect(problemsOf({ RETRAIN_CRON: cron })).toEqual([
+        `RETRAIN_CRON must be a 5-field cron expression in UTC (e.g. "30 2 * * *") or "off", got "${cron}"`,
+      ]);
+    }
+  });
+
+  it("requires an https WEBHOOK_URL (http only for a loopback host, as in local tests)", () => {
+    const webhook = (url: string) => ({
+      TELEGRAM_BOT_TOKEN: TOKEN,
+      WEBHOOK_SECRET: "s3cret-s3cret-s3cret",
+      WEBHOOK_URL: url,
+    });
+    const httpsOnly =
+      "WEBHOOK_URL must be an https URL (Telegram delivers webhooks only over https; http is accepted only for a loopback host such as 127.0.0.1, for local tests)";
+    for (const url of [
+      "http://bot.example.org/telegram",
+      "http://10.0.0.5:8080/hook",
+      "http://127.0.0.1.example.org/hook",
+      "ftp://bot.example.org/hook",
+      "bot.example.org/hook",
+    ]) {
+      expect(problemsOf(webhook(url)), url).toEqual([httpsOnly]);
+    }
+    for (const url of [
+      "https://bot.example.org/telegram",
+      "http://127.0.0.1:8443/telegram/webhook",
+      "http://localhost:8080/hook",
+      "http://[::1]:8080/hook",
+    ]) {
+      expect(parseConfig(webhook(url)).webhookUrl, url).toBe(url);
+    }
+  });
+
   it("a bad environment makes the CLI exit non-zero with the message and no stack trace", () => {
     const result = spawnSync("node", ["bin/coachrl.mjs", "migrate"], {
-      env: { PATH: process.env.PATH, HTTP_PORT: "99999", LOG_LEVEL: "chatty" },
+      env: {
+        PATH: process.env.PATH,
+        HTTP_PORT: "99999",
+        LOG_LEVEL: "chatty",
+        RETRAIN_CRON: "99 99 * * *",
+        TELEGRAM_BOT_TOKEN: TOKEN,
+        WEBHOOK_SECRET: "s3cret-s3cret-s3cret",
+        WEBHOOK_URL: "http://bot.example.org/telegram",
+      },
       encoding: "utf8",
-      timeout: 60_000,
+      timeout: 120_000,
     });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("HTTP_PORT must be between 0 and 65535, got 99999");
     expect(result.stderr).toContain("LOG_LEVEL must be one of");
+    expect(result.stderr).toContain("RETRAIN_CRON is not a schedule the scheduler accepts");
+    expect(result.stderr).toContain("WEBHOOK_URL must be an https URL");
     expect(result.stderr).not.toMatch(/\n\s+at /);
-  });
+  }, 120_000);
 });

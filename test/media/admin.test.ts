@@ -2,11 +2,8 @@
 // (and then nothing runs), and for an admin a real (tiny) PPO training in a worker thread that
 // reports by editing one message while the bot keeps answering other people.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  createRetrainService,
-  type RetrainRunner,
-  workerThreadRunner,
-} from "../../src/app/training/retrain.js";
+import { createInProcessQueue } from "../../src/app/training/in-process-queue.js";
+import { type RetrainRunner, workerThreadRunner } from "../../src/app/training/retrain.js";
 import { onboard, startTestBot, type TestBot } from "../support/telegram-bot.js";
 
 const ADMIN = 501;
@@ -47,13 +44,28 @@ const burstThenTrain: RetrainRunner = async (request, onProgress, signal) => {
   }
   return workerThreadRunner(request, counting, signal);
 };
+/**
+ * The text a bot message was first sent with (the emulator's message shows its latest edit,
+ * and a fast training may already have edited it when the reply is read).
+ */
+function sentText(message: { text?: string; edits: string[] }): string {
+  return message.edits[0] ?? message.text ?? "";
+}
+
 beforeAll(async () => {
-  t = await startTestBot({ env: { ADMIN_TELEGRAM_IDS: String(ADMIN), RETRAIN_STEPS: "1000" } });
   // tiny training and evaluation so the test stays fast; the real worker thread still runs
-  t.deps.retrain = createRetrainService(t.deps, {
-    defaults: { steps: 1024, numEnvs: 8, evalEpisodes: 8, evalDays: 60 },
-    runner: burstThenTrain,
+  t = await startTestBot({
+    env: {
+      ADMIN_TELEGRAM_IDS: String(ADMIN),
+      RETRAIN_STEPS: "1024",
+      RETRAIN_NUM_ENVS: "8",
+      RETRAIN_EVAL_EPISODES: "8",
+      RETRAIN_EVAL_DAYS: "60",
+    },
   });
+  await t.deps.training.stop();
+  t.deps.training = createInProcessQueue(t.deps, { runner: burstThenTrain });
+  await t.deps.training.work(1);
   await onboard(t, ADMIN, { habits: ["run 30min 5/week", "violin 20min daily"] });
   await onboard(t, PERSON, { habits: ["read 10 pages daily"] });
 });
@@ -84,7 +96,7 @@ describe("/retrain", () => {
 
   it("trains for the admin in a worker, keeps answering others, and reports by editing one message", async () => {
     const [queued] = await t.emulator.ask(ADMIN, "/retrain");
-    expect(queued.text).toContain("Retrain for User501 queued");
+    expect(sentText(queued)).toContain("Retrain for User501 queued");
     // another person is answered while the training runs
     const [help] = await t.emulator.ask(PERSON, "/stats 7");
     expect(help.text).toContain("30, 90 or 365");
@@ -136,7 +148,7 @@ describe("/retrain", () => {
   it("retrains everyone with /retrain all, one after another, in one message", async () => {
     const before = await t.db.prisma.trainingRun.count();
     const [queued] = await t.emulator.ask(ADMIN, "/retrain all");
-    expect(queued.text).toContain("Retrain for 2 people queued");
+    expect(sentText(queued)).toContain("Retrain for 2 people queued");
     await t.emulator.waitFor(
       () => (t.emulator.message(ADMIN, queued.message_id)?.text ?? "").includes("done."),
       "the batch retrain to finish",
@@ -168,7 +180,7 @@ describe("/retrain", () => {
     const editsBefore = t.emulator.callsOf("editMessageText").length;
 
     const [queued] = await t.emulator.ask(ADMIN, `/retrain ${PERSON} steps=512`);
-    expect(queued.text).toBe("⏳ Retrain for User502 queued…");
+    expect(sentText(queued)).toBe("⏳ Retrain for User502 queued…");
     await t.emulator.waitFor(
       () => (t.emulator.message(ADMIN, queued.message_id)?.text ?? "").includes("done."),
       "the retrain for the other person to finish",
@@ -220,7 +232,7 @@ describe("/retrain", () => {
     const [status] = await t.emulator.ask(ADMIN, "/status");
     expect(status.text).toContain("Database: reachable");
     expect(status.text).toContain("People: 2 (2 with active habits)");
-    expect(status.text).toContain("Training now: idle");
+    expect(status.text).toContain("Training queue (in-process): idle; 0 failed in the last 24 h");
     expect(status.text).toMatch(/Last training run: #\d+ \(admin\) succeeded, created \d+ s ago/);
     expect(status.text).toContain("Outbox backlog: 1 pending");
     expect(status.text).toContain("last error: timeout");

@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { todayOf } from "../../src/app/coach-state.js";
+import { createInProcessQueue } from "../../src/app/training/in-process-queue.js";
+import { type RunEvent, type TrainingQueue, waitForRun } from "../../src/app/training/queue.js";
 import {
-  createRetrainService,
-  type RetrainEvent,
+  type RetrainOrder,
+  type RetrainRunner,
+  runRetrainJob,
   workerThreadRunner,
 } from "../../src/app/training/retrain.js";
 import {
@@ -33,6 +36,16 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.dispose();
 });
+
+/** Queues one retrain and waits for its outcome. */
+async function trained(
+  queue: TrainingQueue,
+  order: RetrainOrder,
+  onEvent?: (event: RunEvent) => void,
+) {
+  const queued = await queue.enqueue(order);
+  return waitForRun(t, queued.runId, { pollMs: 50, onEvent, timeoutMs: 120_000 });
+}
 
 const evaluation = (candidate: number, heuristic: number, active: number | null) => ({
   episodes: 8,
@@ -111,25 +124,29 @@ describe("retrain service", () => {
         },
       ],
     });
-    const service = createRetrainService(deps);
-    const events: RetrainEvent[] = [];
+    const service = createInProcessQueue(deps);
+    await service.work(1);
+    const events: RunEvent[] = [];
     // the event loop keeps running while the worker trains
     let ticks = 0;
     const beat = setInterval(() => ticks++, 20);
-    const first = await service.enqueue({
-      userId: user.id,
-      trigger: "admin",
-      requestedBy: 11n,
-      steps: 1024,
-      numEnvs: 8,
-      evalEpisodes: 8,
-      evalDays: 60,
-      onProgress: (e) => events.push(e),
-    });
+    const first = await trained(
+      service,
+      {
+        userId: user.id,
+        trigger: "admin",
+        requestedBy: 11n,
+        steps: 1024,
+        numEnvs: 8,
+        evalEpisodes: 8,
+        evalDays: 60,
+      },
+      (e) => events.push(e),
+    );
     clearInterval(beat);
     expect(first.status).toBe("succeeded");
     expect(ticks).toBeGreaterThan(5);
-    expect(events[0].kind).toBe("started");
+    expect(events.some((e) => e.kind === "started")).toBe(true);
     expect(events.some((e) => e.kind === "progress")).toBe(true);
     expect(first.beforeSource).toBe("heuristic");
     expect(first.before).toBe(first.heuristic);
@@ -173,7 +190,7 @@ describe("retrain service", () => {
     expect(model.trainingRunId).toBe(run.id);
 
     // a second run is judged against the active policy (if the first was activated)
-    const second = await service.enqueue({
+    const second = await trained(service, {
       userId: user.id,
       trigger: "cli",
       steps: 1024,
@@ -187,7 +204,7 @@ describe("retrain service", () => {
       where: { userId: user.id, active: true },
     });
     expect(active).toBe(first.activated || second.activated ? 1 : 0);
-    await service.shutdown();
+    await service.stop();
   });
 
   it("trains on a behaviour fitted to the person's history once there are enough days", async () => {
@@ -250,7 +267,7 @@ describe("retrain service", () => {
       ],
     });
     const jobs: RetrainJobRequest[] = [];
-    const service = createRetrainService(deps, {
+    const service = createInProcessQueue(deps, {
       runner: async (job) => {
         jobs.push(job);
         return {
@@ -263,7 +280,8 @@ describe("retrain service", () => {
         };
       },
     });
-    const outcome = await service.enqueue({ userId: user.id, trigger: "nightly" });
+    await service.work(1);
+    const outcome = await trained(service, { userId: user.id, trigger: "nightly" });
     expect(outcome.status).toBe("succeeded");
     expect(outcome.behaviour).toMatchObject({ source: "fitted", days: 20, daysWithPlan: 20 });
     const behaviour = jobs[0].behaviour!;
@@ -300,32 +318,39 @@ describe("retrain service", () => {
     await t.db.prisma.plan.deleteMany({
       where: { userId: user.id, day: { lt: toDbDate(addDays(today, -10)) } },
     });
-    const second = await service.enqueue({ userId: user.id, trigger: "nightly" });
+    const second = await trained(service, { userId: user.id, trigger: "nightly" });
     expect(second.behaviour).toMatchObject({ source: "default", days: 20, daysWithPlan: 10 });
     expect(jobs[1].behaviour).toBeNull();
-    await service.shutdown();
+    await service.stop();
   });
 
-  it("refuses a second request for the same person while one is queued, and skips people without habits", async () => {
+  it("queues one run per key, and skips people without habits", async () => {
     const user = await t.db.prisma.user.create({
       data: { telegramId: 12n, chatId: 12n, displayName: "Bo" },
     });
-    const service = createRetrainService(deps, {
+    const service = createInProcessQueue(deps, {
       runner: () => new Promise(() => {}), // never reached: Bo has no habits
     });
-    const first = service.enqueue({ userId: user.id, trigger: "admin" });
-    await expect(service.enqueue({ userId: user.id, trigger: "admin" })).rejects.toThrow(
-      /already queued/,
-    );
-    const outcome = await first;
+    const key = "nightly:bo:2026-01-16T02:30Z";
+    const first = await service.enqueue({ userId: user.id, trigger: "nightly", key });
+    expect(first.kind).toBe("queued");
+    const again = await service.enqueue({ userId: user.id, trigger: "nightly", key });
+    expect(again).toMatchObject({ kind: "duplicate", runId: first.runId, status: "queued" });
+    expect(await t.db.prisma.trainingRun.count({ where: { userId: user.id } })).toBe(1);
+    await service.work(1);
+    const outcome = await waitForRun(t, first.runId, { pollMs: 50 });
     expect(outcome.status).toBe("skipped");
     expect(outcome.reason).toBe("no active habits");
-    const run = await t.db.prisma.trainingRun.findUniqueOrThrow({ where: { id: outcome.runId! } });
+    const run = await t.db.prisma.trainingRun.findUniqueOrThrow({ where: { id: first.runId } });
     expect(run.status).toBe("cancelled");
-    await service.shutdown();
+    // the key stays used once the run has ended: the night is not queued twice
+    expect((await service.enqueue({ userId: user.id, trigger: "nightly", key })).kind).toBe(
+      "duplicate",
+    );
+    await service.stop();
   });
 
-  it("records a failed run with its error, and a worker error reaches the caller", async () => {
+  it("retries a failing job twice with backoff, then records the run as failed with the error", async () => {
     const user = await t.db.prisma.user.create({
       data: { telegramId: 13n, chatId: 13n, displayName: "Cy" },
     });
@@ -340,19 +365,30 @@ describe("retrain service", () => {
         levels: [0, 15, 30],
       },
     });
-    const failing = createRetrainService(deps, {
-      runner: async () => {
-        throw new Error("out of memory");
+    const attempts: number[] = [];
+    const failing = createInProcessQueue(
+      { ...deps, config: parseConfig({ RETRAIN_RETRY_DELAY: "1" }) },
+      {
+        runner: async () => {
+          attempts.push(Date.now());
+          throw new Error("out of memory");
+        },
       },
-    });
-    const outcome = await failing.enqueue({ userId: user.id, trigger: "admin" });
+    );
+    await failing.work(1);
+    const outcome = await trained(failing, { userId: user.id, trigger: "admin" });
     expect(outcome.status).toBe("failed");
     expect(outcome.reason).toBe("out of memory");
+    expect(attempts).toHaveLength(3);
+    // backoff: 1 s, then 2 s
+    expect(attempts[1] - attempts[0]).toBeGreaterThanOrEqual(900);
+    expect(attempts[2] - attempts[1]).toBeGreaterThanOrEqual(1900);
     const run = await t.db.prisma.trainingRun.findUniqueOrThrow({ where: { id: outcome.runId! } });
     expect(run.status).toBe("failed");
     expect(run.error).toBe("out of memory");
+    expect(run.hyperparameters).toMatchObject({ attempt: 3 });
     expect(await t.db.prisma.policyModel.count({ where: { userId: user.id } })).toBe(0);
-    await failing.shutdown();
+    await failing.stop();
 
     // a request the RL engine rejects fails inside the worker thread and comes back as an error
     const bad = workerThreadRunner(
@@ -369,6 +405,111 @@ describe("retrain service", () => {
       new AbortController().signal,
     );
     await expect(bad).rejects.toThrow();
+  });
+
+  it("is idempotent: a finished run is not trained again, and two attempts store one model", async () => {
+    const user = await t.db.prisma.user.create({
+      data: { telegramId: 15n, chatId: 15n, displayName: "Ed" },
+    });
+    await t.db.prisma.habit.create({
+      data: {
+        userId: user.id,
+        name: "run",
+        nameKey: "run",
+        kind: "duration",
+        target: 30,
+        daysPerWeek: 5,
+        levels: [0, 15, 30],
+      },
+    });
+    let calls = 0;
+    const runner: RetrainRunner = async () => {
+      calls++;
+      await new Promise((r) => setTimeout(r, 50));
+      return {
+        checkpoint: new Uint8Array(16),
+        formatVersion: 1,
+        spec: {},
+        hyperparameters: {},
+        training: {},
+        evaluation: evaluation(0.9, 0.6, null),
+      };
+    };
+    const queue = createInProcessQueue(deps, { runner });
+    const { runId } = await queue.enqueue({ userId: user.id, trigger: "nightly", key: "k:ed" });
+    // two attempts of the same job at once (an expired job retried while the first still ran)
+    const attempt = { retry: 0, retryLimit: 2 };
+    const signal = new AbortController().signal;
+    const [a, b] = await Promise.all([
+      runRetrainJob(deps, runId, attempt, { runner, signal }),
+      runRetrainJob(deps, runId, attempt, { runner, signal }),
+    ]);
+    expect(calls).toBe(2);
+    expect(a?.status).toBe("succeeded");
+    expect(b?.status).toBe("succeeded");
+    expect(a?.modelId).toBe(b?.modelId);
+    expect(await t.db.prisma.policyModel.count({ where: { userId: user.id } })).toBe(1);
+    expect(await t.db.prisma.policyModel.count({ where: { userId: user.id, active: true } })).toBe(
+      1,
+    );
+    // a retry after success returns the recorded outcome without training
+    const again = await runRetrainJob(deps, runId, { retry: 1, retryLimit: 2 }, { runner, signal });
+    expect(calls).toBe(2);
+    expect(again).toMatchObject({ status: "succeeded", runId, modelId: a?.modelId });
+    await queue.stop();
+  });
+
+  it("trains admin requests before the night's jobs, cancels a queued one, and works runs left from before a restart", async () => {
+    const people = await Promise.all(
+      [21n, 22n, 23n].map(async (telegramId) => {
+        const user = await t.db.prisma.user.create({
+          data: { telegramId, chatId: telegramId, displayName: `P${telegramId}` },
+        });
+        await t.db.prisma.habit.create({
+          data: {
+            userId: user.id,
+            name: "run",
+            nameKey: "run",
+            kind: "duration",
+            target: 30,
+            daysPerWeek: 5,
+            levels: [0, 15, 30],
+          },
+        });
+        return user;
+      }),
+    );
+    const order: number[] = [];
+    const runner: RetrainRunner = async (job) => {
+      order.push(job.seed); // the seed is the run id
+      return {
+        checkpoint: new Uint8Array(16),
+        formatVersion: 1,
+        spec: {},
+        hyperparameters: {},
+        training: {},
+        evaluation: evaluation(0.5, 0.6, null),
+      };
+    };
+    // queued by a process that stopped before working them (a restart mid-night)
+    const before = createInProcessQueue(deps, { runner });
+    const night = await before.enqueue({ userId: people[0].id, trigger: "nightly", key: "n:0" });
+    const cancelled = await before.enqueue({
+      userId: people[1].id,
+      trigger: "nightly",
+      key: "n:1",
+    });
+    await before.stop();
+    const queue = createInProcessQueue(deps, { runner });
+    const admin = await queue.enqueue({ userId: people[2].id, trigger: "admin" });
+    expect(await queue.cancel(cancelled.runId)).toBe(true);
+    await queue.work(1);
+    await waitForRun(t, night.runId, { pollMs: 50 });
+    await queue.whenIdle();
+    expect(order).toEqual([admin.runId, night.runId]);
+    const run = await t.db.prisma.trainingRun.findUniqueOrThrow({ where: { id: cancelled.runId } });
+    expect(run.status).toBe("cancelled");
+    await queue.stop();
   });
 });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NIGHTLY_RETRAIN_JOB } from "../../src/app/scheduling/schedule.js";
+import { NIGHTLY_RETRAIN_JOB } from "../../src/app/training/nightly.js";
 import { parseRetrainArgs, statusReport } from "../../src/bot/commands/admin.js";
 import type { BotDeps } from "../../src/bot/context.js";
 import { parseConfig } from "../../src/config.js";

@@ -1,6 +1,8 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { createRng } from "../../src/coach/rng.js";
-import { initBackend, parseBackendName, tf } from "../../src/rl/backend.js";
+import { type BackendChoice, initBackend, parseBackendName, tf } from "../../src/rl/backend.js";
 import { ActorCriticNetwork, evaluateNetwork } from "../../src/rl/policy-network.js";
 
 const spec = {
@@ -28,6 +30,39 @@ function runOn(actor: "independent" | "shared") {
   return out;
 }
 
+const run = promisify(execFile);
+
+/** The backend a fresh process picks (or its error), optionally with a stand-in tfjs-node. */
+async function choiceIn(
+  env: Record<string, string>,
+  fakeTfjsNode?: "loads" | "broken",
+): Promise<Partial<BackendChoice> & { error?: string }> {
+  const fake = fakeTfjsNode ? ["--import", "./test/rl/support/fake-tfjs-node.mjs"] : [];
+  const { stdout } = await run(
+    process.execPath,
+    ["--import", "tsx", ...fake, "test/rl/support/backend-choice.ts"],
+    {
+      env: { ...process.env, COACHRL_TF_BACKEND: "", FAKE_TFJS_NODE: fakeTfjsNode ?? "", ...env },
+      timeout: 180_000,
+    },
+  );
+  return JSON.parse(stdout.trim().split("\n").at(-1)!);
+}
+
+/** Whether the real, optional @tensorflow/tfjs-node loads here. */
+async function tfjsNodeLoads(): Promise<boolean> {
+  try {
+    await run(
+      process.execPath,
+      ["--input-type=module", "-e", 'await import("@tensorflow/tfjs-node")'],
+      { timeout: 180_000 },
+    );
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 describe("backend selection", () => {
   it("parses COACHRL_TF_BACKEND and rejects unknown names with the allowed list", () => {
     expect(parseBackendName(undefined)).toBeNull();
@@ -35,9 +70,41 @@ describe("backend selection", () => {
     expect(() => parseBackendName("gpu")).toThrow(/node, wasm, cpu.*gpu/);
   });
 
-  it("fails loudly when a forced backend cannot start (tfjs-node is not installed here)", async () => {
-    await expect(initBackend({ force: "node" })).rejects.toThrow(/COACHRL_TF_BACKEND=node/);
-  });
+  // The choice is made once per process, so each case runs in a child process
+  // (test/rl/support/backend-choice.ts). tfjs-node is optional: where it is installed and loads
+  // it must be chosen, elsewhere WASM; a stand-in tfjs-node (test/rl/support/fake-tfjs-node.mjs)
+  // checks both sides of the rule on every machine.
+  it("picks tfjs-node when it loads on this machine, else WASM; forced, it starts or fails loudly", async () => {
+    const loads = await tfjsNodeLoads();
+    const [automatic, forced] = await Promise.all([
+      choiceIn({}),
+      choiceIn({ COACHRL_TF_BACKEND: "node" }),
+    ]);
+    expect(automatic).toMatchObject({ backend: loads ? "node" : "wasm", forced: false });
+    if (loads) expect(forced).toMatchObject({ backend: "node", forced: true });
+    else expect(forced.error).toMatch(/^COACHRL_TF_BACKEND=node could not start: /);
+  }, 240_000);
+
+  it("follows the rule with a tfjs-node that loads and with one whose native library does not", async () => {
+    const [loading, broken, forcedBroken] = await Promise.all([
+      choiceIn({}, "loads"),
+      choiceIn({}, "broken"),
+      choiceIn({ COACHRL_TF_BACKEND: "node" }, "broken"),
+    ]);
+    expect(loading).toEqual({
+      backend: "node",
+      tfBackend: "tensorflow",
+      forced: false,
+      skipped: [],
+    });
+    expect(broken).toEqual({
+      backend: "wasm",
+      tfBackend: "wasm",
+      forced: false,
+      skipped: [{ backend: "node", reason: expect.stringContaining("libtensorflow") }],
+    });
+    expect(forcedBroken.error).toMatch(/^COACHRL_TF_BACKEND=node could not start: libtensorflow/);
+  }, 240_000);
 
   it("WASM and CPU give the same network outputs within float tolerance", async () => {
     const handlersBefore = process.listeners("uncaughtException").length;

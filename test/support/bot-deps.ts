@@ -3,7 +3,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createRetrainService } from "../../src/app/training/retrain.js";
+import { createInProcessQueue } from "../../src/app/training/in-process-queue.js";
 import type { BotDeps } from "../../src/bot/context.js";
 import { type AppConfig, parseConfig } from "../../src/config.js";
 import type { Database } from "../../src/db/client.js";
@@ -22,6 +22,6 @@ export function testBotDeps(
   return {
     ...base,
     chartsDir: mkdtempSync(join(tmpdir(), "coachrl-test-files-")),
-    retrain: createRetrainService(base),
+    training: createInProcessQueue(base),
   };
 }

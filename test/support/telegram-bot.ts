@@ -11,9 +11,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import type { Telegraf } from "telegraf";
-import { createRetrainService } from "../../src/app/training/retrain.js";
+import { createInProcessQueue } from "../../src/app/training/in-process-queue.js";
 import { createBot } from "../../src/bot/bot.js";
 import type { BotDeps, CoachContext } from "../../src/bot/context.js";
+import { retryInProcess } from "../../src/bot/delivery.js";
 import { type AppConfig, parseConfig } from "../../src/config.js";
 import type { Database } from "../../src/db/client.js";
 import { createLogger } from "../../src/logger.js";
@@ -115,12 +116,15 @@ export async function startTestBot(options: StartTestBotOptions = {}): Promise<T
   };
   const deps: BotDeps = {
     ...base,
-    retrain: createRetrainService(base),
+    // in-process, not working: a test that trains calls deps.training.work() or sets its own
+    training: createInProcessQueue(base),
     ...options.deps,
   };
   const bot = createBot(deps);
   let running: Promise<void> | undefined;
   if (options.launch !== false) {
+    // as src/main.ts does in polling mode: transient failures are retried in-process
+    retryInProcess(bot, { log, sleep: deps.sleep });
     await new Promise<void>((resolve, reject) => {
       running = bot.launch(() => resolve());
       running.catch(reject);
@@ -142,6 +146,7 @@ export async function startTestBot(options: StartTestBotOptions = {}): Promise<T
         bot.stop("test finished");
         await running.catch(() => {});
       }
+      await deps.training.stop();
       if (!options.emulator) await emulator.close();
       if (!options.database) await database.dispose();
     },

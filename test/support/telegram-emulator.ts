@@ -9,7 +9,8 @@
 //   deleteMessage, answerCallbackQuery, sendChatAction, sendPhoto and sendDocument (multipart
 //   uploads or file_id), setMyCommands, getMyCommands, deleteMyCommands.
 // Inline keyboards are validated (callback_data 1-64 bytes). Any method can be made to fail once
-// with `failNext` (e.g. a 429 with retry_after), or to answer only when the test says so with
+// with `failNext` (e.g. a 429 with retry_after, a 500), a person can block the bot (`block`: every
+// send to their chat answers 403 until `unblock`), or to answer only when the test says so with
 // `holdNext` (a slow Telegram: keeps an update in flight, e.g. across a SIGTERM). In webhook mode
 // updates are POSTed to the webhook; `forwardWebhookTo` sends them to a local origin instead (what
 // the TLS proxy in front of the app does in production).
@@ -301,6 +302,7 @@ export class TelegramEmulator {
   private readonly files = new Map<string, UploadedFile>();
   private readonly openQueries = new Map<string, { userId: number }>();
   private readonly failures: { method: string; error: ApiError }[] = [];
+  private readonly blockedChats = new Set<number>();
   private readonly listeners = new Set<() => void>();
   private readonly holds: Hold[] = [];
   private webhookOrigin: string | undefined;
@@ -579,6 +581,18 @@ export class TelegramEmulator {
   }
 
   /**
+   * The person blocks the bot: every send to their chat answers 403 "Forbidden: bot was blocked by
+   * the user" (as Telegram does) until `unblock`. Updates from them still arrive.
+   */
+  block(userId: number): void {
+    this.blockedChats.add(userId);
+  }
+
+  unblock(userId: number): void {
+    this.blockedChats.delete(userId);
+  }
+
+  /**
    * Holds the answer to the next call of `method` until `release()` is called: Telegram being slow
    * to answer, so that the update that made the call stays in flight for as long as a test needs.
    */
@@ -813,6 +827,11 @@ export class TelegramEmulator {
         res.once("finish", () => hold.settle(true));
         res.once("close", () => hold.settle(res.writableFinished));
       }
+    }
+    if (method.startsWith("send") && this.blockedChats.has(Number(payload.chat_id))) {
+      this.respondJsonError(res, new ApiError(403, "Forbidden: bot was blocked by the user"));
+      this.notify();
+      return;
     }
     const failureIndex = this.failures.findIndex((f) => f.method === method);
     if (failureIndex >= 0) {

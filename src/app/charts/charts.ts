@@ -387,6 +387,74 @@ export async function renderMetricChart(input: MetricChartInput): Promise<Buffer
   return svgToPng(await renderSvg(metricChartSpec(input)));
 }
 
+export interface TrainingCurve {
+  /** The TrainingMetric name (mean_reward, entropy, approx_kl, …). */
+  name: string;
+  /** One value per recorded PPO update, by environment step. */
+  points: { step: number; value: number }[];
+}
+
+export interface TrainingCurvesInput {
+  title: string;
+  /** One panel per curve, in this order. */
+  curves: TrainingCurve[];
+}
+
+/** Panels side by side in the training-curves chart. */
+const TRAINING_CURVE_COLUMNS = 2;
+
+/**
+ * The Vega-Lite spec of a training run's metric curves: one small panel per metric (each with
+ * its own y scale), environment steps on x.
+ */
+export function trainingCurvesSpec(input: TrainingCurvesInput): TopLevelSpec {
+  const curves = input.curves.filter((c) => c.points.length > 0);
+  if (curves.length === 0) throw new RangeError("a training-curves chart needs at least one point");
+  const rows = curves.flatMap((c) =>
+    c.points.map((p) => ({ metric: c.name, step: p.step, value: p.value })),
+  );
+  const columns = Math.min(TRAINING_CURVE_COLUMNS, curves.length);
+  const gap = 40;
+  const width = Math.floor(
+    (CHART_WIDTH_PX - 2 * 24 - 60 * columns - gap * (columns - 1)) / columns,
+  );
+  const pointsShown = Math.max(...curves.map((c) => c.points.length)) <= 40;
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: input.title,
+    config: { ...chartConfig(), facet: { spacing: gap } },
+    data: { values: rows },
+    columns,
+    facet: {
+      field: "metric",
+      type: "nominal",
+      sort: curves.map((c) => c.name),
+      title: null,
+      header: { labelFontSize: BASE_FONT_SIZE + 2, labelFontWeight: "bold", labelPadding: 8 },
+    },
+    spec: {
+      width,
+      height: 230,
+      mark: { type: "line", color: "#1f77b4", strokeWidth: 3, point: pointsShown },
+      encoding: {
+        x: {
+          field: "step",
+          type: "quantitative",
+          title: "environment steps",
+          axis: { tickCount: 4, format: "~s" },
+        },
+        y: { field: "value", type: "quantitative", title: null, scale: { zero: false } },
+      },
+    },
+    resolve: { scale: { y: "independent" } },
+  } as TopLevelSpec;
+}
+
+/** PNG of a training run's metric curves (`coachrl runs show --png`, /runs ID). */
+export async function renderTrainingCurvesChart(input: TrainingCurvesInput): Promise<Buffer> {
+  return svgToPng(await renderSvg(trainingCurvesSpec(input)));
+}
+
 export interface PngSize {
   width: number;
   height: number;

@@ -10,7 +10,9 @@ import {
   type MetricChartInput,
   renderMetricChart,
   renderStatsChart,
+  renderTrainingCurvesChart,
   type StatsChartInput,
+  type TrainingCurvesInput,
 } from "./charts.js";
 import type { ChartJob, ChartReply } from "./worker.js";
 
@@ -28,6 +30,8 @@ const chartReply: z.ZodType<ChartReply> = z.discriminatedUnion("ok", [
 export interface ChartRenderer {
   stats(input: StatsChartInput): Promise<Buffer>;
   metric(input: MetricChartInput): Promise<Buffer>;
+  /** A training run's metric curves (coachrl runs show, /runs ID). */
+  trainingCurves(input: TrainingCurvesInput): Promise<Buffer>;
   /** Stops the worker (pending charts fail); in-process rendering has nothing to stop. */
   close(): Promise<void>;
 }
@@ -35,6 +39,7 @@ export interface ChartRenderer {
 export const inlineChartRenderer: ChartRenderer = {
   stats: renderStatsChart,
   metric: renderMetricChart,
+  trainingCurves: renderTrainingCurvesChart,
   close: async () => {},
 };
 
@@ -104,6 +109,7 @@ export function workerChartRenderer(
   return {
     stats: (input) => submit({ kind: "stats", input }),
     metric: (input) => submit({ kind: "metric", input }),
+    trainingCurves: (input) => submit({ kind: "training-curves", input }),
     async close() {
       closed = true;
       const w = worker;

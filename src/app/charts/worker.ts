@@ -9,12 +9,15 @@ import {
   type MetricChartInput,
   renderMetricChart,
   renderStatsChart,
+  renderTrainingCurvesChart,
   type StatsChartInput,
+  type TrainingCurvesInput,
 } from "./charts.js";
 
 export type ChartJob =
   | { id: number; kind: "stats"; input: StatsChartInput }
-  | { id: number; kind: "metric"; input: MetricChartInput };
+  | { id: number; kind: "metric"; input: MetricChartInput }
+  | { id: number; kind: "training-curves"; input: TrainingCurvesInput };
 
 export type ChartReply =
   | { id: number; ok: true; png: Uint8Array; threadId: number }
@@ -27,7 +30,9 @@ if (parentPort) {
       const png =
         job.kind === "stats"
           ? await renderStatsChart(job.input)
-          : await renderMetricChart(job.input);
+          : job.kind === "metric"
+            ? await renderMetricChart(job.input)
+            : await renderTrainingCurvesChart(job.input);
       const bytes = new Uint8Array(png.buffer, png.byteOffset, png.byteLength);
       port.postMessage({ id: job.id, ok: true, png: bytes, threadId } satisfies ChartReply, [
         bytes.buffer as ArrayBuffer,

@@ -65,23 +65,42 @@ export function nextPlanOccurrence(now: Date, clock: PlanClock, timeZone: string
   throw new Error(`no plan occurrence found after ${now.toISOString()} in ${timeZone}`);
 }
 
+/**
+ * How long after its time a morning plan is still pushed — late after downtime, or retried after
+ * a failed send: 5 hours (12:30 for a 07:30 plan), and never after the end of the person's day.
+ * A plan is for acting on during the day; one that arrives in the afternoon or evening mostly
+ * nags, and the person can still ask for it with /plan.
+ */
+export const PLAN_CUT_OFF_MS = 5 * 3_600_000;
+
+/** The instant after which the plan due at `at` for `day` is no longer pushed. */
+export function planCutOff(
+  at: Date,
+  day: LocalDate,
+  person: Pick<PlanSchedulePerson, "timezone" | "dayStartHour">,
+): Date {
+  const endOfDay = instantOf(addDays(day, 1), person.dayStartHour, 0, person.timezone);
+  return new Date(Math.min(at.getTime() + PLAN_CUT_OFF_MS, endOfDay.getTime()));
+}
+
 export interface DuePlanPush {
   personId: number;
   /** The person's day at the push moment (what /plan shows then). */
   day: LocalDate;
   at: Date;
+  /** No push (first or retried) after this instant: planCutOff. */
+  cutOff: Date;
 }
 
 /**
- * People whose plan time has passed within the last `catchUpMs` (default 3 h): the ones a tick
- * of the scheduler should push now, unless already claimed. The window lets an instance that
- * was down at 07:30 still send the plan at 08:10; older plans are not pushed late.
+ * People whose plan time has passed and whose cut-off (planCutOff) has not: the ones a tick of
+ * the scheduler should push now, unless already sent or waiting for a retry. An instance that
+ * was down at 07:30 still sends the plan at 10:10; after the cut-off it is not pushed late.
  * People with an unreadable plan time or zone are skipped (and reported in `skipped`).
  */
 export function duePlanPushes(
   people: PlanSchedulePerson[],
   now: Date,
-  catchUpMs = 3 * 3_600_000,
 ): { due: DuePlanPush[]; skipped: { personId: number; reason: string }[] } {
   const due: DuePlanPush[] = [];
   const skipped: { personId: number; reason: string }[] = [];
@@ -98,9 +117,10 @@ export function duePlanPushes(
       skipped.push({ personId: p.id, reason: (error as Error).message });
       continue;
     }
-    if (now.getTime() - occurrence.at.getTime() < catchUpMs) {
-      const day = dayOf(occurrence.at, p.timezone, p.dayStartHour);
-      due.push({ personId: p.id, day, at: occurrence.at });
+    const day = dayOf(occurrence.at, p.timezone, p.dayStartHour);
+    const cutOff = planCutOff(occurrence.at, day, p);
+    if (now.getTime() < cutOff.getTime()) {
+      due.push({ personId: p.id, day, at: occurrence.at, cutOff });
     }
   }
   return { due, skipped };

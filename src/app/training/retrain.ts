@@ -1,10 +1,8 @@
-// The retrain service: a serial queue of training runs (one at a time — training takes the
-// CPU), each recorded as a TrainingRun with a TrainingMetric time series, executed in a worker
-// thread, and ending with the new PolicyModel stored and activated only if it beat both the
-// heuristic and the active policy on the same simulated people.
-//
-// One service per app, created by the composition root (AppDeps.retrain) and shared by
-// /retrain, the nightly schedule and shutdown.
+// One retrain job, as the training queue (./queue.ts) runs it: the person's TrainingRun is
+// claimed, a behaviour is fitted to their history, PPO trains in a worker thread, the new
+// policy, the active one and the heuristic are evaluated on the same simulated people, and the
+// new PolicyModel is stored (activated only if it beat both) with the run finished — exactly
+// once per run, however often the job is retried. The run keeps a TrainingMetric time series.
 import { z } from "zod";
 import type { HabitSpec } from "../../coach/index.js";
 import type { AppConfig } from "../../config.js";
@@ -14,12 +12,12 @@ import { loadHistory } from "../../db/history.js";
 import { findPersonById } from "../../db/operations.js";
 import {
   activePolicyModel,
-  createTrainingRun,
   finishRun,
   markRunStarted,
   recordTrainingMetrics,
-  storePolicyModel,
 } from "../../db/training.js";
+import { completeRunOnce, requeueRun, trainingRunById } from "../../db/training-queue.js";
+import type { TrainingRun } from "../../generated/prisma/client.js";
 import type { TrainingTrigger } from "../../generated/prisma/enums.js";
 import type { Logger } from "../../logger.js";
 import { type FitQuality, fitBehaviour } from "../../rl/fit-behaviour.js";
@@ -44,26 +42,37 @@ export type RetrainRunner = (
   signal: AbortSignal,
 ) => Promise<RetrainJobResult>;
 
-export interface RetrainOptions {
-  /** PPO environment steps (default: config.retrainSteps). */
-  steps?: number;
-  numEnvs?: number;
-  evalEpisodes?: number;
-  evalDays?: number;
+/** The training budget of one run (recorded in TrainingRun.hyperparameters when queued). */
+export interface RetrainSizes {
+  /** PPO environment steps */
+  steps: number;
+  numEnvs: number;
+  evalEpisodes: number;
+  evalDays: number;
 }
 
-export interface RetrainRequest extends RetrainOptions {
+/** A retrain asked for: whom, why, and optional budget overrides (default: the config). */
+export interface RetrainOrder extends Partial<RetrainSizes> {
   userId: number;
   trigger: TrainingTrigger;
   /** Telegram id of the admin who asked, if any. */
   requestedBy?: bigint | null;
-  /** Called when the run starts and after every PPO update. */
-  onProgress?: (event: RetrainEvent) => void;
+  /**
+   * The job key: one run per key ("nightly:<user>:<night>"); default a fresh request id, so
+   * every admin or CLI request is its own run.
+   */
+  key?: string;
 }
 
-export type RetrainEvent =
-  | { kind: "started"; runId: number }
-  | { kind: "progress"; runId: number; progress: RetrainProgress };
+/** The budget of an order: its overrides, else the configuration, else the training policy. */
+export function retrainSizes(config: AppConfig, order: Partial<RetrainSizes>): RetrainSizes {
+  return {
+    steps: order.steps ?? config.retrainSteps,
+    numEnvs: order.numEnvs ?? config.retrainEval.numEnvs ?? DEFAULT_NUM_ENVS,
+    evalEpisodes: order.evalEpisodes ?? config.retrainEval.episodes ?? DEFAULT_EVAL_EPISODES,
+    evalDays: order.evalDays ?? config.retrainEval.days ?? DEFAULT_EVAL_DAYS,
+  };
+}
 
 /** What a retrain trained on: a behaviour fitted to the person's history, or the default. */
 export interface BehaviourSource {
@@ -81,7 +90,7 @@ export interface BehaviourSource {
  * at least MIN_HISTORY_DAYS of them have a plan, otherwise the default (null).
  */
 export async function behaviourFor(
-  deps: Pick<RetrainServiceDeps, "db" | "now">,
+  deps: Pick<RetrainJobDeps, "db" | "now">,
   person: { id: number; timezone: string; dayStartHour: number },
   habits: HabitSpec[],
 ): Promise<{ behaviour: PersonaBehaviour | null; source: BehaviourSource }> {
@@ -138,13 +147,6 @@ export function outcomeWithoutPolicy(
     modelId: null,
     ...fields,
   };
-}
-
-export class RetrainBusyError extends Error {
-  constructor(readonly userId: number) {
-    super(`a retrain for user ${userId} is already queued or running`);
-    this.name = "RetrainBusyError";
-  }
 }
 
 /** Progress metrics stored per update, by TrainingMetric name. */
@@ -251,267 +253,223 @@ export const workerThreadRunner: RetrainRunner = (request, onProgress, signal) =
     );
   });
 
-export interface RetrainStatus {
-  running: { userId: number; runId: number | null; progress: RetrainProgress | null } | null;
-  queued: number;
-}
-
-export interface RetrainService {
-  /**
-   * Queues a run; resolves when it has finished (or failed — failures resolve with status
-   * "failed", they don't reject). Throws RetrainBusyError when that person is already queued.
-   */
-  enqueue(request: RetrainRequest): Promise<RetrainOutcome>;
-  isBusy(userId: number): boolean;
-  status(): RetrainStatus;
-  /** Resolves when nothing is queued or running. */
-  whenIdle(): Promise<void>;
-  /** Stops the running worker, drops the queue (runs are recorded as cancelled). */
-  shutdown(): Promise<void>;
-}
-
-/** What the retrain service needs: the database, the clock, the log and the training sizes. */
-export interface RetrainServiceDeps {
+/** What a retrain job needs: the database, the clock, the log and the training sizes. */
+export interface RetrainJobDeps {
   config: AppConfig;
   db: Database;
   log: Logger;
   now: () => Date;
 }
 
-export function createRetrainService(
-  deps: RetrainServiceDeps,
-  options: { runner?: RetrainRunner; defaults?: RetrainOptions } = {},
-): RetrainService {
-  const defaults = options.defaults ?? {};
-  const sizes = (request: RetrainRequest) => ({
-    steps: request.steps ?? defaults.steps ?? deps.config.retrainSteps,
-    numEnvs: request.numEnvs ?? defaults.numEnvs ?? DEFAULT_NUM_ENVS,
-    evalEpisodes: request.evalEpisodes ?? defaults.evalEpisodes ?? DEFAULT_EVAL_EPISODES,
-    evalDays: request.evalDays ?? defaults.evalDays ?? DEFAULT_EVAL_DAYS,
-  });
+/** Which attempt of the job this is (pg-boss: retryCount of retryLimit). */
+export interface RetrainAttempt {
+  /** 0 for the first attempt */
+  retry: number;
+  /** retries allowed after the first attempt */
+  retryLimit: number;
+}
+
+/** Thrown to the queue when an attempt failed and will be retried (the run is queued again). */
+export class RetrainAttemptFailed extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RetrainAttemptFailed";
+  }
+}
+
+/** Why an attempt was stopped from outside: the worker shuts down, the time limit, a cancel. */
+export type StopReason = "shutdown" | "timeout" | "cancelled";
+
+/** The outcome a finished run recorded (its summary), or the one its end state implies. */
+export function recordedOutcome(run: TrainingRun, displayName: string): RetrainOutcome | null {
+  if (run.status === "succeeded" && run.summary !== null && typeof run.summary === "object") {
+    return { ...(run.summary as unknown as RetrainOutcome), runId: run.id };
+  }
+  if (run.status === "failed" || run.status === "cancelled") {
+    const seconds =
+      run.startedAt && run.finishedAt
+        ? (run.finishedAt.getTime() - run.startedAt.getTime()) / 1000
+        : 0;
+    return outcomeWithoutPolicy({
+      runId: run.id,
+      userId: run.userId ?? 0,
+      displayName,
+      status: run.status === "failed" ? "failed" : "skipped",
+      reason: run.error,
+      seconds,
+    });
+  }
+  return null;
+}
+
+/**
+ * Runs one attempt of the retrain recorded as TrainingRun `runId`. Idempotent: a run that has
+ * already ended is not trained again (its recorded outcome is returned), and the model is
+ * stored only by the first attempt to finish. A failed attempt before the last one queues the
+ * run again and throws RetrainAttemptFailed (the queue retries it); the last one records the
+ * run as failed with the error. `signal` stops the training (its reason a StopReason): on
+ * shutdown the run is queued again for another worker.
+ */
+export async function runRetrainJob(
+  deps: RetrainJobDeps,
+  runId: number,
+  attempt: RetrainAttempt,
+  options: {
+    runner?: RetrainRunner;
+    signal: AbortSignal;
+    /** Called after every PPO update (in-process listeners; others poll the metrics). */
+    onProgress?: (progress: RetrainProgress) => void;
+  },
+): Promise<RetrainOutcome | null> {
+  const { db } = deps;
+  const log = deps.log.child({ component: "retrain", runId });
   const runner = options.runner ?? workerThreadRunner;
-  const busy = new Set<number>();
-  let chain: Promise<unknown> = Promise.resolve();
-  let pending = 0;
-  const inflight = new Set<Promise<RetrainOutcome>>();
-  let running: RetrainStatus["running"] = null;
-  const controller = new AbortController();
-  const log = deps.log.child({ component: "retrain" });
-
-  async function execute(request: RetrainRequest, runId: number): Promise<RetrainOutcome> {
-    const { db } = deps;
-    const started = deps.now();
-    const person = await findPersonById(db, request.userId);
-    const base = {
-      runId,
-      userId: request.userId,
-      displayName: person?.displayName ?? `user ${request.userId}`,
-    };
-    const t0 = performance.now();
-    const seconds = () => (performance.now() - t0) / 1000;
-    if (person === null) {
-      await finishRun(db, runId, {
-        status: "cancelled",
-        error: "the person was deleted",
-        at: deps.now(),
-      }).catch(() => {});
-      return outcomeWithoutPolicy({
-        ...base,
-        status: "skipped",
-        reason: "the person no longer exists",
-        seconds: seconds(),
-      });
-    }
-    if (controller.signal.aborted) {
-      await finishRun(db, runId, { status: "cancelled", error: "shutdown", at: deps.now() });
-      return outcomeWithoutPolicy({
-        ...base,
-        status: "skipped",
-        reason: "the bot is shutting down",
-        seconds: seconds(),
-      });
-    }
-    const habits = (await listHabits(db, person.id)).map(habitSpecOf);
-    if (habits.length === 0) {
-      await finishRun(db, runId, {
-        status: "cancelled",
-        error: "no active habits",
-        at: deps.now(),
-      });
-      return outcomeWithoutPolicy({
-        ...base,
-        status: "skipped",
-        reason: "no active habits",
-        seconds: seconds(),
-      });
-    }
-    const active = await activePolicyModel(db, person.id);
-    const size = sizes(request);
-    // a history that cannot be read or fitted must not cost the night's retrain: default then
-    const fitted = await behaviourFor(deps, person, habits).catch((error) => {
-      log.warn({ err: error, runId, userId: person.id }, "behaviour fit failed; using default");
-      const source: BehaviourSource = { source: "default", days: 0, daysWithPlan: 0, fit: null };
-      return { behaviour: null, source };
-    });
-    const job: RetrainJobRequest = {
-      habits,
-      planCapacityMinutes: person.capacityMinutes,
-      behaviour: fitted.behaviour,
-      steps: size.steps,
-      seed: runId,
-      numEnvs: size.numEnvs,
-      activeCheckpoint: active ? new Uint8Array(active.bytes) : null,
-      evaluation: {
-        episodes: size.evalEpisodes,
-        days: size.evalDays,
-        // common seed: the same simulated people for the new, active and heuristic planners
-        seed: 1_000_003 + runId,
-      },
-    };
-    await markRunStarted(db, runId, started, {
-      ...size,
-      behaviour: fitted.source.source,
-      historyDays: fitted.source.days,
-      historyDaysWithPlan: fitted.source.daysWithPlan,
-    });
-    running = { userId: person.id, runId, progress: null };
-    request.onProgress?.({ kind: "started", runId });
-    let metricWrites: Promise<unknown> = Promise.resolve();
-    try {
-      const result = await runner(
-        job,
-        (progress) => {
-          if (running) running.progress = progress;
-          metricWrites = metricWrites
-            .then(() => recordTrainingMetrics(db, runId, progress.steps, metricRow(progress)))
-            .catch((error) => log.warn({ err: error, runId }, "could not record training metrics"));
-          request.onProgress?.({ kind: "progress", runId, progress });
-        },
-        controller.signal,
-      );
-      await metricWrites;
-      const evaluation = result.evaluation;
-      const activate = shouldActivate(evaluation);
-      const model = await storePolicyModel(
-        db,
-        {
-          userId: person.id,
-          trainingRunId: runId,
-          bytes: result.checkpoint,
-          formatVersion: result.formatVersion,
-          spec: result.spec,
-          hyperparameters: result.hyperparameters,
-          evaluation,
-        },
-        activate,
-      );
-      const before = evaluation.active ?? evaluation.heuristic;
-      const outcome: RetrainOutcome = {
-        ...base,
-        status: "succeeded",
-        before: before.meanReward,
-        beforeSource: evaluation.active ? "active policy" : "heuristic",
-        after: evaluation.candidate.meanReward,
-        heuristic: evaluation.heuristic.meanReward,
-        activated: activate,
-        modelId: model.id,
-        behaviour: fitted.source,
-        reason: evaluation.activeNote,
-        seconds: seconds(),
-      };
-      await finishRun(db, runId, {
-        status: "succeeded",
-        summary: {
-          ...outcome,
-          training: result.training,
-          evaluation,
-          // the behaviour model itself, so a run can be replayed on the same persona
-          fittedBehaviour: fitted.behaviour,
-        },
-        at: deps.now(),
-      });
-      log.info(
-        {
-          runId,
-          userId: person.id,
-          before: outcome.before,
-          after: outcome.after,
-          activate,
-          behaviour: fitted.source.source,
-          historyDays: fitted.source.days,
-          historyDaysWithPlan: fitted.source.daysWithPlan,
-          capacity: fitted.source.fit?.capacity ?? null,
-        },
-        "retrain finished",
-      );
-      return outcome;
-    } catch (error) {
-      await metricWrites;
-      const message = error instanceof Error ? error.message : String(error);
-      const status = controller.signal.aborted ? "cancelled" : "failed";
-      await finishRun(db, runId, { status, error: message, at: deps.now() }).catch(() => {});
-      log.error({ err: error, runId, userId: person.id }, "retrain failed");
-      return outcomeWithoutPolicy({
-        ...base,
-        status: "failed",
-        reason: message,
-        seconds: seconds(),
-      });
-    } finally {
-      running = null;
-    }
-  }
-
-  async function whenIdle(): Promise<void> {
-    while (inflight.size > 0) await Promise.allSettled([...inflight]);
-  }
-
-  async function enqueueAndRun(request: RetrainRequest): Promise<RetrainOutcome> {
-    try {
-      const run = await createTrainingRun(deps.db, {
-        userId: request.userId,
-        trigger: request.trigger,
-        requestedBy: request.requestedBy ?? null,
-        // `behaviour` becomes "fitted" or "default" when the run starts (markRunStarted)
-        hyperparameters: { ...sizes(request), behaviour: "pending" },
-      });
-      const result = chain.then(() => execute(request, run.id));
-      chain = result.catch(() => {});
-      return await result;
-    } catch (error) {
-      return outcomeWithoutPolicy({
-        runId: null,
-        userId: request.userId,
-        displayName: `user ${request.userId}`,
-        status: "failed",
-        reason: error instanceof Error ? error.message : String(error),
-        seconds: 0,
-      });
-    } finally {
-      busy.delete(request.userId);
-      pending--;
-    }
-  }
-
-  return {
-    enqueue(request) {
-      if (busy.has(request.userId)) return Promise.reject(new RetrainBusyError(request.userId));
-      if (controller.signal.aborted) {
-        return Promise.reject(new Error("the retrain service is shut down"));
-      }
-      busy.add(request.userId);
-      pending++;
-      const promise = enqueueAndRun(request);
-      inflight.add(promise);
-      void promise.finally(() => inflight.delete(promise));
-      return promise;
-    },
-    isBusy: (userId) => busy.has(userId),
-    status: () => ({ running, queued: Math.max(0, pending - (running ? 1 : 0)) }),
-    whenIdle,
-    async shutdown() {
-      controller.abort();
-      await whenIdle();
+  const run = await trainingRunById(db, runId);
+  if (run === null || run.userId === null) return null; // the person was deleted
+  const person = await findPersonById(db, run.userId);
+  const base = {
+    runId,
+    userId: run.userId,
+    displayName: person?.displayName ?? `user ${run.userId}`,
+  };
+  const done = recordedOutcome(run, base.displayName);
+  if (done !== null) return done;
+  const started = deps.now();
+  const t0 = performance.now();
+  const seconds = () => (performance.now() - t0) / 1000;
+  const skip = async (error: string, reason: string) => {
+    await finishRun(db, runId, { status: "cancelled", error, at: deps.now() });
+    return outcomeWithoutPolicy({ ...base, status: "skipped", reason, seconds: seconds() });
+  };
+  if (person === null) return skip("the person was deleted", "the person no longer exists");
+  const habits = (await listHabits(db, person.id)).map(habitSpecOf);
+  if (habits.length === 0) return skip("no active habits", "no active habits");
+  const active = await activePolicyModel(db, person.id);
+  const size = retrainSizes(deps.config, run.hyperparameters as Partial<RetrainSizes>);
+  // a history that cannot be read or fitted must not cost the night's retrain: default then
+  const fitted = await behaviourFor(deps, person, habits).catch((error) => {
+    log.warn({ err: error, userId: person.id }, "behaviour fit failed; using default");
+    const source: BehaviourSource = { source: "default", days: 0, daysWithPlan: 0, fit: null };
+    return { behaviour: null, source };
+  });
+  const job: RetrainJobRequest = {
+    habits,
+    planCapacityMinutes: person.capacityMinutes,
+    behaviour: fitted.behaviour,
+    steps: size.steps,
+    seed: runId,
+    numEnvs: size.numEnvs,
+    activeCheckpoint: active ? new Uint8Array(active.bytes) : null,
+    evaluation: {
+      episodes: size.evalEpisodes,
+      days: size.evalDays,
+      // common seed: the same simulated people for the new, active and heuristic planners
+      seed: 1_000_003 + runId,
     },
   };
+  await markRunStarted(db, runId, started, {
+    ...size,
+    behaviour: fitted.source.source,
+    historyDays: fitted.source.days,
+    historyDaysWithPlan: fitted.source.daysWithPlan,
+    attempt: attempt.retry + 1,
+  });
+  let metricWrites: Promise<unknown> = Promise.resolve();
+  try {
+    const result = await runner(
+      job,
+      (progress) => {
+        metricWrites = metricWrites
+          .then(() => recordTrainingMetrics(db, runId, progress.steps, metricRow(progress)))
+          .catch((error) => log.warn({ err: error }, "could not record training metrics"));
+        options.onProgress?.(progress);
+      },
+      options.signal,
+    );
+    await metricWrites;
+    const evaluation = result.evaluation;
+    const activate = shouldActivate(evaluation);
+    const before = evaluation.active ?? evaluation.heuristic;
+    const outcomeOf = (modelId: number): RetrainOutcome => ({
+      ...base,
+      status: "succeeded",
+      before: before.meanReward,
+      beforeSource: evaluation.active ? "active policy" : "heuristic",
+      after: evaluation.candidate.meanReward,
+      heuristic: evaluation.heuristic.meanReward,
+      activated: activate,
+      modelId,
+      behaviour: fitted.source,
+      reason: evaluation.activeNote,
+      seconds: seconds(),
+    });
+    const model = await completeRunOnce(
+      db,
+      runId,
+      {
+        userId: person.id,
+        trainingRunId: runId,
+        bytes: result.checkpoint,
+        formatVersion: result.formatVersion,
+        spec: result.spec,
+        hyperparameters: result.hyperparameters,
+        evaluation,
+      },
+      activate,
+      (stored) => ({
+        ...outcomeOf(stored.id),
+        training: result.training,
+        evaluation,
+        // the behaviour model itself, so a run can be replayed on the same persona
+        fittedBehaviour: fitted.behaviour,
+      }),
+      deps.now(),
+    );
+    if (model === null) {
+      log.warn({ userId: person.id }, "another attempt finished this run first; result dropped");
+      const ended = await trainingRunById(db, runId);
+      return ended === null ? null : recordedOutcome(ended, base.displayName);
+    }
+    const outcome = outcomeOf(model.id);
+    log.info(
+      {
+        userId: person.id,
+        before: outcome.before,
+        after: outcome.after,
+        activate,
+        behaviour: fitted.source.source,
+        historyDays: fitted.source.days,
+        historyDaysWithPlan: fitted.source.daysWithPlan,
+        capacity: fitted.source.fit?.capacity ?? null,
+      },
+      "retrain finished",
+    );
+    return outcome;
+  } catch (error) {
+    await metricWrites;
+    const message = error instanceof Error ? error.message : String(error);
+    const stop = options.signal.aborted ? (options.signal.reason as StopReason) : null;
+    if (stop === "cancelled") return skip("cancelled", "cancelled");
+    if (stop === "shutdown") {
+      await requeueRun(db, runId, "released: the worker shut down; queued for another worker");
+      log.info({ userId: person.id }, "retrain released (shutdown)");
+      throw new RetrainAttemptFailed("released: the worker shut down");
+    }
+    const why = stop === "timeout" ? `time limit reached (${message})` : message;
+    if (attempt.retry < attempt.retryLimit) {
+      await requeueRun(
+        db,
+        runId,
+        `attempt ${attempt.retry + 1} of ${attempt.retryLimit + 1} failed: ${why}; retrying`,
+      );
+      log.warn(
+        { err: error, userId: person.id, attempt: attempt.retry + 1 },
+        "retrain attempt failed",
+      );
+      throw new RetrainAttemptFailed(why);
+    }
+    await finishRun(db, runId, { status: "failed", error: why, at: deps.now() }).catch(() => {});
+    log.error({ err: error, userId: person.id }, "retrain failed");
+    return outcomeWithoutPolicy({ ...base, status: "failed", reason: why, seconds: seconds() });
+  }
 }

@@ -1,16 +1,19 @@
 // Admin commands (ADMIN_TELEGRAM_IDS only): /retrain and /status. Anyone else gets a polite
 // refusal and nothing runs.
 //   /retrain                 the admin's own policy
-//   /retrain all             everyone with active habits, one after another
+//   /retrain all             everyone with active habits (queued before the night's jobs)
 //   /retrain 123456789       a person by Telegram id (or by display name)
 //   /retrain all steps=20000 override RETRAIN_STEPS for this run
 import { Composer } from "telegraf";
-import { type RetrainTarget, retrainTargets, serviceStatus } from "../../app/operations.js";
 import {
-  outcomeWithoutPolicy,
-  RetrainBusyError,
-  type RetrainOutcome,
-} from "../../app/training/retrain.js";
+  alreadyTraining,
+  queueRetrains,
+  type RetrainTarget,
+  retrainTargets,
+  serviceStatus,
+} from "../../app/operations.js";
+import { waitForRun } from "../../app/training/queue.js";
+import { outcomeWithoutPolicy, type RetrainOutcome } from "../../app/training/retrain.js";
 import type { User } from "../../generated/prisma/client.js";
 import type { BotDeps, CoachContext } from "../context.js";
 import { commandArgs } from "../person-guard.js";
@@ -78,16 +81,19 @@ export function isAdmin(deps: BotDeps, telegramId: number | undefined): boolean 
   return telegramId !== undefined && deps.config.adminTelegramIds.has(BigInt(telegramId));
 }
 
-/** Runs the retrains one after another, editing one message with the progress. */
-async function runAndReport(
+/**
+ * Follows queued retrains wherever they are trained, editing one message with the progress of
+ * the one in training and the outcomes so far.
+ */
+async function reportRetrains(
   ctx: CoachContext,
-  people: User[],
+  queued: { person: User; runId: number | null }[],
   args: RetrainArgs,
   messageId: number,
   chatId: number,
 ): Promise<void> {
   const deps = ctx.deps;
-  const service = deps.retrain;
+  const people = queued.map((q) => q.person);
   const header =
     people.length === 1
       ? `Retraining ${people[0].displayName} (${(args.steps ?? deps.config.retrainSteps).toLocaleString("en-US")} steps)`
@@ -96,47 +102,40 @@ async function runAndReport(
     await ctx.telegram.editMessageText(chatId, messageId, undefined, text);
   });
   const finished: RetrainOutcome[] = [];
-  for (let i = 0; i < people.length; i++) {
-    const person = people[i];
-    const waiting = people.length - i - 1;
-    let outcome: RetrainOutcome;
-    try {
-      outcome = await service.enqueue({
-        userId: person.id,
-        trigger: "admin",
-        requestedBy: ctx.from ? BigInt(ctx.from.id) : null,
-        steps: args.steps ?? undefined,
-        numEnvs: args.numEnvs ?? undefined,
-        onProgress: (event) =>
-          editor.update(
-            batchText(
-              header,
-              finished,
-              {
-                name: person.displayName,
-                progress: event.kind === "progress" ? event.progress : null,
-              },
-              waiting,
-            ),
-          ),
-      });
-    } catch (error) {
-      const reason =
-        error instanceof RetrainBusyError
-          ? "a retrain for this person is already queued or running"
-          : error instanceof Error
-            ? error.message
-            : String(error);
-      outcome = outcomeWithoutPolicy({
-        runId: null,
-        userId: person.id,
-        displayName: person.displayName,
-        status: "skipped",
-        reason,
-        seconds: 0,
-      });
+  for (let i = 0; i < queued.length; i++) {
+    const { person, runId } = queued[i];
+    const waiting = queued.length - i - 1;
+    if (runId === null) {
+      finished.push(
+        outcomeWithoutPolicy({
+          runId: null,
+          userId: person.id,
+          displayName: person.displayName,
+          status: "skipped",
+          reason: "a retrain for this person is already queued or running",
+          seconds: 0,
+        }),
+      );
+      continue;
     }
-    finished.push(outcome);
+    finished.push(
+      await waitForRun(deps, runId, {
+        onEvent: (event) =>
+          editor.update(
+            event.kind === "waiting"
+              ? `${header}\n\n${progressLine(person.displayName, null).replace("starting…", "waiting in the queue…")}`
+              : batchText(
+                  header,
+                  finished,
+                  {
+                    name: person.displayName,
+                    progress: event.kind === "progress" ? event.progress : null,
+                  },
+                  waiting,
+                ),
+          ),
+      }),
+    );
   }
   const final =
     people.length === 1
@@ -165,12 +164,16 @@ export async function statusReport(deps: BotDeps): Promise<string> {
   const lines = ["Status"];
   lines.push(`Database: reachable (${status.kind}, ${Math.round(status.pingMs)} ms)`);
   lines.push(`People: ${status.people.all} (${status.people.withHabits} with active habits)`);
-  const training = status.training;
-  if (training.running) {
-    lines.push(
-      `Training now: ${progressLine(`user ${training.running.userId}`, training.running.progress).replace(/^⏳ /, "")}${training.queued > 0 ? `; ${training.queued} queued` : ""}`,
-    );
-  } else lines.push("Training now: idle");
+  const q = status.training;
+  const oldest =
+    q.oldestWaitingSeconds === null
+      ? ""
+      : ` (oldest waiting ${ago(new Date(now.getTime() - q.oldestWaitingSeconds * 1000), now).replace(/ ago$/, "")})`;
+  lines.push(
+    q.waiting + q.active === 0
+      ? `Training queue (${q.kind}): idle; ${q.failed} failed in the last 24 h`
+      : `Training queue (${q.kind}): ${q.waiting} waiting${oldest}, ${q.active} training, ${q.failed} failed in the last 24 h`,
+  );
 
   const cron = status.retrainCron;
   if (cron === "off") lines.push("Nightly retrain: off (RETRAIN_CRON=off)");
@@ -231,23 +234,28 @@ adminCommands.command("retrain", async (ctx) => {
     await ctx.reply(targets.message);
     return;
   }
-  const service = ctx.deps.retrain;
-  const busy = targets.people.filter((p) => service.isBusy(p.id));
+  const busy = await alreadyTraining(ctx.deps, targets.people);
   if (busy.length === targets.people.length) {
     await ctx.reply(
       `A retrain for ${busy.map((p) => p.displayName).join(", ")} is already queued or running; /status shows its progress.`,
     );
     return;
   }
+  // queued now (the admin's before the night's jobs); trained by whichever process works the queue
+  const queued = await queueRetrains(ctx.deps, targets.people, {
+    requestedBy: ctx.from ? BigInt(ctx.from.id) : null,
+    steps: parsed.value.steps ?? undefined,
+    numEnvs: parsed.value.numEnvs ?? undefined,
+  });
   const message = await ctx.reply(
     targets.people.length === 1
       ? `⏳ Retrain for ${targets.people[0].displayName} queued…`
       : `⏳ Retrain for ${targets.people.length} people queued…`,
   );
-  // Training takes minutes: run it in the background so this update (and every other
+  // Training takes minutes: follow it in the background so this update (and every other
   // person's) is answered now. Progress arrives by editing `message`.
   const chatId = message.chat.id;
-  void runAndReport(ctx, targets.people, parsed.value, message.message_id, chatId).catch(
+  void reportRetrains(ctx, queued, parsed.value, message.message_id, chatId).catch(
     async (error: unknown) => {
       ctx.log.error({ err: error }, "retrain report failed");
       await ctx.telegram

@@ -35,6 +35,8 @@ export const HELP_TEXT = [
   "/stats 30|90|365 — charts · /weight 72.4 — record your weight",
   "/metric waist 81 cm — any other measurement",
   "/export — your data · /deleteme — delete everything",
+  "",
+  "Administrators: /status · /retrain · /runs (training runs; /runs ID with its curves)",
 ].join("\n");
 
 /** /help. */

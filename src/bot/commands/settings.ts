@@ -57,9 +57,15 @@ function ingestAddress(config: AppConfig): string {
     : "/ingest/weight on this bot's server (its admin knows the address)";
 }
 
-async function rotateToken(ctx: CoachContext, person: User): Promise<string> {
-  const token = await issueIngestToken(ctx.deps, person);
+/** Shows the person a new ingest token; it replaces the previous one once it was sent. */
+async function rotateToken(ctx: CoachContext, person: User): Promise<void> {
+  await issueIngestToken(ctx.deps, person, async (token) => {
+    await ctx.reply(tokenText(ctx, person, token));
+  });
   ctx.log.info("ingest token rotated");
+}
+
+function tokenText(ctx: CoachContext, person: User, token: string): string {
   const previous = person.ingestTokenHash ? " The previous token no longer works." : "";
   const use =
     ctx.deps.config.telegramBotToken === undefined
@@ -153,7 +159,7 @@ async function handleSettings(ctx: CoachContext): Promise<void> {
     }
     case "token":
     case "rotate":
-      await ctx.reply(await rotateToken(ctx, person));
+      await rotateToken(ctx, person);
       return;
     default:
       await ctx.reply(`I don't know the setting “${sub}”.\n\n${SETTINGS_USAGE}`);
@@ -171,5 +177,5 @@ settingsCommand.action(/^tok:/, async (ctx) => {
     return;
   }
   await ctx.answerCbQuery("New token below");
-  await ctx.reply(await rotateToken(ctx, person));
+  await rotateToken(ctx, person);
 });

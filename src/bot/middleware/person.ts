@@ -1,14 +1,17 @@
-// Loads the registered person (ctx.person) for the Telegram user behind the update, and keeps
-// people who have not pressed /start yet from reaching handlers that need an account.
+// Loads the registered person (ctx.person) for the Telegram user behind the update (clearing the
+// "blocked the bot" mark: they are writing again), and keeps people who have not pressed /start
+// yet from reaching handlers that need an account.
 import type { MiddlewareFn } from "telegraf";
-import { personByTelegramId } from "../../app/people.js";
+import { personByTelegramId, personIsBack } from "../../app/people.js";
 import type { CoachContext } from "../context.js";
 
 export const loadPerson: MiddlewareFn<CoachContext> = async (ctx, next) => {
   const from = ctx.from;
   if (from && !from.is_bot) {
-    const person = await personByTelegramId(ctx.deps, BigInt(from.id));
-    if (person) {
+    const found = await personByTelegramId(ctx.deps, BigInt(from.id));
+    if (found) {
+      // any update from someone who had blocked the bot means they can be messaged again
+      const person = await personIsBack(ctx.deps, found);
       ctx.person = person;
       ctx.log = ctx.log.child({ user_id: person.id });
     }

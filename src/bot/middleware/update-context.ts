@@ -7,7 +7,9 @@ export const updateContext: MiddlewareFn<CoachContext> = async (ctx, next) => {
   ctx.log = ctx.deps.log.child({ update_id: ctx.update.update_id, tg_user: ctx.from?.id });
   try {
     await next();
-    if (ctx.state.duplicate !== true) ctx.deps.countUpdate?.("ok");
+    // a permanent failure was apologised for by processOnce (./idempotency.ts)
+    if (ctx.state.failed === true) ctx.deps.countUpdate?.("error");
+    else if (ctx.state.duplicate !== true) ctx.deps.countUpdate?.("ok");
   } catch (error) {
     ctx.deps.countUpdate?.("error");
     throw error;

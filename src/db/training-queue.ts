@@ -1,0 +1,175 @@
+// The training runs as the retrain queue sees them: one run per job key, claimed by the attempt
+// that works it, finished exactly once (the policy model of a run is stored at most once even
+// when a timed-out attempt and its retry both finish), and counted for /status and /metrics.
+import type { PolicyModel, TrainingRun } from "../generated/prisma/client.js";
+import type { TrainingTrigger } from "../generated/prisma/enums.js";
+import type { Database } from "./client.js";
+import { isUniqueViolation } from "./jobs.js";
+import type { NewPolicyModel } from "./training.js";
+
+/** JSON-safe copy (no undefined, no typed arrays) for Json columns. */
+function json(value: unknown): object {
+  return JSON.parse(JSON.stringify(value ?? null)) ?? {};
+}
+
+/** Creates the run of a job key, or returns the run that already has it. */
+export async function createKeyedTrainingRun(
+  db: Database,
+  run: {
+    userId: number;
+    trigger: TrainingTrigger;
+    requestedBy: bigint | null;
+    jobKey: string;
+    hyperparameters: unknown;
+  },
+): Promise<{ created: boolean; run: TrainingRun }> {
+  try {
+    const created = await db.prisma.trainingRun.create({
+      data: { ...run, hyperparameters: json(run.hyperparameters), status: "queued" },
+    });
+    return { created: true, run: created };
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+    const existing = await db.prisma.trainingRun.findUnique({ where: { jobKey: run.jobKey } });
+    if (existing === null) throw error;
+    return { created: false, run: existing };
+  }
+}
+
+export async function trainingRunById(db: Database, id: number): Promise<TrainingRun | null> {
+  return db.prisma.trainingRun.findUnique({ where: { id } });
+}
+
+/** Puts a run back in the queue (an attempt failed or was released), saying why. */
+export async function requeueRun(db: Database, runId: number, why: string): Promise<void> {
+  await db.prisma.trainingRun.updateMany({
+    where: { id: runId, status: { in: ["queued", "running"] } },
+    data: { status: "queued", error: why.slice(0, 4000) },
+  });
+}
+
+/** Cancels a run that has not finished; false when it had already ended. */
+export async function cancelRun(
+  db: Database,
+  runId: number,
+  why: string,
+  at: Date,
+): Promise<boolean> {
+  const { count } = await db.prisma.trainingRun.updateMany({
+    where: { id: runId, status: { in: ["queued", "running"] } },
+    data: { status: "cancelled", error: why, finishedAt: at },
+  });
+  return count === 1;
+}
+
+/**
+ * Marks the run succeeded and stores its model (activated or not) in one transaction — only if
+ * the run has not succeeded already: the update's row lock makes a second finisher wait and then
+ * find it done. Returns null when another attempt finished the run first.
+ */
+export async function completeRunOnce(
+  db: Database,
+  runId: number,
+  model: NewPolicyModel,
+  activate: boolean,
+  summary: (model: PolicyModel) => unknown,
+  at: Date,
+): Promise<PolicyModel | null> {
+  return db.prisma.$transaction(async (tx) => {
+    const claimed = await tx.trainingRun.updateMany({
+      where: { id: runId, status: { notIn: ["succeeded", "cancelled"] } },
+      data: { status: "succeeded", error: null, finishedAt: at },
+    });
+    if (claimed.count === 0) return null;
+    let created = await tx.policyModel.create({
+      data: {
+        userId: model.userId,
+        trainingRunId: model.trainingRunId,
+        bytes: new Uint8Array(model.bytes),
+        formatVersion: model.formatVersion,
+        spec: json(model.spec),
+        hyperparameters: json(model.hyperparameters),
+        evaluation: json(model.evaluation),
+        active: false,
+      },
+    });
+    if (activate) {
+      await tx.policyModel.updateMany({
+        where: { userId: model.userId, active: true },
+        data: { active: false },
+      });
+      created = await tx.policyModel.update({ where: { id: created.id }, data: { active: true } });
+    }
+    await tx.trainingRun.update({
+      where: { id: runId },
+      data: { summary: json(summary(created)) },
+    });
+    return created;
+  });
+}
+
+/** The latest recorded training step of a run with its metrics by name (progress polling). */
+export async function latestRunMetrics(
+  db: Database,
+  runId: number,
+): Promise<{ step: number; metrics: Record<string, number> } | null> {
+  const last = await db.prisma.trainingMetric.findFirst({
+    where: { runId },
+    orderBy: { step: "desc" },
+    select: { step: true },
+  });
+  if (last === null) return null;
+  const rows = await db.prisma.trainingMetric.findMany({ where: { runId, step: last.step } });
+  return { step: last.step, metrics: Object.fromEntries(rows.map((r) => [r.name, r.value])) };
+}
+
+export interface RunQueueCounts {
+  waiting: number;
+  active: number;
+  /** runs that failed (after their retries) since `failedSince` */
+  failed: number;
+  oldestWaitingCreatedAt: Date | null;
+}
+
+/** The queue as the training runs show it. */
+export async function runQueueCounts(db: Database, failedSince: Date): Promise<RunQueueCounts> {
+  const [waiting, active, failed, oldest] = await Promise.all([
+    db.prisma.trainingRun.count({ where: { status: "queued" } }),
+    db.prisma.trainingRun.count({ where: { status: "running" } }),
+    db.prisma.trainingRun.count({
+      where: { status: "failed", finishedAt: { gte: failedSince } },
+    }),
+    db.prisma.trainingRun.findFirst({
+      where: { status: "queued" },
+      orderBy: { createdAt: "asc" },
+      select: { createdAt: true },
+    }),
+  ]);
+  return { waiting, active, failed, oldestWaitingCreatedAt: oldest?.createdAt ?? null };
+}
+
+/** Runs waiting in the queue, admin requests first, oldest first (the in-process queue's restart). */
+export async function queuedRuns(db: Database): Promise<TrainingRun[]> {
+  return db.prisma.trainingRun.findMany({
+    where: { status: { in: ["queued", "running"] }, jobKey: { not: null } },
+    orderBy: { createdAt: "asc" },
+  });
+}
+
+/** The run's status, or null when it no longer exists (cancellation checks). */
+export async function runStatus(db: Database, runId: number): Promise<string | null> {
+  const run = await db.prisma.trainingRun.findUnique({
+    where: { id: runId },
+    select: { status: true },
+  });
+  return run?.status ?? null;
+}
+
+/** Which of these people have a run queued or running. */
+export async function peopleWithOpenRuns(db: Database, userIds: number[]): Promise<Set<number>> {
+  const rows = await db.prisma.trainingRun.findMany({
+    where: { userId: { in: userIds }, status: { in: ["queued", "running"] } },
+    select: { userId: true },
+  });
+  return new Set(rows.map((r) => r.userId).filter((id): id is number => id !== null));
+}
