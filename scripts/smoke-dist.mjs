@@ -151,6 +151,12 @@ async function main() {
     HTTP_PORT: String(port),
   });
   const health = await waitFor200(`http://127.0.0.1:${port}/healthz`, app);
+  // the HTTP server answers /healthz before the bot has registered its webhook: wait for that
+  const webhookDeadline = Date.now() + DEADLINE_MS;
+  while (!api.calls.includes("setWebhook") && Date.now() < webhookDeadline) {
+    if (app.child.exitCode !== null) fail(`the app exited (${app.child.exitCode})`, app.out);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   if (!api.calls.includes("setWebhook")) fail("the app did not set its webhook", app.out);
   app.child.kill("SIGTERM");
   const code = await app.exited;

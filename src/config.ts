@@ -41,6 +41,8 @@ export interface AppConfig {
   retrainCron: string;
   /** cap on simulated steps per nightly/admin retrain. */
   retrainSteps: number;
+  /** cap on CPU-seconds of training per retrain (whichever of the two ends first); undefined: none. */
+  retrainCpuSeconds: number | undefined;
   /** evaluation size and PPO width of a retrain; undefined → src/app/training/training-policy.ts */
   retrainEval: { episodes?: number; days?: number; numEnvs?: number };
   /** time limit of one retrain job in seconds (then it is stopped and retried). */
@@ -237,6 +239,9 @@ const variables = z.object({
     })
     .default("30 2 * * *"),
   RETRAIN_STEPS: wholeNumber(200_000, 1_000, 100_000_000),
+  RETRAIN_CPU_SECONDS: wholeNumber(0, 1, 24 * 3_600)
+    .unwrap()
+    .optional(),
   RETRAIN_EVAL_EPISODES: wholeNumber(0, 1, 10_000).unwrap().optional(),
   RETRAIN_EVAL_DAYS: wholeNumber(0, 7, 3_650).unwrap().optional(),
   RETRAIN_NUM_ENVS: wholeNumber(0, 1, 1_024).unwrap().optional(),
@@ -309,6 +314,7 @@ export function parseConfig(rawEnv: Env): AppConfig {
     sheetsApiRoot: v.SHEETS_API_ROOT,
     retrainCron: v.RETRAIN_CRON,
     retrainSteps: v.RETRAIN_STEPS,
+    retrainCpuSeconds: v.RETRAIN_CPU_SECONDS,
     retrainEval: {
       episodes: v.RETRAIN_EVAL_EPISODES,
       days: v.RETRAIN_EVAL_DAYS,

@@ -3,11 +3,13 @@
 //   - local chat mode when TELEGRAM_BOT_TOKEN is unset: the bot in this terminal (docs/bot.md);
 //   - webhook mode when WEBHOOK_URL is set: updates arrive at the HTTP server;
 //   - long polling otherwise.
+import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Telegraf } from "telegraf";
 import { workerChartRenderer } from "./app/charts/renderer.js";
 import { activePolicyPlanners } from "./app/policy-planner.js";
 import { startSchedules } from "./app/scheduling/schedule.js";
+import { startNightlyAlerts } from "./app/training/nightly-report.js";
 import { openTrainingQueue } from "./app/training/open-queue.js";
 import { pruneHandledUpdates } from "./app/updates.js";
 import { createBot, publishCommandMenu } from "./bot/bot.js";
@@ -16,6 +18,7 @@ import type { BotDeps, CoachContext } from "./bot/context.js";
 import { retryInProcess } from "./bot/delivery.js";
 import { LocalBotApi, localLogFile, runLocalChat } from "./bot/local-chat.js";
 import { createSheetsNotifier } from "./bot/sheets-notice.js";
+import { createTrainingAlertSender } from "./bot/training-alerts.js";
 import { createWebhookHandler, webhookPath } from "./bot/webhook.js";
 import { type AppConfig, ConfigError, configSecrets, loadConfig } from "./config.js";
 import { type Database, openDatabase } from "./db/client.js";
@@ -124,6 +127,12 @@ function startBackgroundJobs(
     .catch((error: unknown) =>
       deps.log.error({ err: error }, "the nightly retrain could not be scheduled"),
     );
+  // admins hear once how each night went, and at once when a night is failing (claimed once)
+  const nightAlerts = startNightlyAlerts(
+    deps,
+    createTrainingAlertSender(bot.telegram, deps),
+    `${hostname()}:${process.pid}`,
+  );
   // a no-op with one info line when GOOGLE_* is unset
   const sheets = startSheetsMirror({
     db: deps.db,
@@ -142,6 +151,7 @@ function startBackgroundJobs(
     async stop() {
       clearInterval(pruning);
       await schedules.stop();
+      await nightAlerts.stop();
       await sheets.stop();
     },
   };

@@ -716,7 +716,20 @@ export class TelegramEmulator {
     this.webhookResponses.push({ updateId: update.update_id, status });
     if (status === 200) this.confirmedUpTo = Math.max(this.confirmedUpTo, update.update_id);
     this.notify();
+    const delivered = status >= 200 && status < 300;
+    if (!delivered && this.webhookRetryDelayMs !== undefined && this.server) {
+      setTimeout(() => {
+        if (this.server && this.webhook) void this.postToWebhook(update);
+      }, this.webhookRetryDelayMs).unref();
+    }
   }
+
+  /**
+   * When set, a webhook delivery answered with anything but 2xx (or not answered: the app is
+   * down) is posted again after this many ms, until it is accepted — as Telegram does.
+   * Undefined (the default): each update is posted once.
+   */
+  webhookRetryDelayMs: number | undefined;
 
   private wakeScheduled = false;
 

@@ -5,6 +5,7 @@
 // currently active policy (if it still fits the habit set) and the coach's heuristic on the
 // same simulated people (common seeds) of that same persona.
 // Every habit rule comes from the coach core through the RL engine; nothing is re-implemented.
+import { readFileSync } from "node:fs";
 import { assignActorGroups, type HabitSpec } from "../../coach/habits.js";
 import { decodeCheckpoint } from "../../rl/checkpoint.js";
 import {
@@ -28,6 +29,11 @@ export interface RetrainJobRequest {
    */
   behaviour?: PersonaBehaviour | null;
   steps: number;
+  /**
+   * CPU-seconds of training (this thread, see threadCpuSeconds) after which PPO stops at the end
+   * of the current update, keeping the policy trained so far; null: only `steps` limits it.
+   */
+  cpuSecondsBudget?: number | null;
   seed: number;
   numEnvs: number;
   /** The checkpoint of the person's active policy, if any (evaluated as the incumbent). */
@@ -41,8 +47,49 @@ export interface EvaluationSummary {
   meanRewardLast90: number;
 }
 
+/** What a retrain cost, measured in the thread that trained (stored in the run's summary). */
+export interface RetrainCost {
+  /** CPU-seconds of training and evaluation in the training thread */
+  cpuSeconds: number;
+  /** of which PPO training */
+  trainingCpuSeconds: number;
+  /** which clock measured it (see threadCpuSeconds) */
+  clock: CpuClock;
+  /** environment steps trained */
+  steps: number;
+  /** what ended the training: the step budget or the CPU budget */
+  stoppedBy: "steps" | "cpu-budget";
+}
+
+export type CpuClock = "thread-cpu" | "event-loop-busy";
+
+/**
+ * CPU time of the calling thread, in seconds. `process.cpuUsage()` counts the whole process
+ * (every worker thread and the main thread), so it cannot tell one training from another.
+ * On Linux the kernel's per-thread account is read from /proc/thread-self/schedstat (the first
+ * field: nanoseconds this thread ran on a CPU — user and system, excluding time it waited for
+ * a core); the read is a synchronous syscall on this thread, so it names this thread.
+ * Elsewhere: the event loop's busy time (performance.eventLoopUtilization().active), which is
+ * the time this thread was not idle — CPU time plus any time the OS kept it off a core, so an
+ * upper bound on a loaded machine.
+ */
+export function threadCpuSeconds(): { seconds: number; clock: CpuClock } {
+  try {
+    const ns = Number(readFileSync("/proc/thread-self/schedstat", "utf8").split(" ")[0]);
+    if (Number.isFinite(ns)) return { seconds: ns / 1e9, clock: "thread-cpu" };
+  } catch {
+    // not Linux
+  }
+  return {
+    seconds: performance.eventLoopUtilization().active / 1000,
+    clock: "event-loop-busy",
+  };
+}
+
 export interface RetrainJobResult {
   checkpoint: Uint8Array;
+  /** absent from runners that do not measure it (test doubles) */
+  cost?: RetrainCost;
   formatVersion: number;
   /** The observation/action spec the policy was trained for (stored in PolicyModel.spec). */
   spec: unknown;
@@ -115,14 +162,23 @@ export async function trainAndEvaluate(
     request.planCapacityMinutes,
     request.behaviour ?? null,
   );
+  const cpuAtStart = threadCpuSeconds();
+  const cpuSince = () => threadCpuSeconds().seconds - cpuAtStart.seconds;
+  const budget = request.cpuSecondsBudget ?? null;
+  // checked by the PPO loop after every update: it stops there with the policy trained so far
+  const cpuBudget = new AbortController();
+  let stepsTrained = 0;
   const trained = await trainForHabits({
+    signal: cpuBudget.signal,
     habits: persona.habits,
     behaviour: persona.behaviour,
     planCapacityMinutes: request.planCapacityMinutes,
     steps: request.steps,
     seed: request.seed,
     numEnvs: request.numEnvs,
-    onProgress: (p) =>
+    onProgress: (p) => {
+      stepsTrained = p.steps;
+      if (budget !== null && cpuSince() >= budget) cpuBudget.abort("cpu-budget");
       onProgress({
         update: p.update,
         updates: p.updates,
@@ -137,8 +193,10 @@ export async function trainAndEvaluate(
         valueLoss: p.valueLoss,
         explainedVariance: p.explainedVariance,
         learningRate: p.learningRate,
-      }),
+      });
+    },
   });
+  const trainingCpuSeconds = cpuSince();
   const { episodes, days, seed } = request.evaluation;
   const options = { episodes, days, seed };
   const heuristic = evaluatePlanner(persona, heuristicPlanner(), options);
@@ -166,6 +224,13 @@ export async function trainAndEvaluate(
   const header = decodeCheckpoint(trained.checkpoint).header;
   return {
     checkpoint: trained.checkpoint,
+    cost: {
+      cpuSeconds: cpuSince(),
+      trainingCpuSeconds,
+      clock: cpuAtStart.clock,
+      steps: stepsTrained,
+      stoppedBy: cpuBudget.signal.aborted && stepsTrained < request.steps ? "cpu-budget" : "steps",
+    },
     formatVersion: header.formatVersion,
     spec: { observation: header.observationSpec, policy: header.policySpec },
     hyperparameters: header.hyperparameters,

@@ -24,7 +24,12 @@ import { type FitQuality, fitBehaviour } from "../../rl/fit-behaviour.js";
 import type { PersonaBehaviour } from "../../rl/persona.js";
 import { todayOf } from "../coach-state.js";
 import { startWorkerThread } from "../worker-thread.js";
-import type { RetrainJobRequest, RetrainJobResult, RetrainProgress } from "./retrain-job.js";
+import type {
+  RetrainCost,
+  RetrainJobRequest,
+  RetrainJobResult,
+  RetrainProgress,
+} from "./retrain-job.js";
 import type { RetrainWorkerMessage } from "./retrain-worker.js";
 import {
   DEFAULT_EVAL_DAYS,
@@ -46,6 +51,8 @@ export type RetrainRunner = (
 export interface RetrainSizes {
   /** PPO environment steps */
   steps: number;
+  /** CPU-seconds of training; null: no CPU budget (training ends at whichever comes first) */
+  cpuSeconds: number | null;
   numEnvs: number;
   evalEpisodes: number;
   evalDays: number;
@@ -68,6 +75,8 @@ export interface RetrainOrder extends Partial<RetrainSizes> {
 export function retrainSizes(config: AppConfig, order: Partial<RetrainSizes>): RetrainSizes {
   return {
     steps: order.steps ?? config.retrainSteps,
+    cpuSeconds:
+      order.cpuSeconds !== undefined ? order.cpuSeconds : (config.retrainCpuSeconds ?? null),
     numEnvs: order.numEnvs ?? config.retrainEval.numEnvs ?? DEFAULT_NUM_ENVS,
     evalEpisodes: order.evalEpisodes ?? config.retrainEval.episodes ?? DEFAULT_EVAL_EPISODES,
     evalDays: order.evalDays ?? config.retrainEval.days ?? DEFAULT_EVAL_DAYS,
@@ -127,6 +136,8 @@ export interface RetrainOutcome {
   modelId: number | null;
   /** What the policy was trained on (absent when the run produced no policy). */
   behaviour?: BehaviourSource;
+  /** CPU time and steps of the training (absent when the run produced no policy). */
+  cost?: RetrainCost;
   /** Why it failed or was skipped. */
   reason: string | null;
   seconds: number;
@@ -191,6 +202,15 @@ const evaluationSummary = z.object({
 
 const retrainJobResult: z.ZodType<RetrainJobResult> = z.object({
   checkpoint: z.instanceof(Uint8Array),
+  cost: z
+    .object({
+      cpuSeconds: z.number(),
+      trainingCpuSeconds: z.number(),
+      clock: z.enum(["thread-cpu", "event-loop-busy"]),
+      steps: z.number(),
+      stoppedBy: z.enum(["steps", "cpu-budget"]),
+    })
+    .optional(),
   formatVersion: z.number().int(),
   spec: z.unknown(),
   hyperparameters: z.unknown(),
@@ -357,6 +377,7 @@ export async function runRetrainJob(
     planCapacityMinutes: person.capacityMinutes,
     behaviour: fitted.behaviour,
     steps: size.steps,
+    cpuSecondsBudget: size.cpuSeconds,
     seed: runId,
     numEnvs: size.numEnvs,
     activeCheckpoint: active ? new Uint8Array(active.bytes) : null,
@@ -400,6 +421,7 @@ export async function runRetrainJob(
       activated: activate,
       modelId,
       behaviour: fitted.source,
+      ...(result.cost ? { cost: result.cost } : {}),
       reason: evaluation.activeNote,
       seconds: seconds(),
     });

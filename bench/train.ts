@@ -1,0 +1,215 @@
+/**
+ * The cost of a retrain, for sizing a deployment (docs/operations.md, "Sizing"):
+ *   - CPU-seconds per retrain for a 5-habit (personas/steady.json) and a 23-habit
+ *     (personas/seed-23.json) person, measured as production measures it: the retrain's worker
+ *     thread (workerThreadRunner) reports its own thread CPU time (RetrainCost, see
+ *     threadCpuSeconds in src/app/training/retrain-job.ts), training and evaluation together;
+ *   - people retrained per hour per core (3600 / CPU-seconds per retrain);
+ *   - throughput with 1 and 2 worker threads in one process (2 trainings at a time, as
+ *     `coachrl worker --concurrency 2` runs them), and the scaling ratio, with the load average
+ *     before and after (the machine may be shared: a busy machine lowers the ratio);
+ *   - the queue's overhead per job: enqueue → the training starts, on an idle in-process queue
+ *     over embedded PGlite (the whole job path: run row, person, habits, history fit).
+ *
+ *   npm run bench:train > train.json        (JSON on stdout, progress on stderr)
+ *
+ * The default budget is small so that the whole run takes a few minutes; multiply the CPU-seconds
+ * by RETRAIN_STEPS / steps for the training share at the production budget (see the docs).
+ * Environment: BENCH_TRAIN_STEPS (20000), BENCH_TRAIN_NUM_ENVS (64), BENCH_TRAIN_EVAL_EPISODES
+ * (8), BENCH_TRAIN_EVAL_DAYS (90), BENCH_TRAIN_REPEATS (2 per persona), BENCH_TRAIN_SCALING_JOBS
+ * (4), BENCH_TRAIN_QUEUE_JOBS (5).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { seedSimulatedPeople } from "../src/app/simulated-people.js";
+import { createInProcessQueue } from "../src/app/training/in-process-queue.js";
+import { waitForRun } from "../src/app/training/queue.js";
+import { workerThreadRunner } from "../src/app/training/retrain.js";
+import {
+  personaFor,
+  type RetrainCost,
+  type RetrainJobRequest,
+} from "../src/app/training/retrain-job.js";
+import { parseConfig } from "../src/config.js";
+import { openPglite } from "../src/db/client.js";
+import { migrate } from "../src/db/migrate.js";
+import { createLogger } from "../src/logger.js";
+import { loadPersonaFile } from "../src/rl/persona.js";
+
+const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const STEPS = env("BENCH_TRAIN_STEPS", 20_000);
+const NUM_ENVS = env("BENCH_TRAIN_NUM_ENVS", 64);
+const EVAL = {
+  episodes: env("BENCH_TRAIN_EVAL_EPISODES", 8),
+  days: env("BENCH_TRAIN_EVAL_DAYS", 90),
+};
+const REPEATS = env("BENCH_TRAIN_REPEATS", 2);
+const SCALING_JOBS = env("BENCH_TRAIN_SCALING_JOBS", 4);
+const QUEUE_JOBS = env("BENCH_TRAIN_QUEUE_JOBS", 5);
+
+const progress = (message: string) => process.stderr.write(`${message}\n`);
+const loadAverage = () => os.loadavg().map((l) => Number(l.toFixed(2)));
+const round = (x: number, digits = 3) => Number(x.toFixed(digits));
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+async function requestFor(file: string, seed: number): Promise<RetrainJobRequest> {
+  const persona = await loadPersonaFile(file);
+  // the persona's own behaviour stands for a behaviour fitted to the person's history
+  const p = personaFor(persona.habits, persona.planCapacityMinutes, persona.behaviour);
+  return {
+    habits: p.habits,
+    planCapacityMinutes: persona.planCapacityMinutes,
+    behaviour: p.behaviour,
+    steps: STEPS,
+    cpuSecondsBudget: null,
+    seed,
+    numEnvs: NUM_ENVS,
+    activeCheckpoint: null,
+    evaluation: { ...EVAL, seed: 1_000_003 + seed },
+  };
+}
+
+async function retrain(request: RetrainJobRequest): Promise<{ cost: RetrainCost; wall: number }> {
+  const t0 = performance.now();
+  const result = await workerThreadRunner(request, () => {}, new AbortController().signal);
+  if (!result.cost) throw new Error("the worker reported no cost");
+  return { cost: result.cost, wall: (performance.now() - t0) / 1000 };
+}
+
+async function costOf(file: string) {
+  const runs: { cost: RetrainCost; wall: number }[] = [];
+  for (let i = 0; i < REPEATS; i++) {
+    const request = await requestFor(file, 100 + i);
+    runs.push(await retrain(request));
+    const last = runs.at(-1)!;
+    progress(
+      `${file} #${i + 1}: ${last.cost.cpuSeconds.toFixed(2)} CPU-s (training ${last.cost.trainingCpuSeconds.toFixed(2)}), ${last.wall.toFixed(2)} s wall`,
+    );
+  }
+  const cpu = mean(runs.map((r) => r.cost.cpuSeconds));
+  return {
+    habits: (await requestFor(file, 0)).habits.length,
+    cpuSecondsPerRetrain: round(cpu),
+    trainingCpuSeconds: round(mean(runs.map((r) => r.cost.trainingCpuSeconds))),
+    evaluationCpuSeconds: round(
+      mean(runs.map((r) => r.cost.cpuSeconds - r.cost.trainingCpuSeconds)),
+    ),
+    wallSecondsPerRetrain: round(mean(runs.map((r) => r.wall))),
+    peoplePerHourPerCore: Math.round(3600 / cpu),
+    clock: runs[0]!.cost.clock,
+    runs: runs.length,
+  };
+}
+
+/** `jobs` retrains of the 5-habit person, `threads` at a time; people per hour (wall clock). */
+async function throughput(threads: number) {
+  const requests = await Promise.all(
+    Array.from({ length: SCALING_JOBS }, (_, i) => requestFor("personas/steady.json", 200 + i)),
+  );
+  const loadBefore = loadAverage();
+  const t0 = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: threads }, async () => {
+      while (next < requests.length) await retrain(requests[next++]!);
+    }),
+  );
+  const wall = (performance.now() - t0) / 1000;
+  const result = {
+    threads,
+    jobs: requests.length,
+    wallSeconds: round(wall),
+    peoplePerHour: Math.round((requests.length / wall) * 3600),
+    loadAverageBefore: loadBefore,
+    loadAverageAfter: loadAverage(),
+  };
+  progress(`${threads} thread(s): ${result.peoplePerHour} people/hour`);
+  return result;
+}
+
+/** Enqueue → start of training on an idle in-process queue over PGlite, one job at a time. */
+async function queueOverhead() {
+  const dir = mkdtempSync(join(os.tmpdir(), "coachrl-bench-train-"));
+  const db = await openPglite(dir);
+  try {
+    await db.withSession((session) => migrate(session, {}));
+    const config = parseConfig({ LOG_LEVEL: "silent", RETRAIN_CRON: "off" });
+    const log = createLogger({ level: "silent", pretty: false, secrets: [] });
+    const deps = { config, db, log, now: () => new Date() };
+    const persona = await loadPersonaFile("personas/steady.json");
+    const seeded = await seedSimulatedPeople(deps, persona, { people: 1, days: 14, seed: 1 });
+    const userId = seeded.people[0]!.personId;
+    let startedAt = 0;
+    const queue = createInProcessQueue(deps, {
+      runner: (request, onProgress, signal) => {
+        startedAt = performance.now();
+        return workerThreadRunner(request, onProgress, signal);
+      },
+    });
+    await queue.work(1);
+    const overheads: number[] = [];
+    for (let i = 0; i < QUEUE_JOBS; i++) {
+      const t0 = performance.now();
+      const queued = await queue.enqueue({
+        userId,
+        trigger: "cli",
+        steps: 1_000,
+        numEnvs: 8,
+        evalEpisodes: 2,
+        evalDays: 7,
+      });
+      if (queued.kind !== "queued") throw new Error("the job was not queued");
+      await waitForRun(deps, queued.runId, { pollMs: 20, timeoutMs: 120_000 });
+      overheads.push((startedAt - t0) / 1000);
+    }
+    await queue.stop();
+    progress(`queue overhead: ${overheads.map((s) => s.toFixed(3)).join(", ")} s`);
+    return {
+      queue: "in-process (PGlite)",
+      jobs: overheads.length,
+      medianSeconds: round(median(overheads)),
+      maxSeconds: round(Math.max(...overheads)),
+    };
+  } finally {
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const started = performance.now();
+const loadAtStart = loadAverage();
+const five = await costOf("personas/steady.json");
+const twentyThree = await costOf("personas/seed-23.json");
+const one = await throughput(1);
+const two = await throughput(2);
+const overhead = await queueOverhead();
+process.stdout.write(
+  `${JSON.stringify(
+    {
+      machine: {
+        cpus: os.cpus().length,
+        model: os.cpus()[0]?.model ?? null,
+        node: process.version,
+        loadAverageAtStart: loadAtStart,
+        loadAverageAtEnd: loadAverage(),
+      },
+      budget: { steps: STEPS, numEnvs: NUM_ENVS, evalEpisodes: EVAL.episodes, evalDays: EVAL.days },
+      perRetrain: { habits5: five, habits23: twentyThree },
+      scaling: {
+        persona: "personas/steady.json",
+        oneThread: one,
+        twoThreads: two,
+        ratio: round(two.peoplePerHour / one.peoplePerHour, 2),
+      },
+      queueOverheadPerJob: overhead,
+      benchSeconds: round((performance.now() - started) / 1000, 1),
+    },
+    null,
+    2,
+  )}\n`,
+);
