@@ -5,7 +5,8 @@
 //   TEST_DATABASE_URL or DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/test): the
 //   server the soak creates (and drops) its own database on.
 // Prints one JSON summary on stdout, progress on stderr; exits 1 when anything was lost or
-// doubled, a plan is missing or doubled, or /healthz did not report the outage and the recovery.
+// doubled, a plan is missing or doubled, the app logged an unexpected error, or /healthz did not
+// report the outage and the recovery.
 import { runSoak } from "../test/support/soak/harness.js";
 
 const number = (name: string, fallback: number): number => {
@@ -45,6 +46,7 @@ const failed =
   summary.plansDoubled > 0 ||
   summary.planTapsMissing > 0 ||
   summary.planTapsDoubled > 0 ||
+  Object.keys(summary.appErrors.unexpected).length > 0 ||
   !summary.healthz.outageSeen ||
   !summary.healthz.recoverySeen;
 process.exit(failed ? 1 : 0);

@@ -13,6 +13,7 @@ import {
 import { fromDbDate } from "../db/dates.js";
 import {
   entriesOfHabitOnDay,
+  entryRetractedBy,
   findEntryWithHabit,
   insertEntries,
   type NewEntry,
@@ -195,13 +196,20 @@ export type UndoOutcome =
 /** How many times /undo retries when a concurrent /undo took the entry it was about to undo. */
 const UNDO_ATTEMPTS = 3;
 
-/** Takes back the latest entry, or the latest of the habit called `habitName` (when not ""). */
+/**
+ * Takes back the latest entry, or the latest of the habit called `habitName` (when not "").
+ * `key` (undoKey of the update) makes it idempotent: a re-delivered /undo answers with the entry
+ * it already took back instead of taking back another.
+ */
 export async function undoLatest(
   deps: Pick<AppDeps, "db" | "now">,
   person: User,
   habitName: string,
+  key: string,
 ): Promise<UndoOutcome> {
   const { db, now } = deps;
+  const already = await entryRetractedBy(db, person.id, key);
+  if (already) return undone(deps, person, recentEntryOf(already));
   let habitId: number | undefined;
   if (habitName !== "") {
     const habit = await findHabitByName(db, person.id, habitName);
@@ -213,7 +221,7 @@ export async function undoLatest(
     const recent = await recentEntries(db, person.id, habitId === undefined ? 1 : 50);
     const entry = habitId === undefined ? recent[0] : recent.find((e) => e.habitId === habitId);
     if (!entry) return { kind: "nothing" };
-    if (await retractEntry(db, person.id, entry.id, now())) {
+    if (await retractEntry(db, person.id, entry.id, now(), key)) {
       return undone(deps, person, recentEntryOf(entry));
     }
   }
@@ -222,16 +230,19 @@ export async function undoLatest(
 
 export type UndoEntryOutcome = { kind: "not-yours" } | { kind: "already-undone" } | UndoOutcome;
 
-/** Takes back one entry picked from a list (it must be the person's). */
+/** Takes back one entry picked from a list (it must be the person's); `key` as in undoLatest. */
 export async function undoEntry(
   deps: Pick<AppDeps, "db" | "now">,
   person: User,
   entryId: bigint,
+  key: string,
 ): Promise<UndoEntryOutcome> {
   const entry = await findEntryWithHabit(deps.db, entryId);
   if (!entry || entry.userId !== person.id) return { kind: "not-yours" };
-  if (!(await retractEntry(deps.db, person.id, entry.id, deps.now()))) {
-    return { kind: "already-undone" };
+  if (!(await retractEntry(deps.db, person.id, entry.id, deps.now(), key))) {
+    return entry.retractionKey === key
+      ? undone(deps, person, recentEntryOf(entry))
+      : { kind: "already-undone" };
   }
   return undone(deps, person, recentEntryOf(entry));
 }

@@ -10,6 +10,14 @@ export function reportEntryKey(updateId: number, position: number): string {
 }
 
 /**
+ * An /undo (typed, or a tap on the undo picker): the Telegram update, so that a re-delivered
+ * /undo takes back the entry it already took back, not another one.
+ */
+export function undoKey(updateId: number): string {
+  return `undo:tg:${updateId}`;
+}
+
+/**
  * Habit entry of a simulated person's typed report (`coachrl seed`): the person, the day and the
  * item's position in that day's report, so seeding twice stores each entry once.
  */

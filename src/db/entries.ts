@@ -92,12 +92,22 @@ export async function retractEntry(
   userId: number,
   entryId: bigint,
   now: Date,
+  /** the /undo's idempotency key (undoKey), recorded on the entry it retracted */
+  retractionKey?: string,
 ): Promise<boolean> {
   const result = await db.prisma.habitEntry.updateMany({
     where: { id: entryId, userId, retractedAt: null },
-    data: { retractedAt: now },
+    data: { retractedAt: now, retractionKey: retractionKey ?? null },
   });
   return result.count === 1;
+}
+
+/** The entry an /undo with this key already retracted (with its habit), or null. */
+export async function entryRetractedBy(db: Database, userId: number, retractionKey: string) {
+  return db.prisma.habitEntry.findFirst({
+    where: { userId, retractionKey },
+    include: { habit: { select: { name: true, unit: true, kind: true } } },
+  });
 }
 
 /** Every entry (retracted too) of one habit on one day, oldest first. */

@@ -33,9 +33,12 @@ export const TRANSIENT_NETWORK_CODES = new Set([
   "UND_ERR_SOCKET",
   "UND_ERR_CONNECT_TIMEOUT",
 ]);
-/** node-postgres errors without a code (the connection went away, the pool had none free). */
+/**
+ * node-postgres errors without a code (the connection went away, the pool had none free, a new
+ * connection's connect timeout: "timeout expired", the whole message).
+ */
 const TRANSIENT_MESSAGES =
-  /Connection terminated|timeout exceeded when trying to connect|Can't reach database server|server closed the connection unexpectedly|Client has encountered a connection error|Query read timeout/i;
+  /Connection terminated|timeout exceeded when trying to connect|Can't reach database server|server closed the connection unexpectedly|Client has encountered a connection error|Query read timeout|^timeout expired$/i;
 
 /** The error and its causes (Prisma's driver adapter error, `cause`, AggregateError members). */
 export function errorChain(error: unknown): Record<string, unknown>[] {

@@ -20,6 +20,8 @@ export async function occurrencesSince(
 /** The night's runs: nightly runs created since the occurrence whose job key ends in the night. */
 function nightWhere(nightKey: string, since: Date) {
   return {
+    // every status, listed so that the (status, created_at) index serves the range on created_at
+    status: { in: ["queued", "running", "succeeded", "failed", "cancelled"] as TrainingStatus[] },
     trigger: "nightly" as const,
     createdAt: { gte: since },
     jobKey: { startsWith: "nightly:", endsWith: `:${nightKey}` },

@@ -8,6 +8,7 @@ import {
   planButtonEntryKey,
   planButtonKeyPrefix,
   planPushKey,
+  undoKey,
   reportEntryKey,
 } from "../../src/coach/index.js";
 
@@ -17,6 +18,7 @@ describe("idempotency keys", () => {
     expect(planButtonEntryKey(41, 7, 0)).toBe("plan:41:7:0");
     expect(planButtonEntryKey(41, 7, 3).startsWith(planButtonKeyPrefix(41, 7))).toBe(true);
     expect(planPushKey(12, "2026-11-22")).toBe("12:2026-11-22");
+    expect(undoKey(345)).toBe("undo:tg:345");
     expect(nightlyKey(new Date("2026-11-22T03:00:59.999Z"))).toBe("2026-11-22T03:00Z");
   });
 

@@ -6,9 +6,12 @@
 import { Telegram } from "telegraf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { registerPerson } from "../../src/app/people.js";
-import { NIGHTLY_RETRAIN_JOB } from "../../src/app/training/nightly.js";
+import { seedSimulatedPeople } from "../../src/app/simulated-people.js";
+import { createInProcessQueue } from "../../src/app/training/in-process-queue.js";
+import { enqueueNightly, NIGHTLY_RETRAIN_JOB } from "../../src/app/training/nightly.js";
 import { checkNightlyAlerts, type NightAlert } from "../../src/app/training/nightly-report.js";
 import { workerThreadRunner } from "../../src/app/training/retrain.js";
+import type { RetrainCost } from "../../src/app/training/retrain-job.js";
 import { createTrainingAlertSender } from "../../src/bot/training-alerts.js";
 import { parseConfig } from "../../src/config.js";
 import { claimJob, finishJob } from "../../src/db/jobs.js";
@@ -250,4 +253,47 @@ describe("the CPU budget of a retrain", () => {
     expect(Number.isFinite(result.evaluation.candidate.meanReward)).toBe(true);
     expect(result.checkpoint.byteLength).toBeGreaterThan(0);
   }, 150_000);
+});
+
+describe("a night retrained for real under a CPU budget", () => {
+  it("stops each training at RETRAIN_CPU_SECONDS, records the cost, and reports it", async () => {
+    const own = await createTestDatabase();
+    try {
+      const budgetConfig = parseConfig({
+        LOG_LEVEL: "silent",
+        RETRAIN_CRON: "off",
+        RETRAIN_STEPS: "50000000",
+        RETRAIN_CPU_SECONDS: "2",
+        RETRAIN_NUM_ENVS: "8",
+        RETRAIN_EVAL_EPISODES: "2",
+        RETRAIN_EVAL_DAYS: "14",
+      });
+      const deps = { db: own.db, config: budgetConfig, log, now: () => new Date() };
+      const persona = await loadPersonaFile("personas/steady.json");
+      await seedSimulatedPeople(deps, persona, { people: 1, days: 3, seed: 3 });
+      const queue = createInProcessQueue(deps);
+      await queue.work(1);
+      const scheduledAt = new Date("2026-11-27T02:30:00Z");
+      const queued = await enqueueNightly(deps, queue, scheduledAt, "test");
+      expect(queued.queued).toBe(1);
+      await queue.whenIdle();
+      await queue.stop();
+      const [run] = await own.db.prisma.trainingRun.findMany();
+      expect(run!.status).toBe("succeeded");
+      expect(run!.hyperparameters).toMatchObject({ steps: 50_000_000, cpuSeconds: 2 });
+      const cost = (run!.summary as unknown as { cost: RetrainCost }).cost;
+      expect(cost.stoppedBy).toBe("cpu-budget");
+      expect(cost.steps).toBeLessThan(50_000_000);
+      expect(cost.trainingCpuSeconds).toBeGreaterThanOrEqual(2);
+      const alerts: NightAlert[] = [];
+      await checkNightlyAlerts(deps, async (alert) => void alerts.push(alert), "test");
+      expect(alerts).toHaveLength(1);
+      const report = (alerts[0] as Extract<NightAlert, { kind: "report" }>).report;
+      expect(report).toMatchObject({ jobs: 1, trained: 1, failed: 0 });
+      expect(report.cpu.measured).toBe(1);
+      expect(report.cpu.totalSeconds).toBeCloseTo(cost.cpuSeconds, 6);
+    } finally {
+      await own.dispose();
+    }
+  }, 180_000);
 });

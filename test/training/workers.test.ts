@@ -146,7 +146,7 @@ describe.skipIf(!onRealPostgres)(
     it(
       "two workers and a bot drain a queue: everyone trained exactly once, both workers worked",
       async () => {
-        const people = await seedPeople(12, 7000);
+        const people = await seedPeople(20, 7000);
         const runIds: number[] = [];
         for (const userId of people) {
           const queued = await enqueuer.enqueue({ userId, trigger: "admin" });

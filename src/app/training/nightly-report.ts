@@ -238,7 +238,7 @@ export async function checkNightlyAlerts(
   return sent;
 }
 
-/** Checks every NIGHT_CHECK_INTERVAL_MS in this instance; stop() ends it. */
+/** Checks now and every NIGHT_CHECK_INTERVAL_MS in this instance; stop() ends it. */
 export function startNightlyAlerts(
   deps: Pick<AppDeps, "db" | "now" | "log">,
   send: NightAlertSender,
@@ -246,11 +246,14 @@ export function startNightlyAlerts(
   everyMs = NIGHT_CHECK_INTERVAL_MS,
 ): { stop(): Promise<void> } {
   let running: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
+  const check = () => {
     running = checkNightlyAlerts(deps, send, instance).catch((error: unknown) =>
       deps.log.warn({ err: error }, "could not check the nightly retrain for alerts"),
     );
-  }, everyMs);
+  };
+  // at once too: an instance started after a night ended reports it without waiting
+  check();
+  const timer = setInterval(check, everyMs);
   timer.unref();
   return {
     async stop() {

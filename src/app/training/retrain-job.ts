@@ -49,7 +49,11 @@ export interface EvaluationSummary {
 
 /** What a retrain cost, measured in the thread that trained (stored in the run's summary). */
 export interface RetrainCost {
-  /** CPU-seconds of training and evaluation in the training thread */
+  /**
+   * CPU-seconds of the training thread from its start: loading the modules and the WASM
+   * backend, training and evaluation (the thread is single-use, so this is the whole retrain's
+   * share of a core; the main thread's database writes are not in it)
+   */
   cpuSeconds: number;
   /** of which PPO training */
   trainingCpuSeconds: number;
@@ -225,7 +229,8 @@ export async function trainAndEvaluate(
   return {
     checkpoint: trained.checkpoint,
     cost: {
-      cpuSeconds: cpuSince(),
+      // both clocks count from the thread's start (a single-use worker: the whole retrain)
+      cpuSeconds: threadCpuSeconds().seconds,
       trainingCpuSeconds,
       clock: cpuAtStart.clock,
       steps: stepsTrained,

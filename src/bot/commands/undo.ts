@@ -10,6 +10,7 @@ import {
   undoEntry,
   undoLatest,
 } from "../../app/reports.js";
+import { undoKey } from "../../coach/idempotency.js";
 import type { User } from "../../generated/prisma/client.js";
 import { callbackData, decodeCallback, encodeCallback } from "../callback-data.js";
 import type { CoachContext } from "../context.js";
@@ -76,7 +77,10 @@ undoCommand.command("undo", async (ctx) => {
   if (!person) return;
   const args = commandArgs(ctx);
   if (/^(pick|list|choose)$/i.test(args)) await showPicker(ctx, person);
-  else await ctx.reply(undoText(await undoLatest(ctx.deps, person, args), args));
+  else
+    await ctx.reply(
+      undoText(await undoLatest(ctx.deps, person, args, undoKey(ctx.update.update_id)), args),
+    );
 });
 
 undoCommand.action(/^u:/, async (ctx) => {
@@ -87,7 +91,7 @@ undoCommand.action(/^u:/, async (ctx) => {
     await ctx.answerCbQuery("This button is no longer valid.");
     return;
   }
-  const outcome = await undoEntry(ctx.deps, person, action.entryId);
+  const outcome = await undoEntry(ctx.deps, person, action.entryId, undoKey(ctx.update.update_id));
   if (outcome.kind === "not-yours") {
     await ctx.answerCbQuery("That entry isn't yours or no longer exists.");
     return;
