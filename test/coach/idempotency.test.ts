@@ -8,8 +8,8 @@ import {
   planButtonEntryKey,
   planButtonKeyPrefix,
   planPushKey,
-  undoKey,
   reportEntryKey,
+  undoKey,
 } from "../../src/coach/index.js";
 
 describe("idempotency keys", () => {
