@@ -9,7 +9,12 @@
  *     `coachrl worker --concurrency 2` runs them), and the scaling ratio, with the load average
  *     before and after (the machine may be shared: a busy machine lowers the ratio);
  *   - the queue's overhead per job: enqueue → the training starts, on an idle in-process queue
- *     over embedded PGlite (the whole job path: run row, person, habits, history fit).
+ *     over embedded PGlite (the whole job path: run row, person, habits, history fit);
+ *   - the same on pg-boss over real Postgres when TEST_DATABASE_URL or DATABASE_URL is set (in a
+ *     scratch database created on that server and dropped after; skipped with a note otherwise):
+ *     K tiny jobs queued at once for one worker (concurrency 1) — the first job's enqueue →
+ *     start (an idle worker polls every 2 s) and, per following job, the gap from the previous
+ *     training's end to the next one's start (the queue's and the job path's overhead when busy).
  *
  *   npm run bench:train > train.json        (JSON on stdout, progress on stderr)
  *
@@ -17,25 +22,27 @@
  * by RETRAIN_STEPS / steps for the training share at the production budget (see the docs).
  * Environment: BENCH_TRAIN_STEPS (20000), BENCH_TRAIN_NUM_ENVS (64), BENCH_TRAIN_EVAL_EPISODES
  * (8), BENCH_TRAIN_EVAL_DAYS (90), BENCH_TRAIN_REPEATS (2 per persona), BENCH_TRAIN_SCALING_JOBS
- * (4), BENCH_TRAIN_QUEUE_JOBS (5).
+ * (4), BENCH_TRAIN_QUEUE_JOBS (5, also the K of the pg-boss measurement).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { seedSimulatedPeople } from "../src/app/simulated-people.js";
 import { createInProcessQueue } from "../src/app/training/in-process-queue.js";
+import { createPgBossQueue } from "../src/app/training/pg-boss-queue.js";
 import { waitForRun } from "../src/app/training/queue.js";
-import { workerThreadRunner } from "../src/app/training/retrain.js";
+import { type RetrainRunner, workerThreadRunner } from "../src/app/training/retrain.js";
 import {
   personaFor,
   type RetrainCost,
   type RetrainJobRequest,
 } from "../src/app/training/retrain-job.js";
 import { parseConfig } from "../src/config.js";
-import { openPglite } from "../src/db/client.js";
+import { openPglite, openPostgres } from "../src/db/client.js";
 import { migrate } from "../src/db/migrate.js";
 import { createLogger } from "../src/logger.js";
 import { loadPersonaFile } from "../src/rl/persona.js";
+import { createEmptyPostgresDatabase } from "../test/support/database.js";
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const STEPS = env("BENCH_TRAIN_STEPS", 20_000);
@@ -181,6 +188,83 @@ async function queueOverhead() {
   }
 }
 
+/**
+ * pg-boss over real Postgres: K tiny jobs queued at once, one worker (concurrency 1, the
+ * production polling interval). Reports the first job's enqueue → start and the gaps between
+ * one training's end and the next one's start; `{ skipped }` with a note when no Postgres
+ * server is given.
+ */
+async function pgBossOverhead(): Promise<object> {
+  const server = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
+  if (!server) {
+    return { skipped: "set TEST_DATABASE_URL or DATABASE_URL to a Postgres server to measure it" };
+  }
+  const scratch = await createEmptyPostgresDatabase(server);
+  const db = openPostgres({ url: scratch.url, poolSize: 4, acquireTimeoutMs: 10_000 });
+  try {
+    await db.withSession((session) => migrate(session, {}));
+    const config = parseConfig({ LOG_LEVEL: "silent", RETRAIN_CRON: "off" });
+    const log = createLogger({ level: "silent", pretty: false, secrets: [] });
+    const deps = { config, db, log, now: () => new Date() };
+    const persona = await loadPersonaFile("personas/steady.json");
+    const seeded = await seedSimulatedPeople(deps, persona, { people: 1, days: 14, seed: 1 });
+    const userId = seeded.people[0]!.personId;
+    // the runner's request seed is the run id
+    const startedAt = new Map<number, number>();
+    const endedAt = new Map<number, number>();
+    const runner: RetrainRunner = async (request, onProgress, signal) => {
+      startedAt.set(request.seed, performance.now());
+      const result = await workerThreadRunner(request, onProgress, signal);
+      endedAt.set(request.seed, performance.now());
+      return result;
+    };
+    const queue = await createPgBossQueue(deps, { url: scratch.url, runner, instance: "bench" });
+    try {
+      const enqueuedAt = new Map<number, number>();
+      for (let i = 0; i < QUEUE_JOBS; i++) {
+        const t0 = performance.now();
+        const queued = await queue.enqueue({
+          userId,
+          trigger: "cli",
+          steps: 1_000,
+          numEnvs: 8,
+          evalEpisodes: 2,
+          evalDays: 7,
+        });
+        if (queued.kind !== "queued") throw new Error("the job was not queued");
+        enqueuedAt.set(queued.runId, t0);
+      }
+      await queue.work(1);
+      for (const runId of enqueuedAt.keys()) {
+        await waitForRun(deps, runId, { pollMs: 20, timeoutMs: 300_000 });
+      }
+      const order = [...startedAt.entries()].sort((a, b) => a[1] - b[1]).map(([id]) => id);
+      if (order.length !== enqueuedAt.size) throw new Error("not every job was trained");
+      const first = order[0]!;
+      const gaps = order
+        .slice(1)
+        .map((id, i) => (startedAt.get(id)! - endedAt.get(order[i]!)!) / 1000);
+      progress(
+        `pg-boss: first job ${((startedAt.get(first)! - enqueuedAt.get(first)!) / 1000).toFixed(3)} s; gaps ${gaps.map((g) => g.toFixed(3)).join(", ")} s`,
+      );
+      return {
+        queue: "pg-boss (Postgres), one worker, concurrency 1",
+        jobs: order.length,
+        firstJobEnqueueToStartSeconds: round(
+          (startedAt.get(first)! - enqueuedAt.get(first)!) / 1000,
+        ),
+        gapBetweenJobsMedianSeconds: gaps.length ? round(median(gaps)) : null,
+        gapBetweenJobsMaxSeconds: gaps.length ? round(Math.max(...gaps)) : null,
+      };
+    } finally {
+      await queue.stop();
+    }
+  } finally {
+    await db.close();
+    await scratch.drop();
+  }
+}
+
 const started = performance.now();
 const loadAtStart = loadAverage();
 const five = await costOf("personas/steady.json");
@@ -188,6 +272,7 @@ const twentyThree = await costOf("personas/seed-23.json");
 const one = await throughput(1);
 const two = await throughput(2);
 const overhead = await queueOverhead();
+const pgBoss = await pgBossOverhead();
 process.stdout.write(
   `${JSON.stringify(
     {
@@ -206,7 +291,7 @@ process.stdout.write(
         twoThreads: two,
         ratio: round(two.peoplePerHour / one.peoplePerHour, 2),
       },
-      queueOverheadPerJob: overhead,
+      queueOverheadPerJob: { inProcess: overhead, pgBoss },
       benchSeconds: round((performance.now() - started) / 1000, 1),
     },
     null,

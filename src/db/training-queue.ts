@@ -2,7 +2,7 @@
 // that works it, finished exactly once (the policy model of a run is stored at most once even
 // when a timed-out attempt and its retry both finish), and counted for /status and /metrics.
 import type { PolicyModel, TrainingRun } from "../generated/prisma/client.js";
-import type { TrainingTrigger } from "../generated/prisma/enums.js";
+import type { TrainingStatus, TrainingTrigger } from "../generated/prisma/enums.js";
 import type { Database } from "./client.js";
 import { isUniqueViolation } from "./jobs.js";
 import type { NewPolicyModel } from "./training.js";
@@ -63,9 +63,10 @@ export async function cancelRun(
 }
 
 /**
- * Marks the run succeeded and stores its model (activated or not) in one transaction — only if
- * the run has not succeeded already: the update's row lock makes a second finisher wait and then
- * find it done. Returns null when another attempt finished the run first.
+ * Marks the run succeeded (trained by the process `trainedBy`) and stores its model (activated
+ * or not) in one transaction — only if the run has not succeeded already: the update's row lock
+ * makes a second finisher wait and then find it done. Returns null when another attempt finished
+ * the run first.
  */
 export async function completeRunOnce(
   db: Database,
@@ -74,11 +75,12 @@ export async function completeRunOnce(
   activate: boolean,
   summary: (model: PolicyModel) => unknown,
   at: Date,
+  trainedBy: string,
 ): Promise<PolicyModel | null> {
   return db.prisma.$transaction(async (tx) => {
     const claimed = await tx.trainingRun.updateMany({
       where: { id: runId, status: { notIn: ["succeeded", "cancelled"] } },
-      data: { status: "succeeded", error: null, finishedAt: at },
+      data: { status: "succeeded", error: null, finishedAt: at, trainedBy },
     });
     if (claimed.count === 0) return null;
     let created = await tx.policyModel.create({
@@ -123,29 +125,67 @@ export async function latestRunMetrics(
   return { step: last.step, metrics: Object.fromEntries(rows.map((r) => [r.name, r.value])) };
 }
 
+/** Windows of the queue's numbers (/status and GET /metrics). */
+export const QUEUE_WINDOWS = {
+  /** failed runs are counted over the last day */
+  failedMs: 24 * 3_600_000,
+  /** jobs finished per minute are averaged over the last 15 minutes */
+  finishedRateMs: 15 * 60_000,
+  /** per-worker throughput counts the last hour */
+  workerThroughputMs: 3_600_000,
+} as const;
+
 export interface RunQueueCounts {
   waiting: number;
   active: number;
-  /** runs that failed (after their retries) since `failedSince` */
+  /** runs that failed (after their retries) in the last QUEUE_WINDOWS.failedMs */
   failed: number;
   oldestWaitingCreatedAt: Date | null;
+  /** runs that ended trained (succeeded, or failed after their retries) per minute, averaged over QUEUE_WINDOWS.finishedRateMs */
+  finishedPerMinute: number;
+  /**
+   * Runs that ended trained in the last QUEUE_WINDOWS.workerThroughputMs per process that trained
+   * them (TrainingRun.trainedBy; "unknown" for runs recorded before it existed), most first.
+   */
+  finishedByWorker: { worker: string; runs: number }[];
 }
 
-/** The queue as the training runs show it. */
-export async function runQueueCounts(db: Database, failedSince: Date): Promise<RunQueueCounts> {
-  const [waiting, active, failed, oldest] = await Promise.all([
+/** Runs that ended trained: succeeded, or failed after their retries (not cancelled). */
+const TRAINED: TrainingStatus[] = ["succeeded", "failed"];
+
+/** The queue as the training runs show it at `now`. */
+export async function runQueueCounts(db: Database, now: Date): Promise<RunQueueCounts> {
+  const ago = (ms: number) => new Date(now.getTime() - ms);
+  const byWorker = await db.prisma.trainingRun.groupBy({
+    by: ["trainedBy"],
+    where: { status: { in: TRAINED }, finishedAt: { gte: ago(QUEUE_WINDOWS.workerThroughputMs) } },
+    _count: { _all: true },
+  });
+  const [waiting, active, failed, oldest, finishedRecently] = await Promise.all([
     db.prisma.trainingRun.count({ where: { status: "queued" } }),
     db.prisma.trainingRun.count({ where: { status: "running" } }),
     db.prisma.trainingRun.count({
-      where: { status: "failed", finishedAt: { gte: failedSince } },
+      where: { status: "failed", finishedAt: { gte: ago(QUEUE_WINDOWS.failedMs) } },
     }),
     db.prisma.trainingRun.findFirst({
       where: { status: "queued" },
       orderBy: { createdAt: "asc" },
       select: { createdAt: true },
     }),
+    db.prisma.trainingRun.count({
+      where: { status: { in: TRAINED }, finishedAt: { gte: ago(QUEUE_WINDOWS.finishedRateMs) } },
+    }),
   ]);
-  return { waiting, active, failed, oldestWaitingCreatedAt: oldest?.createdAt ?? null };
+  return {
+    waiting,
+    active,
+    failed,
+    oldestWaitingCreatedAt: oldest?.createdAt ?? null,
+    finishedPerMinute: finishedRecently / (QUEUE_WINDOWS.finishedRateMs / 60_000),
+    finishedByWorker: byWorker
+      .map((g) => ({ worker: g.trainedBy ?? "unknown", runs: g._count._all }))
+      .sort((a, b) => b.runs - a.runs || a.worker.localeCompare(b.worker)),
+  };
 }
 
 /** Runs waiting in the queue, admin requests first, oldest first (the in-process queue's restart). */

@@ -29,11 +29,15 @@ export async function createTrainingRun(
   });
 }
 
-/** Marks a run as running; `hyperparameters`, when given, replace the ones recorded at queueing. */
+/**
+ * Marks a run as running in the process named `trainedBy`; `hyperparameters`, when given,
+ * replace the ones recorded at queueing.
+ */
 export async function markRunStarted(
   db: Database,
   runId: number,
   at: Date,
+  trainedBy: string,
   hyperparameters?: unknown,
 ): Promise<void> {
   await db.prisma.trainingRun.update({
@@ -41,6 +45,7 @@ export async function markRunStarted(
     data: {
       status: "running",
       startedAt: at,
+      trainedBy,
       ...(hyperparameters === undefined ? {} : { hyperparameters: json(hyperparameters) }),
     },
   });

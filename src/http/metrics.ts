@@ -58,7 +58,7 @@ export class MetricsRegistry {
     gauge("db_pool_max_connections", "Maximum database connections", pool.max);
     // the training queue, from the training runs (the same for pg-boss and in-process)
     const now = Date.now();
-    const queue = await runQueueCounts(this.db, new Date(now - 24 * 3_600_000)).catch(() => null);
+    const queue = await runQueueCounts(this.db, new Date(now)).catch(() => null);
     if (queue !== null) {
       gauge("coachrl_training_queue_waiting", "Retrain jobs waiting in the queue", queue.waiting);
       gauge("coachrl_training_queue_active", "Retrain jobs being trained", queue.active);
@@ -74,6 +74,19 @@ export class MetricsRegistry {
           ? 0
           : Math.max(0, (now - queue.oldestWaitingCreatedAt.getTime()) / 1000),
       );
+      gauge(
+        "coachrl_training_jobs_finished_per_minute",
+        "Retrain jobs that ended trained (succeeded or failed) per minute over the last 15 minutes",
+        queue.finishedPerMinute,
+      );
+      lines.push(
+        "# HELP coachrl_training_jobs_finished_by_worker Retrain jobs that ended trained in the last hour, per worker instance",
+        "# TYPE coachrl_training_jobs_finished_by_worker gauge",
+        ...queue.finishedByWorker.map(
+          (w) =>
+            `coachrl_training_jobs_finished_by_worker{worker="${labelValue(w.worker)}"} ${w.runs}`,
+        ),
+      );
     }
     for (const name of Object.keys(HELP) as CounterName[]) {
       lines.push(
@@ -84,4 +97,9 @@ export class MetricsRegistry {
     }
     return `${lines.join("\n")}\n`;
   }
+}
+
+/** A Prometheus label value: backslash, double quote and line feed escaped. */
+function labelValue(value: string): string {
+  return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 }

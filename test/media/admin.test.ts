@@ -1,6 +1,7 @@
 // /retrain and /status end to end over the Bot API emulator: refused for everyone but admins
 // (and then nothing runs), and for an admin a real (tiny) PPO training in a worker thread that
 // reports by editing one message while the bot keeps answering other people.
+import { hostname } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createInProcessQueue } from "../../src/app/training/in-process-queue.js";
 import { type RetrainRunner, workerThreadRunner } from "../../src/app/training/retrain.js";
@@ -233,6 +234,12 @@ describe("/retrain", () => {
     expect(status.text).toContain("Database: reachable");
     expect(status.text).toContain("People: 2 (2 with active habits)");
     expect(status.text).toContain("Training queue (in-process): idle; 0 failed in the last 24 h");
+    // the retrains above, all trained in this process by its in-process queue
+    const trained = await t.db.prisma.trainingRun.count({ where: { status: "succeeded" } });
+    expect(trained).toBeGreaterThan(0);
+    expect(status.text).toContain(
+      `Training throughput: ${Math.round((trained / 15) * 100) / 100} jobs/min (last 15 min); by worker in the last hour: ${hostname()}:${process.pid} ${trained}`,
+    );
     expect(status.text).toMatch(/Last training run: #\d+ \(admin\) succeeded, created \d+ s ago/);
     expect(status.text).toContain("Outbox backlog: 1 pending");
     expect(status.text).toContain("last error: timeout");

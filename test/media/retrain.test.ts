@@ -441,8 +441,8 @@ describe("retrain service", () => {
     const attempt = { retry: 0, retryLimit: 2 };
     const signal = new AbortController().signal;
     const [a, b] = await Promise.all([
-      runRetrainJob(deps, runId, attempt, { runner, signal }),
-      runRetrainJob(deps, runId, attempt, { runner, signal }),
+      runRetrainJob(deps, runId, attempt, { runner, signal, instance: "worker-a" }),
+      runRetrainJob(deps, runId, attempt, { runner, signal, instance: "worker-b" }),
     ]);
     expect(calls).toBe(2);
     expect(a?.status).toBe("succeeded");
@@ -453,7 +453,16 @@ describe("retrain service", () => {
       1,
     );
     // a retry after success returns the recorded outcome without training
-    const again = await runRetrainJob(deps, runId, { retry: 1, retryLimit: 2 }, { runner, signal });
+    // the run names the process whose attempt finished it (the one that stored the model)
+    const finishedBy = (await t.db.prisma.trainingRun.findUniqueOrThrow({ where: { id: runId } }))
+      .trainedBy;
+    expect(["worker-a", "worker-b"]).toContain(finishedBy);
+    const again = await runRetrainJob(
+      deps,
+      runId,
+      { retry: 1, retryLimit: 2 },
+      { runner, signal, instance: "worker-c" },
+    );
     expect(calls).toBe(2);
     expect(again).toMatchObject({ status: "succeeded", runId, modelId: a?.modelId });
     await queue.stop();

@@ -105,6 +105,7 @@ describe("training queue on embedded PGlite (in-process)", () => {
         const stored = await after.prisma.trainingRun.findUniqueOrThrow({ where: { id: runId } });
         expect(stored.status).toBe("succeeded");
         expect(stored.userId).toBe(person.id);
+        expect(stored.trainedBy).toMatch(new RegExp(`:${bot.child.pid}$`));
         expect(await after.prisma.policyModel.count({ where: { trainingRunId: runId } })).toBe(1);
       } finally {
         await after.close();

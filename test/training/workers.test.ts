@@ -186,6 +186,8 @@ describe.skipIf(!onRealPostgres)(
         const by = await completedBy();
         const instances = runIds.map((id) => by.get(id));
         expect(instances.every((i) => i !== undefined)).toBe(true);
+        // each run names the process that trained it, as pg-boss recorded it
+        expect(runIds.map((id) => runs.find((r) => r.id === id)!.trainedBy)).toEqual(instances);
         const workerPids = workers.map((w) => String(w.child.pid));
         for (const pid of workerPids) {
           expect(instances.some((i) => i!.endsWith(`:${pid}`))).toBe(true);

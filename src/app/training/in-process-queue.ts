@@ -70,7 +70,7 @@ export function createInProcessQueue(
             deps,
             runId,
             { retry, retryLimit: RETRAIN_RETRY_LIMIT },
-            { runner: options.runner, signal: controller.signal },
+            { runner: options.runner, signal: controller.signal, instance },
           );
           return;
         } catch (error) {

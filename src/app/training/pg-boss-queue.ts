@@ -103,7 +103,7 @@ export async function createPgBossQueue(
         deps,
         runId,
         { retry: job.retryCount, retryLimit: job.retryLimit },
-        { runner: options.runner, signal: controller.signal },
+        { runner: options.runner, signal: controller.signal, instance },
       );
       return { runId, status: outcome?.status ?? "gone", instance };
     } finally {

@@ -45,6 +45,10 @@ export interface QueueCounts {
   failed: number;
   /** seconds the oldest waiting job has waited, null when none waits */
   oldestWaitingSeconds: number | null;
+  /** jobs that ended trained (succeeded or failed) per minute over the last 15 minutes */
+  finishedPerMinute: number;
+  /** jobs that ended trained in the last hour per worker instance (host:pid), most first */
+  finishedByWorker: { worker: string; runs: number }[];
 }
 
 export interface TrainingQueue {
@@ -118,11 +122,13 @@ export async function queueCounts(
   deps: Pick<TrainingQueueDeps, "db" | "now">,
 ): Promise<QueueCounts> {
   const now = deps.now();
-  const counts = await runQueueCounts(deps.db, new Date(now.getTime() - 24 * 3_600_000));
+  const counts = await runQueueCounts(deps.db, now);
   return {
     waiting: counts.waiting,
     active: counts.active,
     failed: counts.failed,
+    finishedPerMinute: counts.finishedPerMinute,
+    finishedByWorker: counts.finishedByWorker,
     oldestWaitingSeconds:
       counts.oldestWaitingCreatedAt === null
         ? null

@@ -337,6 +337,8 @@ export async function runRetrainJob(
   options: {
     runner?: RetrainRunner;
     signal: AbortSignal;
+    /** The process working this attempt (its queue instance name), recorded as the run's trainedBy. */
+    instance: string;
     /** Called after every PPO update (in-process listeners; others poll the metrics). */
     onProgress?: (progress: RetrainProgress) => void;
   },
@@ -388,7 +390,7 @@ export async function runRetrainJob(
       seed: 1_000_003 + runId,
     },
   };
-  await markRunStarted(db, runId, started, {
+  await markRunStarted(db, runId, started, options.instance, {
     ...size,
     behaviour: fitted.source.source,
     historyDays: fitted.source.days,
@@ -446,6 +448,7 @@ export async function runRetrainJob(
         fittedBehaviour: fitted.behaviour,
       }),
       deps.now(),
+      options.instance,
     );
     if (model === null) {
       log.warn({ userId: person.id }, "another attempt finished this run first; result dropped");

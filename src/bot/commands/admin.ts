@@ -174,6 +174,10 @@ export async function statusReport(deps: BotDeps): Promise<string> {
       ? `Training queue (${q.kind}): idle; ${q.failed} failed in the last 24 h`
       : `Training queue (${q.kind}): ${q.waiting} waiting${oldest}, ${q.active} training, ${q.failed} failed in the last 24 h`,
   );
+  const workers = q.finishedByWorker.map((w) => `${w.worker} ${w.runs}`).join(", ");
+  lines.push(
+    `Training throughput: ${formatRate(q.finishedPerMinute)} jobs/min (last 15 min); by worker in the last hour: ${workers === "" ? "none" : workers}`,
+  );
 
   const cron = status.retrainCron;
   if (cron === "off") lines.push("Nightly retrain: off (RETRAIN_CRON=off)");
@@ -277,3 +281,8 @@ adminCommands.command("status", async (ctx) => {
   }
   await ctx.reply(await statusReport(ctx.deps));
 });
+
+/** A rate with at most two decimals, without trailing zeros (0, 0.07, 1.5, 12). */
+function formatRate(perMinute: number): string {
+  return String(Math.round(perMinute * 100) / 100);
+}
