@@ -5,12 +5,7 @@ import type { PolicyModel, TrainingRun } from "../generated/prisma/client.js";
 import type { TrainingStatus, TrainingTrigger } from "../generated/prisma/enums.js";
 import type { Database } from "./client.js";
 import { isUniqueViolation } from "./jobs.js";
-import type { NewPolicyModel } from "./training.js";
-
-/** JSON-safe copy (no undefined, no typed arrays) for Json columns. */
-function json(value: unknown): object {
-  return JSON.parse(JSON.stringify(value ?? null)) ?? {};
-}
+import { json, type NewPolicyModel } from "./training.js";
 
 /** Creates the run of a job key, or returns the run that already has it. */
 export async function createKeyedTrainingRun(

@@ -5,7 +5,7 @@ import type { TrainingStatus, TrainingTrigger } from "../generated/prisma/enums.
 import type { Database } from "./client.js";
 
 /** JSON-safe copy (no undefined, no typed arrays) for Json columns. */
-function json(value: unknown): object {
+export function json(value: unknown): object {
   return JSON.parse(JSON.stringify(value ?? null)) ?? {};
 }
 
