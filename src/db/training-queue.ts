@@ -5,7 +5,7 @@ import type { PolicyModel, TrainingRun } from "../generated/prisma/client.js";
 import type { TrainingStatus, TrainingTrigger } from "../generated/prisma/enums.js";
 import type { Database } from "./client.js";
 import { isUniqueViolation } from "./jobs.js";
-import { json, type NewPolicyModel } from "./training.js";
+import { insertPolicyModel, json, type NewPolicyModel } from "./training.js";
 
 /** Creates the run of a job key, or returns the run that already has it. */
 export async function createKeyedTrainingRun(
@@ -78,25 +78,7 @@ export async function completeRunOnce(
       data: { status: "succeeded", error: null, finishedAt: at, trainedBy },
     });
     if (claimed.count === 0) return null;
-    let created = await tx.policyModel.create({
-      data: {
-        userId: model.userId,
-        trainingRunId: model.trainingRunId,
-        bytes: new Uint8Array(model.bytes),
-        formatVersion: model.formatVersion,
-        spec: json(model.spec),
-        hyperparameters: json(model.hyperparameters),
-        evaluation: json(model.evaluation),
-        active: false,
-      },
-    });
-    if (activate) {
-      await tx.policyModel.updateMany({
-        where: { userId: model.userId, active: true },
-        data: { active: false },
-      });
-      created = await tx.policyModel.update({ where: { id: created.id }, data: { active: true } });
-    }
+    const created = await insertPolicyModel(tx, model, activate);
     await tx.trainingRun.update({
       where: { id: runId },
       data: { summary: json(summary(created)) },

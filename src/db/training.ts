@@ -1,6 +1,6 @@
 // Training runs, their metric time series, and policy models with "at most one active per
 // user" (a partial unique index; activation swaps inside one transaction).
-import type { PolicyModel, TrainingRun } from "../generated/prisma/client.js";
+import type { PolicyModel, Prisma, TrainingRun } from "../generated/prisma/client.js";
 import type { TrainingStatus, TrainingTrigger } from "../generated/prisma/enums.js";
 import type { Database } from "./client.js";
 
@@ -95,34 +95,41 @@ export interface NewPolicyModel {
 }
 
 /**
- * Stores a trained policy; with `activate`, deactivates the person's current model and
- * activates the new one in the same transaction (readers never see zero or two active).
+ * Inserts a trained policy inside a transaction; with `activate`, deactivates the person's
+ * current model and activates the new one (readers never see zero or two active).
  */
+export async function insertPolicyModel(
+  tx: Prisma.TransactionClient,
+  model: NewPolicyModel,
+  activate: boolean,
+): Promise<PolicyModel> {
+  const created = await tx.policyModel.create({
+    data: {
+      userId: model.userId,
+      trainingRunId: model.trainingRunId,
+      bytes: new Uint8Array(model.bytes),
+      formatVersion: model.formatVersion,
+      spec: json(model.spec),
+      hyperparameters: json(model.hyperparameters),
+      evaluation: json(model.evaluation),
+      active: false,
+    },
+  });
+  if (!activate) return created;
+  await tx.policyModel.updateMany({
+    where: { userId: model.userId, active: true },
+    data: { active: false },
+  });
+  return tx.policyModel.update({ where: { id: created.id }, data: { active: true } });
+}
+
+/** Stores a trained policy in its own transaction (see insertPolicyModel). */
 export async function storePolicyModel(
   db: Database,
   model: NewPolicyModel,
   activate: boolean,
 ): Promise<PolicyModel> {
-  return db.prisma.$transaction(async (tx) => {
-    const created = await tx.policyModel.create({
-      data: {
-        userId: model.userId,
-        trainingRunId: model.trainingRunId,
-        bytes: new Uint8Array(model.bytes),
-        formatVersion: model.formatVersion,
-        spec: json(model.spec),
-        hyperparameters: json(model.hyperparameters),
-        evaluation: json(model.evaluation),
-        active: false,
-      },
-    });
-    if (!activate) return created;
-    await tx.policyModel.updateMany({
-      where: { userId: model.userId, active: true },
-      data: { active: false },
-    });
-    return tx.policyModel.update({ where: { id: created.id }, data: { active: true } });
-  });
+  return db.prisma.$transaction((tx) => insertPolicyModel(tx, model, activate));
 }
 
 export async function lastTrainingRun(
