@@ -70,14 +70,32 @@ export async function createPgBossQueue(
     retryDelay: deps.config.retrainRetryDelaySeconds,
     retryBackoff: true,
   };
+  // Instances starting at the same moment create the same queues: Postgres may pick one of the
+  // creating transactions as a deadlock victim (40P01). Creating a queue is idempotent, so the
+  // victim simply tries again.
+  const createQueue = async (name: string, queueOptions: PgBoss.Queue) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await boss.createQueue(name, queueOptions);
+        return;
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== "40P01" || attempt >= 5) throw error;
+        log.info(
+          { queue: name, attempt },
+          "queue creation deadlocked with another instance; retrying",
+        );
+        await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 200 * attempt));
+      }
+    }
+  };
   // one active job per key ("singleton"): a job and its retry never train side by side
-  await boss.createQueue(RETRAIN_QUEUE, {
+  await createQueue(RETRAIN_QUEUE, {
     name: RETRAIN_QUEUE,
     policy: "singleton",
     ...retry,
     expireInSeconds,
   });
-  await boss.createQueue(NIGHTLY_RETRAIN_JOB, {
+  await createQueue(NIGHTLY_RETRAIN_JOB, {
     name: NIGHTLY_RETRAIN_JOB,
     policy: "standard",
     ...retry,
