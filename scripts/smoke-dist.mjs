@@ -151,13 +151,15 @@ async function main() {
     HTTP_PORT: String(port),
   });
   const health = await waitFor200(`http://127.0.0.1:${port}/healthz`, app);
-  // the HTTP server answers /healthz before the bot has registered its webhook: wait for that
+  // the HTTP server answers /healthz before the bot has registered its webhook (and installed
+  // its signal handlers, right after "bot started (webhook)" is logged): wait for that line
   const webhookDeadline = Date.now() + DEADLINE_MS;
-  while (!api.calls.includes("setWebhook") && Date.now() < webhookDeadline) {
+  while (!app.out.stdout.includes("bot started (webhook)") && Date.now() < webhookDeadline) {
     if (app.child.exitCode !== null) fail(`the app exited (${app.child.exitCode})`, app.out);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   if (!api.calls.includes("setWebhook")) fail("the app did not set its webhook", app.out);
+  if (!app.out.stdout.includes("bot started (webhook)")) fail("the bot did not start", app.out);
   app.child.kill("SIGTERM");
   const code = await app.exited;
   if (code !== 0) fail(`the app exited ${code} on SIGTERM`, app.out);
