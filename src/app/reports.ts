@@ -110,8 +110,9 @@ export type PlanTapOutcome =
     };
 
 /**
- * A tap on a plan button: logs the planned amount of that habit for the plan's day, verified
- * against the stored plan and the person who tapped.
+ * A tap on a plan button: logs what is still missing of that habit's planned amount for the
+ * plan's day (the planned amount minus what is already logged), verified against the stored plan
+ * and the person who tapped.
  */
 export async function logPlannedHabit(
   deps: Pick<AppDeps, "db" | "now">,
@@ -135,6 +136,8 @@ export async function logPlannedHabit(
   if (doneThatDay >= item.amount) {
     return { kind: "already-logged", habit, day, today: state.today };
   }
+  // What is still missing: a tap after part was logged completes the planned amount.
+  const missing = item.amount - doneThatDay;
   // One key per plan item and "generation": a double tap stores once, a tap after /undo again.
   const prefix = planButtonKeyPrefix(plan.id, habit.id);
   const generation = dayEntries.filter((e) => e.idempotencyKey.startsWith(prefix)).length;
@@ -142,7 +145,7 @@ export async function logPlannedHabit(
     {
       habitId: habit.id,
       day,
-      amount: item.amount,
+      amount: missing,
       source: "button",
       idempotencyKey: planButtonEntryKey(plan.id, habit.id, generation),
     },
@@ -150,7 +153,7 @@ export async function logPlannedHabit(
   return {
     kind: "logged",
     habit,
-    amount: item.amount,
+    amount: missing,
     day,
     inserted: inserted > 0,
     plan,

@@ -1,5 +1,5 @@
 // Renders a stored plan as a chat message: what is planned today, what is already done (ticked),
-// and one inline button per unfinished planned habit that logs it at the planned amount.
+// and one inline button per unfinished planned habit that logs what is still missing of it.
 import type { InlineKeyboardButton } from "telegraf/types";
 import type { CoachState } from "../app/coach-state.js";
 import type { PlanItem } from "../db/plans.js";
@@ -10,6 +10,13 @@ import { formatAmount, formatDate, formatEma, reportExample } from "./format.js"
 export interface RenderedMessage {
   text: string;
   keyboard: InlineKeyboardButton[][];
+}
+
+/** A log button's label: the planned amount, or what is still missing of it ("+2 glasses"). */
+export function logButtonText(habit: Habit, planned: number, done: number): string {
+  if (habit.kind === "check") return `✓ ${habit.name}`;
+  if (done > 0) return `✓ ${habit.name} +${formatAmount(habit, planned - done)}`;
+  return `✓ ${habit.name} ${formatAmount(habit, planned)}`;
 }
 
 export function planButtons(
@@ -23,10 +30,11 @@ export function planButtons(
   for (const item of items) {
     const habit = byId.get(item.habitId);
     if (!habit || item.amount <= 0) continue;
-    if ((doneToday[String(item.habitId)] ?? 0) >= item.amount) continue;
+    const done = doneToday[String(item.habitId)] ?? 0;
+    if (done >= item.amount) continue;
     rows.push([
       {
-        text: `✓ ${habit.name} ${habit.kind === "check" ? "" : formatAmount(habit, item.amount)}`.trim(),
+        text: logButtonText(habit, item.amount, done),
         callback_data: encodeCallback({ kind: "plan-log", planId: plan.id, habitId: habit.id }),
       },
     ]);

@@ -75,7 +75,7 @@ async function showUnfinished(ctx: CoachContext, person: User): Promise<void> {
     return;
   }
   await ctx.reply(
-    `What did you do? Tap to log the planned amount, or write it (e.g. “${reportExample(state.habits)}”).`,
+    `What did you do? Tap to log what is left of the plan, or write it (e.g. “${reportExample(state.habits)}”).`,
     { reply_markup: { inline_keyboard: buttons } },
   );
 }
