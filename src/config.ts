@@ -2,10 +2,10 @@
 // at start-up, validated by one zod schema per variable. Every invalid or missing variable is
 // reported in one error.
 import { existsSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { resolve } from "node:path";
 import { parse as parseDotenv } from "dotenv";
 import { z } from "zod";
+import { cronProblem } from "./app/scheduling/cron.js";
 import { isValidTimeZone } from "./coach/days.js";
 import { type DatabaseTimeouts, DEFAULT_DATABASE_TIMEOUTS } from "./db/timeouts.js";
 
@@ -53,6 +53,10 @@ export interface AppConfig {
   workers: number;
   /** maximum size in bytes of an ingest upload (CSV / Apple Health export). */
   ingestMaxBytes: number;
+  /** most weight samples one ingest upload may carry (more: refused whole, 413). */
+  ingestMaxSamples: number;
+  /** a file holding the simulated "now" (simulations and the soak only; src/app/clock.ts) */
+  simulatedClockFile: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -112,21 +116,6 @@ const oneOf = <T extends string>(values: readonly T[], fallback: NoInfer<T>) =>
     .transform((v) => v.toLowerCase() as T);
 
 const withoutTrailingSlash = (u: string) => u.replace(/\/+$/, "");
-
-/** The cron parser node-schedule itself uses, so that a RETRAIN_CRON accepted here is run. */
-const cronParser = createRequire(createRequire(import.meta.url).resolve("node-schedule"))(
-  "cron-parser",
-) as { parseExpression(expression: string, options: { tz: string }): { next(): unknown } };
-
-/** Why the scheduler would not run `cron` (in UTC), or undefined when it would. */
-function cronProblem(cron: string): string | undefined {
-  try {
-    cronParser.parseExpression(cron, { tz: "Etc/UTC" }).next();
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  }
-}
 
 const LOOPBACK_HOSTS = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
 
@@ -249,6 +238,8 @@ const variables = z.object({
   RETRAIN_RETRY_DELAY: wholeNumber(60, 1, 3_600),
   COACHRL_WORKERS: wholeNumber(1, 0, 256),
   INGEST_MAX_BYTES: wholeNumber(20 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+  INGEST_MAX_SAMPLES: wholeNumber(50_000, 1, 10_000_000),
+  SIMULATED_CLOCK_FILE: z.string().optional(),
 });
 
 /** Variables that only make sense together, checked on the raw values whatever else failed. */
@@ -324,6 +315,9 @@ export function parseConfig(rawEnv: Env): AppConfig {
     retrainRetryDelaySeconds: v.RETRAIN_RETRY_DELAY,
     workers: v.COACHRL_WORKERS,
     ingestMaxBytes: v.INGEST_MAX_BYTES,
+    ingestMaxSamples: v.INGEST_MAX_SAMPLES,
+    simulatedClockFile:
+      v.SIMULATED_CLOCK_FILE === undefined ? undefined : resolve(v.SIMULATED_CLOCK_FILE),
   };
 }
 

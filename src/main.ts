@@ -7,8 +7,12 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Telegraf } from "telegraf";
 import { workerChartRenderer } from "./app/charts/renderer.js";
+import { workerWeightUploadReader } from "./app/weight-upload-reader.js";
+import { type AppClock, simulatedClock, systemClock } from "./app/clock.js";
 import { activePolicyPlanners } from "./app/policy-planner.js";
+import { cronOccurrences } from "./app/scheduling/cron.js";
 import { startSchedules } from "./app/scheduling/schedule.js";
+import { enqueueNightly } from "./app/training/nightly.js";
 import { startNightlyAlerts } from "./app/training/nightly-report.js";
 import { openTrainingQueue } from "./app/training/open-queue.js";
 import { pruneHandledUpdates } from "./app/updates.js";
@@ -117,21 +121,33 @@ async function startWebhook(
 function startBackgroundJobs(
   bot: Telegraf<CoachContext>,
   deps: BotDeps,
+  clock: AppClock,
 ): { stop(): Promise<void> } {
+  const instance = `${hostname()}:${process.pid}`;
   // claimed per job and person, so several instances never do the same work twice
   const schedules = startSchedules(deps, createPlanSender(bot.telegram, deps));
   // the nightly retrain: a schedule of the training queue, fired once across instances
-  // ("off" also removes a schedule an earlier start left in the database)
+  // ("off" also removes a schedule an earlier start left in the database). A simulated clock
+  // fires it itself, for every night a jump passes over (the queue's cron follows real time).
   deps.training
-    .scheduleNightly(deps.config.retrainCron)
+    .scheduleNightly(clock.simulated ? "off" : deps.config.retrainCron)
     .catch((error: unknown) =>
       deps.log.error({ err: error }, "the nightly retrain could not be scheduled"),
     );
+  clock.onJump((from, to) => {
+    schedules.tickPlans().catch((error) => deps.log.error({ err: error }, "plan push tick failed"));
+    if (deps.config.retrainCron === "off") return;
+    for (const night of cronOccurrences(deps.config.retrainCron, from, to)) {
+      enqueueNightly(deps, deps.training, night, instance).catch((error: unknown) =>
+        deps.log.error({ err: error }, "nightly retrain could not be queued"),
+      );
+    }
+  });
   // admins hear once how each night went, and at once when a night is failing (claimed once)
   const nightAlerts = startNightlyAlerts(
     deps,
     createTrainingAlertSender(bot.telegram, deps),
-    `${hostname()}:${process.pid}`,
+    instance,
   );
   // a no-op with one info line when GOOGLE_* is unset
   const sheets = startSheetsMirror({
@@ -141,8 +157,9 @@ function startBackgroundJobs(
     now: deps.now,
     notifyPerson: createSheetsNotifier(bot.telegram, deps, deps.config.google?.clientEmail),
   });
+  // claims are stamped by the database's clock, so they age by the real one (not a simulated one)
   const pruning = setInterval(() => {
-    pruneHandledUpdates(deps.db, deps.now()).catch((error: unknown) =>
+    pruneHandledUpdates(deps.db, new Date()).catch((error: unknown) =>
       deps.log.warn({ err: error }, "could not prune processed updates"),
     );
   }, PROCESSED_UPDATE_PRUNE_INTERVAL_MS);
@@ -150,6 +167,7 @@ function startBackgroundJobs(
   return {
     async stop() {
       clearInterval(pruning);
+      clock.stop();
       await schedules.stop();
       await nightAlerts.stop();
       await sheets.stop();
@@ -189,12 +207,22 @@ async function main(): Promise<void> {
   );
   const http = localChat ? undefined : createHttpServer({ log, db });
   // Body weight from scales and phone automations: POST /ingest/weight (docs/ingest.md).
-  if (http) registerIngestRoutes(http, { db, log, config, now: () => new Date() });
+  let clock: AppClock;
+  try {
+    clock = config.simulatedClockFile
+      ? simulatedClock(config.simulatedClockFile, log)
+      : systemClock();
+  } catch (error) {
+    fail(error instanceof Error ? error.message : String(error));
+  }
+  const now = clock.now;
+  // Uploads are parsed in a worker thread, so a large one never delays anyone's update.
+  const uploads = workerWeightUploadReader();
+  if (http) registerIngestRoutes(http, { db, log, config, now, uploads });
   // Plans come from the person's active trained policy when there is one (heuristic otherwise).
   const policyPlanners = activePolicyPlanners(db);
   // Charts are drawn in a worker thread so that one /stats never delays anyone else's reply.
   const charts = workerChartRenderer();
-  const now = () => new Date();
   // The training queue (pg-boss on Postgres, in-process on PGlite): /retrain and the nightly
   // schedule enqueue; this process also trains unless COACHRL_WORKERS=0 (docs/operations.md).
   const training = await openTrainingQueue({ config, db, log, now });
@@ -204,6 +232,7 @@ async function main(): Promise<void> {
     await training.stop();
     policyPlanners.dispose();
     await charts.close();
+    await uploads.close();
   };
   const deps: BotDeps = {
     config,
@@ -226,7 +255,7 @@ async function main(): Promise<void> {
     const localDeps: BotDeps = { ...deps, transport: api.handle };
     const bot = createBot(localDeps);
     // The morning plan, the nightly retrain and the mirror also run while the local chat is open.
-    const background = startBackgroundJobs(bot, localDeps);
+    const background = startBackgroundJobs(bot, localDeps, clock);
     const finish = async (code: number) => {
       await background.stop();
       await releaseWorkers();
@@ -260,7 +289,7 @@ async function main(): Promise<void> {
     fail(startFailure(error, config));
   }
   void publishCommandMenu(bot.telegram, log);
-  const background = startBackgroundJobs(bot, deps);
+  const background = startBackgroundJobs(bot, deps, clock);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
