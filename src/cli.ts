@@ -39,6 +39,11 @@ const COMMANDS: Record<string, Command> = {
     summary: "queue retrains from the shell (--all | --telegram-id N) [--wait]",
     load: () => import("./cli/retrain.js"),
   },
+  simulate: {
+    summary:
+      "the product in a closed loop against simulated people, next to heuristics and an oracle (--persona FILE)",
+    load: () => import("./cli/simulate.js"),
+  },
   runs: {
     summary: "list training runs, or show one with its curves (runs show ID [--png FILE])",
     load: () => import("./cli/runs.js"),

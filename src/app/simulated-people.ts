@@ -18,7 +18,8 @@ import {
   simulatedReportKey,
   weekdayOf,
 } from "../coach/index.js";
-import type { Habit, User } from "../generated/prisma/client.js";
+import type { PlanItem } from "../db/plans.js";
+import type { Habit, Plan, User } from "../generated/prisma/client.js";
 import { HabitVectorEnv } from "../rl/habit-env.js";
 import type { Persona } from "../rl/persona.js";
 import { createStepBuffers } from "../rl/vector-env.js";
@@ -45,7 +46,7 @@ export function isSimulatedTelegramId(telegramId: bigint): boolean {
 }
 
 /** FNV-1a, 32 bits. */
-function hash32(text: string): number {
+export function hash32(text: string): number {
   let h = 2166136261;
   for (const ch of text) h = Math.imul(h ^ ch.codePointAt(0)!, 16777619);
   return h >>> 0;
@@ -92,7 +93,7 @@ export interface SeedOptions {
 type SeedDeps = Pick<AppDeps, "config" | "db" | "log" | "now" | "loadPolicyPlanner">;
 
 /** How a simulated amount is written: whole minutes and counts, check habits as done. */
-function reportedAmount(spec: HabitSpec, amount: number): number {
+export function reportedAmount(spec: HabitSpec, amount: number): number {
   if (spec.kind === "check") return amount > 0 ? 1 : 0;
   return Math.round(amount);
 }
@@ -102,7 +103,7 @@ function reportText(spec: HabitSpec, amount: number): string {
 }
 
 /** The persona's habits on the person, in the persona's order (added once, levels as in the file). */
-async function habitsOf(deps: SeedDeps, person: User, persona: Persona): Promise<Habit[]> {
+export async function habitsOf(deps: SeedDeps, person: User, persona: Persona): Promise<Habit[]> {
   const habits: Habit[] = [];
   for (const spec of persona.habits) {
     const existing = await habitCalled(deps, person, spec.name);
@@ -141,7 +142,7 @@ async function habitsOf(deps: SeedDeps, person: User, persona: Persona): Promise
  * The persona with the person's stored habits (ids, levels as stored) and capacity: the plan the
  * app stores is then exactly the plan the simulated person acts on.
  */
-function personaOnStoredHabits(
+export function personaOnStoredHabits(
   persona: Persona,
   specs: HabitSpec[],
   capacityMinutes: number | null,
@@ -167,9 +168,82 @@ function personaOnStoredHabits(
 }
 
 /** The instant on `day` at the local `hour:minute`, or noon when that falls in another day. */
-function momentOn(person: User, day: LocalDate, hour: number, minute: number): Date {
+export function momentOn(person: User, day: LocalDate, hour: number, minute: number): Date {
   const at = instantOf(day, hour, minute, person.timezone);
   return todayOf(person, at) === day ? at : instantOf(day, 12, 0, person.timezone);
+}
+
+/** What one simulated person's evening report stored. */
+export interface ReportedDay {
+  entriesStored: number;
+  taps: number;
+  typed: number;
+  unreported: Record<string, number>;
+}
+
+/**
+ * A simulated person reports what they did on `day` at REPORT_HOUR, as a person would in the
+ * chat: a tap on the plan's button for a habit done exactly as planned (when `tapPlanned`), and
+ * one typed message with everything else (one message per habit if the parser refuses it).
+ * `doneAmounts` is in the order of `habits`.
+ */
+export async function reportSimulatedDay(
+  deps: Pick<AppDeps, "db" | "log" | "now">,
+  person: User,
+  report: {
+    day: LocalDate;
+    plan: Plan;
+    items: PlanItem[];
+    habits: HabitSpec[];
+    doneAmounts: ArrayLike<number>;
+    tapPlanned: boolean;
+  },
+): Promise<ReportedDay> {
+  const { day, plan, items, habits: ordered } = report;
+  const result: ReportedDay = { entriesStored: 0, taps: 0, typed: 0, unreported: {} };
+  const reportAt = momentOn(person, day, REPORT_HOUR, 0);
+  const atReport = { ...deps, now: () => reportAt };
+  const typed: { spec: HabitSpec; amount: number }[] = [];
+  for (let h = 0; h < ordered.length; h++) {
+    const spec = ordered[h];
+    const amount = reportedAmount(spec, report.doneAmounts[h]);
+    if (amount <= 0) continue;
+    const planned = items.find((i) => String(i.habitId) === spec.id);
+    if (report.tapPlanned && planned !== undefined && planned.amount === amount) {
+      // did what was planned: a tap on the plan's button
+      const tap = await logPlannedHabit(atReport, person, {
+        planId: plan.id,
+        habitId: Number(spec.id),
+      });
+      result.taps++;
+      if (tap.kind === "logged" && tap.inserted) result.entriesStored++;
+    } else typed.push({ spec, amount });
+  }
+  if (typed.length === 0) return result;
+  result.typed += typed.length;
+  // one message with everything else; if the parser refuses it, one message per habit
+  const keyOf = (offset: number) => (position: number) =>
+    simulatedReportKey(person.id, day, offset + position);
+  const whole = await logReport(
+    atReport,
+    person,
+    typed.map((t) => reportText(t.spec, t.amount)).join(", "),
+    { source: "chat", keyOf: keyOf(0) },
+  );
+  if (whole.kind === "stored") {
+    if (!whole.duplicate) result.entriesStored += whole.items.length;
+    return result;
+  }
+  for (const [position, t] of typed.entries()) {
+    const one = await logReport(atReport, person, reportText(t.spec, t.amount), {
+      source: "chat",
+      keyOf: keyOf(position),
+    });
+    if (one.kind === "stored") {
+      if (!one.duplicate) result.entriesStored += one.items.length;
+    } else result.unreported[t.spec.name] = (result.unreported[t.spec.name] ?? 0) + 1;
+  }
+  return result;
 }
 
 /**
@@ -232,47 +306,19 @@ export async function simulatePerson(
     });
     env.step(actions, buffers);
 
-    const reportAt = momentOn(person, day, REPORT_HOUR, 0);
-    const atReport = { ...deps, now: () => reportAt };
-    const typed: { spec: HabitSpec; amount: number }[] = [];
-    for (let h = 0; h < ordered.length; h++) {
-      const spec = ordered[h];
-      const amount = reportedAmount(spec, env.doneAmounts[h]);
-      if (amount <= 0) continue;
-      const planned = items.find((i) => String(i.habitId) === spec.id);
-      if (planned !== undefined && planned.amount === amount) {
-        // did what was planned: a tap on the plan's button
-        const tap = await logPlannedHabit(atReport, person, {
-          planId: plan.id,
-          habitId: Number(spec.id),
-        });
-        result.taps++;
-        if (tap.kind === "logged" && tap.inserted) result.entriesStored++;
-      } else typed.push({ spec, amount });
-    }
-    if (typed.length === 0) continue;
-    result.typed += typed.length;
-    // one message with everything else; if the parser refuses it, one message per habit
-    const keyOf = (offset: number) => (position: number) =>
-      simulatedReportKey(person.id, day, offset + position);
-    const whole = await logReport(
-      atReport,
-      person,
-      typed.map((t) => reportText(t.spec, t.amount)).join(", "),
-      { source: "chat", keyOf: keyOf(0) },
-    );
-    if (whole.kind === "stored") {
-      if (!whole.duplicate) result.entriesStored += whole.items.length;
-      continue;
-    }
-    for (const [position, t] of typed.entries()) {
-      const one = await logReport(atReport, person, reportText(t.spec, t.amount), {
-        source: "chat",
-        keyOf: keyOf(position),
-      });
-      if (one.kind === "stored") {
-        if (!one.duplicate) result.entriesStored += one.items.length;
-      } else result.unreported[t.spec.name] = (result.unreported[t.spec.name] ?? 0) + 1;
+    const reported = await reportSimulatedDay(deps, person, {
+      day,
+      plan,
+      items,
+      habits: ordered,
+      doneAmounts: env.doneAmounts,
+      tapPlanned: true,
+    });
+    result.entriesStored += reported.entriesStored;
+    result.taps += reported.taps;
+    result.typed += reported.typed;
+    for (const [name, n] of Object.entries(reported.unreported)) {
+      result.unreported[name] = (result.unreported[name] ?? 0) + n;
     }
   }
   return result;

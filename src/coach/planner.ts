@@ -3,7 +3,13 @@
  * "plan my day" entry point the bot uses.
  */
 
-import { adjustPlan, type CompiledHabits, compileHabits } from "./adjust.js";
+import {
+  adjustPlan,
+  applyIntensity,
+  type CompiledHabits,
+  compileHabits,
+  type Intensity,
+} from "./adjust.js";
 import { INITIAL_EMA } from "./ema.js";
 import type { HabitSpec } from "./habits.js";
 import type { Rng } from "./rng.js";
@@ -23,6 +29,44 @@ export function heuristicPlan(
   return res;
 }
 
+/**
+ * The capacity-aware heuristic: like `heuristicPlan`, but plans at most `k` habits a day — the
+ * `k` furthest behind (smallest EMA below 1; ties: the earlier habit in the user's order), and
+ * at most one per exclusive group (a second would be dropped by adjustPlan and waste a slot).
+ * Someone who can take on three habits a day gets the three that need it most instead of all of
+ * them and a lower compliance on each. Allocation-free when `out` is given; the caller then runs
+ * adjustPlan. `k` ≥ the habit count plans like `heuristicPlan` apart from exclusive groups.
+ */
+export function capacityAwarePlan(
+  compiled: CompiledHabits,
+  emas: ArrayLike<number>,
+  k: number,
+  out?: Int32Array,
+): Int32Array {
+  const res = out ?? new Int32Array(compiled.count);
+  res.fill(0);
+  const t = compiled.targetLevelIndex;
+  const group = compiled.exclusiveGroupOf;
+  for (let pick = 0; pick < k; pick++) {
+    let best = -1;
+    for (let h = 0; h < compiled.count; h++) {
+      if (res[h] !== 0 || t[h] === 0 || !(emas[h] < 1)) continue;
+      if (best !== -1 && !(emas[h] < emas[best])) continue;
+      if (group[h] >= 0) {
+        let taken = false;
+        for (let o = 0; o < compiled.count; o++) {
+          if (res[o] !== 0 && group[o] === group[h]) taken = true;
+        }
+        if (taken) continue;
+      }
+      best = h;
+    }
+    if (best === -1) break;
+    res[best] = t[best];
+  }
+  return res;
+}
+
 export interface PlanItem {
   habitId: string;
   /** Index into the habit's levels. */
@@ -37,6 +81,8 @@ export interface PlanForDayOptions {
   policyLevels?: ArrayLike<number>;
   /** Reuse a compiled form of `habits` (must be compiled from the same list). */
   compiled?: CompiledHabits;
+  /** Scales the raw plan before adjustment (applyIntensity); "normal" when omitted. */
+  intensity?: Intensity;
 }
 
 /**
@@ -68,6 +114,7 @@ export function planForDay(
   } else {
     levels = heuristicPlan(compiled, emas);
   }
+  if (options.intensity) applyIntensity(compiled, levels, emas, options.intensity);
   adjustPlan(compiled, levels, emas, rng, { capacityMinutes: options.capacityMinutes });
   return habits.map((h, i) => ({
     habitId: h.id,

@@ -1,6 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { compileHabits, createRng, heuristicPlan, planForDay } from "../../src/coach/index.js";
+import {
+  capacityAwarePlan,
+  compileHabits,
+  createRng,
+  heuristicPlan,
+  planForDay,
+} from "../../src/coach/index.js";
 import { habit } from "./fixtures.js";
 
 const habits = [
@@ -31,6 +37,58 @@ describe("heuristicPlan", () => {
     expect(heuristicPlan(c, [0.99, 1, 1.3, 0], out)).toBe(out);
     expect([...out]).toEqual([2, 0, 0, 1]);
     expect([...heuristicPlan(c, [1, 0.5, 0.2, 1])]).toEqual([0, 2, 2, 0]);
+  });
+});
+
+describe("capacityAwarePlan", () => {
+  it("plans only the k habits furthest behind, one per exclusive group", () => {
+    const c = compileHabits(habits);
+    // run and swim share the cardio group: swim (0.1) is further behind, so run is skipped
+    expect([...capacityAwarePlan(c, [0.2, 0.1, 0.5, 0.9], 2)]).toEqual([0, 2, 2, 0]);
+    expect([...capacityAwarePlan(c, [0.2, 0.1, 0.5, 0.9], 1)]).toEqual([0, 2, 0, 0]);
+    // habits at or above their goal are never planned, however large k is
+    expect([...capacityAwarePlan(c, [1, 1.2, 0.5, 0.9], 4)]).toEqual([0, 0, 2, 1]);
+    expect([...capacityAwarePlan(c, [0.5, 0.5, 0.5, 0.5], 0)]).toEqual([0, 0, 0, 0]);
+  });
+
+  it("equals the heuristic when k covers every habit and no exclusive group binds", () => {
+    const free = compileHabits(habits.filter((h) => h.exclusiveGroup === undefined));
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: 0, max: 2, noNaN: true }), { minLength: 2, maxLength: 2 }),
+        (emas) => {
+          expect([...capacityAwarePlan(free, emas, 2)]).toEqual([...heuristicPlan(free, emas)]);
+        },
+      ),
+    );
+  });
+
+  it("plans at most k habits, each at its target level and below its goal", () => {
+    const c = compileHabits(habits);
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: 0, max: 2, noNaN: true }), { minLength: 4, maxLength: 4 }),
+        fc.integer({ min: 0, max: 5 }),
+        (emas, k) => {
+          const plan = capacityAwarePlan(c, emas, k);
+          const planned = [...plan].flatMap((level, h) => (level > 0 ? [h] : []));
+          expect(planned.length).toBeLessThanOrEqual(k);
+          for (const h of planned) {
+            expect(plan[h]).toBe(c.targetLevelIndex[h]);
+            expect(emas[h]).toBeLessThan(1);
+          }
+          // no unplanned habit (outside a taken exclusive group) is further behind than a planned one
+          const worst = Math.max(...planned.map((h) => emas[h]), -1);
+          for (let h = 0; h < 4; h++) {
+            if (plan[h] > 0 || emas[h] >= 1 || planned.length < k) continue;
+            const blocked =
+              c.exclusiveGroupOf[h] >= 0 &&
+              planned.some((o) => c.exclusiveGroupOf[o] === c.exclusiveGroupOf[h]);
+            if (!blocked) expect(emas[h]).toBeGreaterThanOrEqual(worst);
+          }
+        },
+      ),
+    );
   });
 });
 

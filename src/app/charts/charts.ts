@@ -469,3 +469,46 @@ export function pngSize(bytes: Uint8Array): PngSize | null {
   if (buf.toString("ascii", 12, 16) !== "IHDR") return null;
   return { width: buf.readUInt32BE(16), height: buf.readUInt32BE(20) };
 }
+
+export interface RewardCurvesInput {
+  title: string;
+  /** One line per planner (arm), mean daily reward per simulated day (index 0 = day 1). */
+  lines: { name: string; meanDaily: number[] }[];
+}
+
+/** The Vega-Lite spec of `coachrl simulate`'s chart: mean daily reward per arm over the days. */
+export function rewardCurvesSpec(input: RewardCurvesInput): TopLevelSpec {
+  const rows = input.lines.flatMap((line) =>
+    line.meanDaily.map((reward, d) => ({ arm: line.name, day: d + 1, reward: round3(reward) })),
+  );
+  if (rows.length === 0) throw new RangeError("a reward chart needs at least one day");
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: input.title,
+    config: chartConfig(),
+    width: CHART_WIDTH_PX - 2 * 24 - 90,
+    height: 520,
+    data: { values: rows },
+    mark: { type: "line", strokeWidth: 3 },
+    encoding: {
+      x: { field: "day", type: "quantitative", title: "simulated day", axis: { tickCount: 8 } },
+      y: {
+        field: "reward",
+        type: "quantitative",
+        title: "mean daily reward",
+        scale: { zero: false },
+      },
+      color: {
+        field: "arm",
+        type: "nominal",
+        title: null,
+        sort: input.lines.map((l) => l.name),
+      },
+    },
+  } as TopLevelSpec;
+}
+
+/** PNG of `rewardCurvesSpec`. */
+export async function renderRewardCurvesChart(input: RewardCurvesInput): Promise<Buffer> {
+  return svgToPng(await renderSvg(rewardCurvesSpec(input)));
+}

@@ -1,0 +1,123 @@
+// The closed loop (`coachrl simulate`): the product against simulated people whose persona is
+// their hidden behaviour. Tiny runs: one or two people, a couple of weeks, a few hundred PPO
+// steps a night. Real database (PGlite, or Postgres with TEST_DATABASE_URL).
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { inThreadRunner, runClosedLoop } from "../../src/app/closed-loop.js";
+import type { RetrainJobRequest } from "../../src/app/training/retrain-job.js";
+import { MIN_HISTORY_DAYS } from "../../src/app/training/training-policy.js";
+import { parseConfig } from "../../src/config.js";
+import { createLogger } from "../../src/logger.js";
+import { loadPersonaFile, type Persona } from "../../src/rl/persona.js";
+import { createTestDatabase, type TestDatabase } from "../support/database.js";
+
+const config = parseConfig({
+  LOG_LEVEL: "silent",
+  TZ_DEFAULT: "Europe/Berlin",
+  RETRAIN_NUM_ENVS: "8",
+  RETRAIN_EVAL_EPISODES: "4",
+  RETRAIN_EVAL_DAYS: "30",
+});
+const log = createLogger({ level: "silent", pretty: false, secrets: [] });
+let t: TestDatabase;
+let persona: Persona;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  const steady = await loadPersonaFile("personas/steady.json");
+  // a true behaviour no fit would ever produce by accident: every compliance 0.61803…
+  persona = {
+    ...steady,
+    name: "marked steady",
+    behaviour: {
+      ...steady.behaviour,
+      habits: Object.fromEntries(
+        Object.entries(steady.behaviour.habits).map(([id, b], i) => [
+          id,
+          { ...b, compliance: 0.6180339887 - i * 1e-9 },
+        ]),
+      ),
+    },
+  };
+});
+afterAll(async () => {
+  await t?.dispose();
+});
+
+describe("the closed loop", () => {
+  it("without retraining, the product plans like the heuristic arm: same people, same days, same rewards", async () => {
+    const result = await runClosedLoop({ config, db: t.db, log }, persona, {
+      people: 2,
+      days: 12,
+      seed: 3,
+      stepsPerNight: 512,
+      arms: ["product", "heuristic"],
+      retrain: false,
+    });
+    const [product, heuristic] = result.arms;
+    expect(product.name).toBe("product");
+    expect(product.perPerson).toHaveLength(2);
+    expect(product.perPerson[0]).toHaveLength(12);
+    // the product's rewards come from its own log (emaSeries); the arm's from stepEmas in memory
+    for (let p = 0; p < 2; p++) {
+      product.perPerson[p].forEach((reward, d) => {
+        expect(reward).toBeCloseTo(heuristic.perPerson[p][d], 12);
+      });
+    }
+    // the two people live different days
+    expect(product.perPerson[0]).not.toEqual(product.perPerson[1]);
+    expect(result.nights).toEqual([]);
+    const plans = await t.db.prisma.plan.findMany({
+      where: { user: { displayName: { contains: "seed 3" } } },
+    });
+    expect(plans).toHaveLength(24);
+    expect(new Set(plans.map((p) => p.producedBy))).toEqual(new Set(["heuristic"]));
+  });
+
+  it("retrains every night through the queue, on what the product stored — never on the true persona", async () => {
+    const requests: RetrainJobRequest[] = [];
+    const days = MIN_HISTORY_DAYS + 2;
+    const result = await runClosedLoop({ config, db: t.db, log }, persona, {
+      people: 1,
+      days,
+      seed: 4,
+      stepsPerNight: 512,
+      oracleSteps: 4096,
+      runner: (request, onProgress, signal) => {
+        requests.push(structuredClone(request));
+        return inThreadRunner(request, onProgress, signal);
+      },
+    });
+    expect(result.arms.map((a) => a.name)).toEqual([
+      "product",
+      "heuristic",
+      "capacity-aware",
+      "oracle",
+    ]);
+    for (const arm of result.arms) {
+      expect(arm.meanDaily).toHaveLength(days);
+      for (const r of arm.meanDaily) expect(r).toBeGreaterThan(-1);
+    }
+    expect(result.nights).toHaveLength(days);
+    expect(result.nights.every((n) => n.runs === 1 && n.failed === 0)).toBe(true);
+    const runs = await t.db.prisma.trainingRun.findMany({
+      where: { user: { displayName: { contains: "seed 4" } } },
+      orderBy: { id: "asc" },
+    });
+    expect(runs.map((r) => r.status)).toEqual(Array(days).fill("succeeded"));
+    expect(runs.every((r) => r.jobKey.startsWith("nightly:"))).toBe(true);
+
+    expect(requests).toHaveLength(days);
+    const trueCompliances = Object.values(persona.behaviour.habits).map((b) => b.compliance);
+    requests.forEach((request, night) => {
+      // below MIN_HISTORY_DAYS planned days the default behaviour, then one fitted to the log
+      if (night + 1 < MIN_HISTORY_DAYS) expect(request.behaviour ?? null).toBeNull();
+      else expect(request.behaviour).not.toBeNull();
+      const fitted = Object.values(request.behaviour?.habits ?? {}).map((b) => b.compliance);
+      for (const c of fitted) expect(trueCompliances).not.toContain(c);
+    });
+    expect(result.oracleFraction.days1to30).toBeNull();
+    expect(
+      result.productBeatsHeuristicFromDay === null || result.productBeatsHeuristicFromDay >= 1,
+    ).toBe(true);
+  });
+});
