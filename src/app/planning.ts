@@ -1,8 +1,10 @@
 // Today's plan: generated once per person and day by the chosen planner (a trained policy when
 // one is active, the heuristic otherwise), massaged by the coach core, stored, and read back.
 import { createRng, type LocalDate, planForDay } from "../coach/index.js";
+import { revisedPlan } from "../coach/plan-steering.js";
+import { revisionsOfPlan } from "../db/plan-revisions.js";
 import { findPlan, markPlanSent, type PlanItem, planItemsOf, storePlanOnce } from "../db/plans.js";
-import type { Plan, User } from "../generated/prisma/client.js";
+import type { Habit, Plan, PlanRevision, User } from "../generated/prisma/client.js";
 import { type CoachState, loadCoachState } from "./coach-state.js";
 import type { AppDeps } from "./deps.js";
 import type { DayPlanner, PolicyChoice } from "./policy-planner.js";
@@ -43,19 +45,42 @@ export function planSeed(userId: number, day: LocalDate): number {
 export interface TodayPlan {
   /** undefined when the person has no active habits (nothing is stored then) */
   plan: Plan | undefined;
+  /** the plan as changed by the person (the original with their revisions applied) */
   items: PlanItem[];
+  /** the plan as the planner produced it */
+  original: PlanItem[];
+  /** the person's changes to it, in the order they were made */
+  revisions: PlanRevision[];
   state: CoachState;
 }
 
-/** Today's stored plan, generating and storing it first if there is none. */
+/** A stored plan as the person changed it: its items with the revisions applied. */
+export async function planAsChanged(
+  db: AppDeps["db"],
+  plan: Plan,
+  habits: Habit[],
+): Promise<{ items: PlanItem[]; original: PlanItem[]; revisions: PlanRevision[] }> {
+  const original = planItemsOf(plan);
+  const revisions = await revisionsOfPlan(db, plan.id);
+  const levels = new Map(habits.map((h) => [h.id, h.levels]));
+  const items = revisedPlan(original, revisions, (id) => levels.get(id) ?? [0]);
+  return { items, original, revisions };
+}
+
+/**
+ * Today's stored plan, generating and storing it first if there is none; `items` are the plan as
+ * the person changed it (`original` as the planner produced it).
+ */
 export async function todaysPlan(
   deps: Pick<AppDeps, "db" | "log" | "now" | "loadPolicyPlanner">,
   person: User,
 ): Promise<TodayPlan> {
   const state = await loadCoachState(deps.db, person, deps.now());
   const existing = await findPlan(deps.db, person.id, state.today);
-  if (existing) return { plan: existing, items: planItemsOf(existing), state };
-  if (state.specs.length === 0) return { plan: undefined, items: [], state };
+  if (existing)
+    return { plan: existing, ...(await planAsChanged(deps.db, existing, state.habits)), state };
+  if (state.specs.length === 0)
+    return { plan: undefined, items: [], original: [], revisions: [], state };
   const planner = await choosePlanner(deps, person);
   let choice: PolicyChoice | undefined;
   try {
@@ -80,7 +105,7 @@ export async function todaysPlan(
     producedBy: usedPolicy ? planner.producedBy : heuristicPlanner.producedBy,
     modelId: usedPolicy ? planner.modelId : null,
   });
-  return { plan, items: planItemsOf(plan), state };
+  return { plan, ...(await planAsChanged(deps.db, plan, state.habits)), state };
 }
 
 /** Records that today's plan went out (the morning push) and as which message. */

@@ -21,10 +21,11 @@ import {
   retractEntry,
 } from "../db/entries.js";
 import { findHabitById, findHabitByName } from "../db/habits.js";
-import { findPlanById, type PlanItem, planItemsOf } from "../db/plans.js";
+import { findPlanById, type PlanItem } from "../db/plans.js";
 import type { EntrySource, Habit, Plan, User } from "../generated/prisma/client.js";
 import { type CoachState, loadCoachState } from "./coach-state.js";
 import type { AppDeps } from "./deps.js";
+import { planAsChanged } from "./planning.js";
 
 export interface StoredItem {
   habit: Habit;
@@ -94,6 +95,8 @@ export async function logReport(
 
 export type PlanTapOutcome =
   | { kind: "not-this-plan" }
+  /** the person took the habit off that day's plan ("not today", a swap) */
+  | { kind: "taken-off"; habit: Habit; day: LocalDate }
   | { kind: "archived" }
   | { kind: "too-old"; day: LocalDate }
   | { kind: "already-logged"; habit: Habit; day: LocalDate; today: LocalDate }
@@ -105,7 +108,9 @@ export type PlanTapOutcome =
       /** false when a concurrent tap stored it first */
       inserted: boolean;
       plan: Plan;
+      /** the plan as changed by the person, and as the planner produced it */
       items: PlanItem[];
+      original: PlanItem[];
       after: CoachState;
     };
 
@@ -121,9 +126,16 @@ export async function logPlannedHabit(
 ): Promise<PlanTapOutcome> {
   const { db, now } = deps;
   const plan = await findPlanById(db, tap.planId);
-  const item = plan ? planItemsOf(plan).find((i) => i.habitId === tap.habitId) : undefined;
-  if (!plan || plan.userId !== person.id || !item || item.amount <= 0) {
-    return { kind: "not-this-plan" };
+  if (!plan || plan.userId !== person.id) return { kind: "not-this-plan" };
+  // the plan as the person changed it: an amount they changed is what the button logs
+  const { items, original } = await planAsChanged(db, plan, []);
+  const item = items.find((i) => i.habitId === tap.habitId);
+  if (!item || item.amount <= 0) {
+    const wasPlanned = (original.find((i) => i.habitId === tap.habitId)?.amount ?? 0) > 0;
+    if (!wasPlanned) return { kind: "not-this-plan" };
+    const habit = await findHabitById(db, tap.habitId);
+    if (!habit || habit.userId !== person.id) return { kind: "not-this-plan" };
+    return { kind: "taken-off", habit, day: fromDbDate(plan.day) };
   }
   const habit = await findHabitById(db, tap.habitId);
   if (!habit || habit.userId !== person.id || habit.archivedAt) return { kind: "archived" };
@@ -157,7 +169,8 @@ export async function logPlannedHabit(
     day,
     inserted: inserted > 0,
     plan,
-    items: planItemsOf(plan),
+    items,
+    original,
     after: await loadCoachState(db, person, now()),
   };
 }

@@ -13,6 +13,7 @@ import { habitWizard } from "./commands/habit-wizard.js";
 import { habitsCommand } from "./commands/habits.js";
 import { helpCommand } from "./commands/help.js";
 import { planCommand } from "./commands/plan.js";
+import { planSteeringButtons, planSteeringText } from "./commands/plan-steering.js";
 import { runsCommand } from "./commands/runs.js";
 import { settingsCommand } from "./commands/settings.js";
 import { onboardingAnswers, startCommand } from "./commands/start.js";
@@ -68,6 +69,7 @@ export function createBot(deps: BotDeps): Telegraf<CoachContext> {
     habitsCommand,
     habitWizard,
     planCommand,
+    planSteeringButtons,
     doneCommand,
     undoCommand,
     settingsCommand,
@@ -78,8 +80,9 @@ export function createBot(deps: BotDeps): Telegraf<CoachContext> {
     adminCommands,
     runsCommand,
   );
-  // Catch-alls, in this order: onboarding answers, then any other text is a report.
-  bot.use(onboardingAnswers, plainReports);
+  // Catch-alls, in this order: onboarding answers, changes to today's plan ("skip run"), then
+  // any other text is a report.
+  bot.use(onboardingAnswers, planSteeringText, plainReports);
   bot.on("message", async (ctx) => {
     await ctx.reply(
       ctx.person

@@ -39,6 +39,20 @@ export function planButtonEntryKey(planId: number, habitId: number, generation: 
 }
 
 /**
+ * A change to a day's plan (a plan revision) made by one update: a typed "skip run" or a tap on
+ * "Not today"; a swap stores two revisions (positions 0 and 1). A re-delivered update stores
+ * nothing new.
+ */
+export function planRevisionKey(updateId: number, position: number): string {
+  return `revise:${updateId}:${position}`;
+}
+
+/** JobRun key of a person's evening check-in for a day (the same person-day as the plan push). */
+export function checkInKey(personId: number, day: LocalDate): string {
+  return `${personJobKeyPrefix(personId)}${day}`;
+}
+
+/**
  * The instant a measurement typed in chat was taken: the message's own timestamp (whole
  * seconds), plus the message id modulo 1000 as milliseconds, so that two messages sent within
  * the same second stay two samples while a re-delivered update maps to exactly the same instant.

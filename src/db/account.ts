@@ -10,6 +10,7 @@ export interface DeletedCounts {
   metricSamples: number;
   metrics: number;
   plans: number;
+  planRevisions: number;
   trainingMetrics: number;
   policyModels: number;
   trainingRuns: number;
@@ -27,6 +28,7 @@ export async function deletePerson(db: Database, userId: number): Promise<Delete
     const entries = await tx.habitEntry.deleteMany({ where: { userId } });
     const metricSamples = await tx.metricSample.deleteMany({ where: { userId } });
     const metrics = await tx.metric.deleteMany({ where: { userId } });
+    const planRevisions = await tx.planRevision.deleteMany({ where: { userId } });
     // plans reference policy models (SET NULL), so plans go before models
     const plans = await tx.plan.deleteMany({ where: { userId } });
     const trainingMetrics = await tx.trainingMetric.deleteMany({
@@ -45,6 +47,7 @@ export async function deletePerson(db: Database, userId: number): Promise<Delete
       metricSamples: metricSamples.count,
       metrics: metrics.count,
       plans: plans.count,
+      planRevisions: planRevisions.count,
       trainingMetrics: trainingMetrics.count,
       policyModels: policyModels.count,
       trainingRuns: trainingRuns.count,

@@ -122,6 +122,20 @@ const COLUMNS = {
     "messageId",
     "createdAt",
   ],
+  planRevisions: [
+    "id",
+    "planId",
+    "day",
+    "habitId",
+    "habitName",
+    "change",
+    "fromAmount",
+    "toAmount",
+    "changedBy",
+    "via",
+    "idempotencyKey",
+    "createdAt",
+  ],
   trainingRuns: [
     "id",
     "trigger",
@@ -169,6 +183,7 @@ entries.csv         every report you made, including retracted (undone) ones
 metrics.csv         tracked measurements (e.g. weight) and their goals
 samples.csv         the measurement samples
 plans.csv           the daily plans the coach made for you
+plan_revisions.csv  your changes to those plans (not today, another amount, a swap): who, when, from, to
 training_runs.csv   training runs of your personal policy
 training_metrics.csv their progress metrics
 policy_models.csv   your trained policies (weights listed by size only)
@@ -188,6 +203,7 @@ export async function exportPerson(
   const { user, habits, entries, metrics, samples, plans, trainingMetrics } = person;
   const habitName = new Map(habits.map((h) => [h.id, h.name]));
   const metricName = new Map(metrics.map((m) => [m.id, m.name]));
+  const planDay = new Map(plans.map((p) => [p.id, p.day]));
 
   const tables: [string, Record<string, CsvCell>[], readonly string[], readonly string[]][] = [
     ["user.csv", [user], COLUMNS.user, []],
@@ -206,6 +222,16 @@ export async function exportPerson(
       [],
     ],
     ["plans.csv", plans, COLUMNS.plans, ["day"]],
+    [
+      "plan_revisions.csv",
+      person.planRevisions.map((r) => ({
+        ...r,
+        day: planDay.get(r.planId) ?? null,
+        habitName: habitName.get(r.habitId) ?? "",
+      })),
+      COLUMNS.planRevisions,
+      ["day"],
+    ],
     ["training_runs.csv", person.trainingRuns, COLUMNS.trainingRuns, []],
     ["training_metrics.csv", trainingMetrics, COLUMNS.trainingMetrics, []],
     ["policy_models.csv", person.policyModels, COLUMNS.policyModels, []],

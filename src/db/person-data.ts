@@ -9,6 +9,7 @@ import type {
   MetricSample,
   OutboxEvent,
   Plan,
+  PlanRevision,
   PolicyModel,
   TrainingMetric,
   TrainingRun,
@@ -23,6 +24,8 @@ export interface PersonData {
   metrics: Metric[];
   samples: MetricSample[];
   plans: Plan[];
+  /** the person's changes to their plans, in the order they were made */
+  planRevisions: PlanRevision[];
   trainingRuns: TrainingRun[];
   trainingMetrics: TrainingMetric[];
   policyModels: PolicyModel[];
@@ -37,6 +40,7 @@ export const PERSON_PARTS: readonly PersonPart[] = [
   "metrics",
   "samples",
   "plans",
+  "planRevisions",
   "trainingRuns",
   "trainingMetrics",
   "policyModels",
@@ -57,6 +61,7 @@ function loaders(
     metrics: () => p.metric.findMany({ where, orderBy: byId }),
     samples: () => p.metricSample.findMany({ where, orderBy: byId }),
     plans: () => p.plan.findMany({ where, orderBy: byDay }),
+    planRevisions: () => p.planRevision.findMany({ where, orderBy: byId }),
     trainingRuns: () => p.trainingRun.findMany({ where, orderBy: byId }),
     trainingMetrics: () => p.trainingMetric.findMany({ where: { run: where }, orderBy: byId }),
     policyModels: () => p.policyModel.findMany({ where, orderBy: byId }),

@@ -11,6 +11,7 @@ export const EXPORT_FILES = [
   "habits.csv",
   "metrics.csv",
   "outbox_events.csv",
+  "plan_revisions.csv",
   "plans.csv",
   "policy_models.csv",
   "samples.csv",
@@ -142,13 +143,26 @@ export async function seedPerson(
       trainingRunId: trainingRun.id,
     },
   });
-  await p.plan.create({
+  const plan = await p.plan.create({
     data: {
       userId: user.id,
       day: toDbDate(today),
       items: [{ habitId: run.id, level: 2, amount: 30 }],
       producedBy: `policy:${model.id}`,
       modelId: model.id,
+    },
+  });
+  await p.planRevision.create({
+    data: {
+      planId: plan.id,
+      userId: user.id,
+      habitId: run.id,
+      change: "amount",
+      fromAmount: 30,
+      toAmount: 15,
+      changedBy: telegramId,
+      via: "chat",
+      idempotencyKey: `seed:${user.id}:revision`,
     },
   });
   await p.outboxEvent.create({
@@ -170,6 +184,7 @@ export async function countRowsOf(db: Database, userId: number, runIds: number[]
     metrics: await p.metric.count({ where: { userId } }),
     metricSamples: await p.metricSample.count({ where: { userId } }),
     plans: await p.plan.count({ where: { userId } }),
+    planRevisions: await p.planRevision.count({ where: { userId } }),
     policyModels: await p.policyModel.count({ where: { userId } }),
     trainingRuns: await p.trainingRun.count({ where: { userId } }),
     trainingMetrics: await p.trainingMetric.count({ where: { runId: { in: runIds } } }),

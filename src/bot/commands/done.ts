@@ -95,6 +95,11 @@ async function onPlanButton(ctx: CoachContext, data: string): Promise<void> {
       ctx.log.warn({ data }, "plan button does not match a stored plan of this person");
       await ctx.answerCbQuery("This button doesn't match your plan — send /plan for a fresh one.");
       return;
+    case "taken-off":
+      await ctx.answerCbQuery(
+        `You took ${outcome.habit.name} off the plan for ${formatDate(outcome.day)}; write it if you did it anyway.`,
+      );
+      return;
     case "archived":
       await ctx.answerCbQuery("That habit is archived — restore it with /habits restore.");
       return;
@@ -109,7 +114,7 @@ async function onPlanButton(ctx: CoachContext, data: string): Promise<void> {
       );
       return;
   }
-  const { habit, day, after, plan, items } = outcome;
+  const { habit, day, after, plan, items, original } = outcome;
   const ema = formatEma(after.emasToday[String(habit.id)]);
   const amountText = habit.kind === "check" ? "done" : formatAmount(habit, outcome.amount);
   await ctx.answerCbQuery(
@@ -123,7 +128,7 @@ async function onPlanButton(ctx: CoachContext, data: string): Promise<void> {
       ? ctx.callbackQuery.message.text
       : "";
   if (day === after.today && text.includes("Plan for ")) {
-    const rendered = renderPlan(plan, items, after);
+    const rendered = renderPlan(plan, items, after, original);
     await editQuietly(ctx, rendered.text, rendered.keyboard);
   } else {
     await editQuietly(ctx, undefined, planButtons(plan, items, after.habits, after.doneToday));

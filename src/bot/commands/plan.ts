@@ -16,7 +16,7 @@ export async function planMessage(
   deps: BotDeps,
   person: User,
 ): Promise<RenderedMessage & { planId: number | undefined; sentAt: Date | null }> {
-  const { plan, items, state } = await todaysPlan(deps, person);
+  const { plan, items, original, state } = await todaysPlan(deps, person);
   if (!plan || state.habits.length === 0) {
     return {
       text: `You have no habits yet, so there's nothing to plan. Add one: ${HABIT_ADD_EXAMPLE}`,
@@ -25,7 +25,11 @@ export async function planMessage(
       sentAt: null,
     };
   }
-  return { ...renderPlan(plan, items, state), planId: plan.id, sentAt: plan.sentAt };
+  return {
+    ...renderPlan(plan, items, state, original),
+    planId: plan.id,
+    sentAt: plan.sentAt,
+  };
 }
 
 /** /plan. */
