@@ -1,26 +1,29 @@
-// `coachrl train --persona FILE --steps N [--envs 64] [--seed S] [--out FILE]
+// `coachrl train --persona FILE --steps N [--algo ppo|udrl] [--envs 64] [--seed S] [--out FILE]
 //   [--actor independent|shared] [--critic per-group|single] [--ratio joint|group|habit] [--json]`
 import { writeFile } from "node:fs/promises";
 import { initBackend } from "../rl/backend.js";
-import { evaluatePlanner, heuristicPlanner, policyPlanner } from "../rl/evaluate.js";
+import { COACH_ALGORITHMS, type CoachAlgorithm, coachPlanner } from "../rl/coach-policy.js";
+import { evaluatePlanner, heuristicPlanner } from "../rl/evaluate.js";
 import { HABIT_PPO, trainOnPersona } from "../rl/habit-training.js";
 import { loadPersonaFile } from "../rl/persona.js";
 import type { ActorDesign, CriticDesign } from "../rl/policy-network.js";
 import type { RatioMode } from "../rl/ratio-units.js";
+import { trainUdrlOnPersona } from "../rl/udrl-policy.js";
 import { choice, positiveInteger, runCommand } from "./args.js";
 import { createProgressBar } from "./progress-bar.js";
 
 const USAGE = `Usage: coachrl train --persona FILE --steps N [options]
 
-Trains a policy on a simulated persona with PPO and reports progress on stderr.
+Trains a policy on a simulated persona with PPO or upside-down RL and reports progress on stderr.
 
 Options:
   --persona FILE   persona JSON (see docs/personas.md)            (required)
   --steps N        environment steps (person-days) to train on    (required)
+  --algo A         ppo | udrl                                     (default ppo)
   --envs N         simulated people per rollout                   (default 64)
   --seed S         seed for everything random                     (default 1)
   --out FILE       write the policy checkpoint here
-  --actor A        independent | shared                           (default ${HABIT_PPO.network.actor})
+  --actor A        independent | shared (PPO only)                (default ${HABIT_PPO.network.actor})
   --critic C       per-group | single                             (default ${HABIT_PPO.network.critic})
   --ratio R        joint | group | habit                          (default ${HABIT_PPO.ratio})
   --eval-episodes N  episodes of the closing comparison with the heuristic (default 32, 0 = skip)
@@ -29,6 +32,7 @@ Options:
 const OPTIONS = {
   persona: { type: "string" },
   steps: { type: "string" },
+  algo: { type: "string" },
   envs: { type: "string", default: "64" },
   seed: { type: "string", default: "1" },
   out: { type: "string" },
@@ -68,16 +72,30 @@ export function run(argv: string[]): Promise<number> {
       ["joint", "group", "habit"],
       HABIT_PPO.ratio,
     );
+    const algo = choice<CoachAlgorithm>(args.algo, "--algo", COACH_ALGORITHMS, "ppo");
+    if (algo === "udrl" && (args.actor || args.critic || args.ratio)) {
+      throw new Error(
+        "--actor, --critic and --ratio are PPO options; leave them out with --algo udrl",
+      );
+    }
     const persona = await loadPersonaFile(args.persona);
     const backend = await initBackend();
     const bar = createProgressBar();
-    const { policy } = await trainOnPersona(persona, {
-      steps,
-      seed,
-      numEnvs: envs,
-      config: { network, ratio },
-      onProgress: (p) => bar.update(p),
-    });
+    const { policy } =
+      algo === "udrl"
+        ? await trainUdrlOnPersona(persona, {
+            steps,
+            seed,
+            numEnvs: envs,
+            onProgress: (p) => bar.update(p),
+          })
+        : await trainOnPersona(persona, {
+            steps,
+            seed,
+            numEnvs: envs,
+            config: { network, ratio },
+            onProgress: (p) => bar.update(p),
+          });
     bar.done();
     if (args.out) await writeFile(args.out, policy.toBytes());
     const evaluation =
@@ -87,7 +105,7 @@ export function run(argv: string[]): Promise<number> {
               seed: seed + 1000,
               episodes: evalEpisodes,
             }),
-            policy: evaluatePlanner(persona, policyPlanner(policy), {
+            policy: evaluatePlanner(persona, coachPlanner(policy), {
               seed: seed + 1000,
               episodes: evalEpisodes,
             }),
@@ -95,9 +113,10 @@ export function run(argv: string[]): Promise<number> {
         : null;
     const summary = {
       persona: persona.name,
+      algorithm: algo,
       backend: backend.backend,
-      network,
-      ratio,
+      network: algo === "udrl" ? policy.network.config : network,
+      ratio: algo === "udrl" ? null : ratio,
       training: policy.training,
       checkpoint: args.out ?? null,
       evaluation: evaluation && {
@@ -111,7 +130,7 @@ export function run(argv: string[]): Promise<number> {
     else {
       const t = summary.training;
       console.log(
-        `trained ${persona.name} (${network.actor} actor, ${network.critic} critic, ${ratio} ratio) on ${backend.backend}: ` +
+        `trained ${persona.name} (${algo === "udrl" ? "UDRL behaviour function" : `${network.actor} actor, ${network.critic} critic, ${ratio} ratio`}) on ${backend.backend}: ` +
           `${t?.steps.toLocaleString("en")} steps in ${t?.elapsedSeconds.toFixed(1)} s ` +
           `(${Math.round(t?.samplesPerSecond ?? 0).toLocaleString("en")} samples/s), final rollout reward ${t?.finalMeanReward.toFixed(3)}`,
       );

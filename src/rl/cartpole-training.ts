@@ -58,9 +58,7 @@ export async function trainCartPole(options: {
   const evalEpisodes = options.evalEpisodes ?? 20;
   const config = { ...CARTPOLE_PPO, ...options.config, totalSteps: options.maxSteps };
   const env = new CartPoleVectorEnv(numEnvs, options.rng);
-  let evalMeanReturn = 0;
-  let passed = false;
-  let stepsAtPass = 0;
+  const bar = cartPoleBar(evalEpisodes, options.rng);
   const { network, summary } = await trainPpo({
     env,
     spec: CARTPOLE_SPEC,
@@ -68,26 +66,50 @@ export async function trainCartPole(options: {
     rng: options.rng,
     onUpdate: (progress, net) => {
       if (progress.update % evalEvery !== 0 && progress.update !== progress.updates) return;
-      const returns = evaluateCartPole(greedyCartPoleActor(net), evalEpisodes, options.rng);
-      evalMeanReturn = returns.reduce((a, b) => a + b, 0) / returns.length;
-      if (evalMeanReturn >= 475) {
-        passed = true;
-        stepsAtPass = progress.steps;
-        return "stop";
-      }
-      return undefined;
+      return bar.check(greedyCartPoleActor(net), progress.steps) ? "stop" : undefined;
     },
   });
-  const confirmation = evaluateCartPole(greedyCartPoleActor(network), 100, options.rng);
+  const result = bar.result(options.seed, greedyCartPoleActor(network), summary);
   network.dispose();
+  return result;
+}
+
+type CartPoleActor = Parameters<typeof evaluateCartPole>[0];
+
+/**
+ * The bar's bookkeeping, shared by the PPO and UDRL checks: `check` evaluates greedy episodes
+ * and remembers the first pass (mean return ≥ 475); `result` re-checks the final actor on 100
+ * new episodes and reports.
+ */
+export function cartPoleBar(evalEpisodes: number, rng: Rng) {
+  let evalMeanReturn = 0;
+  let passed = false;
+  let stepsAtPass = 0;
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   return {
-    seed: options.seed,
-    passed,
-    steps: passed ? stepsAtPass : summary.steps,
-    evalMeanReturn,
-    evalEpisodes,
-    confirmationMeanReturn: confirmation.reduce((a, b) => a + b, 0) / confirmation.length,
-    wallSeconds: summary.elapsedSeconds,
-    samplesPerSecond: summary.samplesPerSecond,
+    check(act: CartPoleActor, steps: number): boolean {
+      evalMeanReturn = mean(evaluateCartPole(act, evalEpisodes, rng));
+      if (evalMeanReturn >= 475) {
+        passed = true;
+        stepsAtPass = steps;
+      }
+      return passed;
+    },
+    result(
+      seed: number,
+      act: CartPoleActor,
+      summary: { steps: number; elapsedSeconds: number; samplesPerSecond: number },
+    ): CartPoleResult {
+      return {
+        seed,
+        passed,
+        steps: passed ? stepsAtPass : summary.steps,
+        evalMeanReturn,
+        evalEpisodes,
+        confirmationMeanReturn: mean(evaluateCartPole(act, 100, rng)),
+        wallSeconds: summary.elapsedSeconds,
+        samplesPerSecond: summary.samplesPerSecond,
+      };
+    },
   };
 }

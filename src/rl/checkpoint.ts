@@ -15,6 +15,7 @@
 import type { ObservationSpec } from "../coach/observation.js";
 import type { NamedWeights, NetworkConfig, PolicySpec } from "./policy-network.js";
 import type { PpoConfig, TrainingSummary } from "./ppo.js";
+import type { BehaviourNetworkConfig, UdrlConfig, UdrlSummary } from "./udrl.js";
 
 export const CHECKPOINT_MAGIC = "CRLP";
 export const CHECKPOINT_VERSION = 1;
@@ -29,13 +30,46 @@ export interface CheckpointHeader {
   weights: { name: string; shape: number[]; offset: number; length: number }[];
 }
 
+/**
+ * Per-day reward each chat intensity asks a UDRL policy for, measured on the episodes it was
+ * trained on (see src/rl/udrl-policy.ts), and the horizon of its training episodes.
+ */
+export interface IntensityRewards {
+  horizonDays: number;
+  easy: number;
+  normal: number;
+  push: number;
+}
+
+/** A checkpoint of the command-conditioned behaviour function (upside-down RL). */
+export interface UdrlCheckpointHeader {
+  formatVersion: number;
+  algorithm: "udrl";
+  observationSpec: ObservationSpec;
+  policySpec: PolicySpec;
+  network: BehaviourNetworkConfig;
+  hyperparameters: UdrlConfig;
+  intensity: IntensityRewards;
+  training: (UdrlSummary & { persona?: string; seed?: number; backend?: string }) | null;
+  weights: CheckpointHeader["weights"];
+}
+
 export interface Checkpoint {
   header: CheckpointHeader;
   weights: NamedWeights[];
 }
 
+/** Which algorithm wrote a checkpoint header (PPO checkpoints carry no `algorithm`). */
+export function checkpointAlgorithm(
+  header: CheckpointHeader | UdrlCheckpointHeader,
+): "ppo" | "udrl" {
+  return "algorithm" in header && header.algorithm === "udrl" ? "udrl" : "ppo";
+}
+
 export function encodeCheckpoint(
-  header: Omit<CheckpointHeader, "weights" | "formatVersion">,
+  header:
+    | Omit<CheckpointHeader, "weights" | "formatVersion">
+    | Omit<UdrlCheckpointHeader, "weights" | "formatVersion">,
   weights: NamedWeights[],
 ): Uint8Array {
   let offset = 0;
@@ -44,7 +78,7 @@ export function encodeCheckpoint(
     offset += w.values.length;
     return entry;
   });
-  const full: CheckpointHeader = {
+  const full = {
     formatVersion: CHECKPOINT_VERSION,
     ...header,
     weights: manifest,
@@ -65,8 +99,20 @@ export function encodeCheckpoint(
   return bytes;
 }
 
-/** Decodes and checks a checkpoint buffer; errors say what is wrong with it. */
+/** Decodes a PPO checkpoint; a UDRL checkpoint is refused with a message saying so. */
 export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
+  const { header, weights } = decodeAnyCheckpoint(bytes);
+  if (checkpointAlgorithm(header) === "udrl") {
+    throw new Error("this is a UDRL checkpoint, not a PPO one (load it with loadCoachPolicy)");
+  }
+  return { header: header as CheckpointHeader, weights };
+}
+
+/** Decodes and checks a checkpoint buffer of either algorithm; errors say what is wrong with it. */
+export function decodeAnyCheckpoint(bytes: Uint8Array): {
+  header: CheckpointHeader | UdrlCheckpointHeader;
+  weights: NamedWeights[];
+} {
   if (!(bytes instanceof Uint8Array) || bytes.length < 12) {
     throw new Error("not a CoachRL policy checkpoint: too short");
   }
@@ -86,7 +132,7 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
   const headerLength = view.getUint32(8, true);
   if (12 + headerLength > bytes.length)
     throw new Error("checkpoint is truncated inside its header");
-  let header: CheckpointHeader;
+  let header: CheckpointHeader | UdrlCheckpointHeader;
   try {
     header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + headerLength)));
   } catch {

@@ -1,16 +1,17 @@
 /**
  * Turns a planner name from the command line into a planner: "random", "heuristic", or the path
- * of a policy checkpoint (which must fit the persona's habit set).
+ * of a policy checkpoint of either algorithm (which must fit the persona's habit set; a UDRL
+ * coach plans under the "normal" command).
  */
 import { readFile } from "node:fs/promises";
-import { heuristicPlanner, type Planner, policyPlanner, randomPlanner } from "./evaluate.js";
+import { type CoachPolicy, coachPlanner, loadCoachPolicy } from "./coach-policy.js";
+import { heuristicPlanner, type Planner, randomPlanner } from "./evaluate.js";
 import type { Persona } from "./persona.js";
-import { type HabitPolicy, loadPolicy } from "./policy.js";
 
 export interface NamedPlanner {
   name: string;
   planner: Planner;
-  policy: HabitPolicy | null;
+  policy: CoachPolicy | null;
 }
 
 export async function plannerFromName(
@@ -28,15 +29,15 @@ export async function plannerFromName(
       `policy "${name}" is neither random, heuristic nor a readable checkpoint file (${(error as NodeJS.ErrnoException).code ?? error})`,
     );
   }
-  let policy: HabitPolicy;
+  let policy: CoachPolicy;
   try {
-    policy = await loadPolicy(bytes, { habits: persona.habits, metrics: persona.metrics });
+    policy = await loadCoachPolicy(bytes, { habits: persona.habits, metrics: persona.metrics });
   } catch (error) {
     throw new Error(`${name}: ${(error as Error).message}`);
   }
   return {
     name,
-    planner: policyPlanner(policy, { greedy: options.greedy ?? true, seed: options.seed }),
+    planner: coachPlanner(policy, { greedy: options.greedy ?? true, seed: options.seed }),
     policy,
   };
 }

@@ -120,6 +120,20 @@ export function policyFromNetwork(
   });
 }
 
+/** Refuses a policy whose observation spec is not that of `habits` (when given), naming every difference. */
+export function checkHabitSet(
+  trainedFor: ObservationSpec,
+  options: { habits?: HabitSpec[]; metrics?: MetricGoal[] },
+): void {
+  if (!options.habits) return;
+  const check = sameSpec(trainedFor, observationSpec(options.habits, options.metrics ?? []));
+  if (!check.same) {
+    throw new Error(
+      `this policy was trained for a different habit set: ${check.differences.join("; ")}`,
+    );
+  }
+}
+
 /**
  * Loads a policy from checkpoint bytes. With `habits` (and `metrics`), refuses a policy trained
  * for a different habit set, naming every difference.
@@ -130,15 +144,7 @@ export async function loadPolicy(
 ): Promise<HabitPolicy> {
   await initBackend();
   const { header, weights } = decodeCheckpoint(bytes);
-  if (options.habits) {
-    const wanted = observationSpec(options.habits, options.metrics ?? []);
-    const check = sameSpec(header.observationSpec, wanted);
-    if (!check.same) {
-      throw new Error(
-        `this policy was trained for a different habit set: ${check.differences.join("; ")}`,
-      );
-    }
-  }
+  checkHabitSet(header.observationSpec, options);
   const network = new ActorCriticNetwork(header.policySpec, header.network, UNUSED_RNG);
   try {
     network.setWeights(weights);

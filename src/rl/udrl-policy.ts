@@ -1,0 +1,281 @@
+/**
+ * UDRL for habits: training the command-conditioned behaviour function (./udrl.ts) on simulated
+ * people, the trained policy as the rest of the product uses it (commands from the chat's
+ * intensity, plans, checkpoint bytes), and its planner for evaluation (command updated daily).
+ */
+import type { Intensity } from "../coach/adjust.js";
+import { dailyReward } from "../coach/ema.js";
+import type { HabitSpec, MetricGoal } from "../coach/habits.js";
+import { buildObservation, type ObservationSpec } from "../coach/observation.js";
+import { createRng, type Rng } from "../coach/rng.js";
+import { initBackend } from "./backend.js";
+import {
+  decodeAnyCheckpoint,
+  encodeCheckpoint,
+  type IntensityRewards,
+  type UdrlCheckpointHeader,
+} from "./checkpoint.js";
+import type { Planner } from "./evaluate.js";
+import { HabitVectorEnv } from "./habit-env.js";
+import type { Persona } from "./persona.js";
+import { checkHabitSet } from "./policy.js";
+import type { PolicySpec } from "./policy-network.js";
+import { deriveSeed } from "./random.js";
+import {
+  actWithCommands,
+  BehaviourNetwork,
+  type Command,
+  commandInput,
+  type EpisodeStore,
+  trainUdrl,
+  UDRL_DEFAULTS,
+  type UdrlConfig,
+  type UdrlProgress,
+  updateCommand,
+} from "./udrl.js";
+
+/**
+ * Days per simulated stretch UDRL trains on: four weeks cover the chat's "next N days" (at most
+ * 28) and give 13 finished episodes per simulated person-year instead of one.
+ */
+export const UDRL_HABIT_EPISODE_DAYS = 28;
+
+/**
+ * UDRL settings for habits (the rest as UDRL_DEFAULTS): the command is scaled to about [0, 1]
+ * (days ÷ 28; a day's reward is at most 1, so reward ÷ 28); one finished stretch per simulated
+ * person per iteration (64 people → 64 episodes); two batches of random plans as warm-up.
+ */
+export const UDRL_HABIT: UdrlConfig = {
+  ...UDRL_DEFAULTS,
+  totalSteps: 200_000,
+  horizonScale: 1 / UDRL_HABIT_EPISODE_DAYS,
+  commandEncoding: "per-day",
+  rewardScale: 10,
+  warmupEpisodes: 128,
+  episodesPerIteration: 64,
+};
+
+export const UDRL_NUM_ENVS = 64;
+
+/**
+ * The per-day reward each intensity asks for, from the episodes in the store: "normal" the mean
+ * per-day reward of the best `commandEpisodes` (what exploration starts from), "push" one
+ * standard deviation above it (the top of the exploration range), "easy" the lower quartile of
+ * every stored episode's per-day reward (an ordinary, lighter stretch), kept below "normal".
+ */
+export function intensityRewards(store: EpisodeStore, config: UdrlConfig): IntensityRewards {
+  const perDay = (e: { totalReward: number; length: number }) => e.totalReward / e.length;
+  const top = store.best.slice(0, Math.max(1, config.commandEpisodes)).map(perDay);
+  const normal = top.reduce((s, x) => s + x, 0) / top.length;
+  const std = Math.sqrt(top.reduce((s, x) => s + (x - normal) ** 2, 0) / top.length);
+  const all = store
+    .all()
+    .map(perDay)
+    .sort((a, b) => a - b);
+  const quartile = all[Math.floor(0.25 * (all.length - 1))];
+  const horizonDays = Math.round(store.bestStatistics(config.commandEpisodes).meanLength);
+  return { horizonDays, easy: Math.min(quartile, normal - std), normal, push: normal + std };
+}
+
+export interface UdrlPlanOptions {
+  greedy?: boolean;
+  rng?: Rng;
+}
+
+export class UdrlHabitPolicy {
+  readonly algorithm = "udrl" as const;
+  readonly network: BehaviourNetwork;
+  readonly observationSpec: ObservationSpec;
+  readonly policySpec: PolicySpec;
+  readonly intensity: IntensityRewards;
+  readonly hyperparameters: UdrlConfig;
+  readonly training: UdrlCheckpointHeader["training"];
+  private readonly commandInputs: Float32Array = new Float32Array(2);
+
+  constructor(network: BehaviourNetwork, header: Omit<UdrlCheckpointHeader, "weights">) {
+    this.network = network;
+    this.observationSpec = header.observationSpec;
+    this.policySpec = header.policySpec;
+    this.intensity = header.intensity;
+    this.hyperparameters = header.hyperparameters;
+    this.training = header.training;
+  }
+
+  /** The command for an intensity over `daysLeft` days (the training horizon by default). */
+  command(intensity: Intensity, daysLeft = this.intensity.horizonDays): Command {
+    const days = Math.max(1, Math.min(daysLeft, this.intensity.horizonDays));
+    return { daysLeft: days, rewardToGo: Math.max(0, this.intensity[intensity] * days) };
+  }
+
+  observe(
+    previousEmas: ArrayLike<number>,
+    day: string | number,
+    metricDeviations?: ArrayLike<number>,
+  ) {
+    return buildObservation(this.observationSpec, previousEmas, day, metricDeviations);
+  }
+
+  /** Level index per habit (spec order) for one observation under `command`. */
+  plan(observation: Float32Array, command: Command, options: UdrlPlanOptions = {}): Int32Array {
+    return this.planBatch(observation, 1, [command], undefined, options);
+  }
+
+  /** Plans `rows` people at once, each under its own command. */
+  planBatch(
+    observations: Float32Array,
+    rows: number,
+    commands: readonly Command[],
+    out?: Int32Array,
+    options: UdrlPlanOptions = {},
+  ): Int32Array {
+    const size = this.observationSpec.size;
+    if (observations.length !== rows * size) {
+      throw new RangeError(
+        `expected ${rows} observations of size ${size}, got ${observations.length} numbers`,
+      );
+    }
+    const greedy = options.greedy ?? true;
+    if (!greedy && !options.rng) throw new Error("sampling a plan (greedy: false) needs an rng");
+    const inputs = rows === 1 ? this.commandInputs : new Float32Array(rows * 2);
+    for (let r = 0; r < rows; r++) commandInput(commands[r], this.hyperparameters, inputs, r * 2);
+    const result = out ?? new Int32Array(rows * this.network.habitCount);
+    actWithCommands(
+      this.network,
+      observations,
+      inputs,
+      rows,
+      greedy ? null : (options.rng as Rng),
+      result,
+    );
+    return result;
+  }
+
+  toBytes(): Uint8Array {
+    return encodeCheckpoint(
+      {
+        algorithm: "udrl",
+        observationSpec: this.observationSpec,
+        policySpec: this.policySpec,
+        network: this.network.config,
+        hyperparameters: this.hyperparameters,
+        intensity: this.intensity,
+        training: this.training,
+      },
+      this.network.getWeights(),
+    );
+  }
+
+  dispose(): void {
+    this.network.dispose();
+  }
+}
+
+/** Weights are replaced right after construction, so initialisation randomness is irrelevant. */
+const UNUSED_RNG: Rng = { next: () => 0.5 };
+
+/** Loads a UDRL checkpoint; with `habits`, refuses one trained for a different habit set. */
+export async function loadUdrlPolicy(
+  bytes: Uint8Array,
+  options: { habits?: HabitSpec[]; metrics?: MetricGoal[] } = {},
+): Promise<UdrlHabitPolicy> {
+  await initBackend();
+  const { header, weights } = decodeAnyCheckpoint(bytes);
+  if (!("algorithm" in header) || header.algorithm !== "udrl") {
+    throw new Error("this is a PPO checkpoint, not a UDRL one (load it with loadPolicy)");
+  }
+  checkHabitSet(header.observationSpec, options);
+  const network = new BehaviourNetwork(
+    {
+      observationSize: header.policySpec.observationSize,
+      levelCount: header.policySpec.levelCount,
+    },
+    header.network,
+    UNUSED_RNG,
+  );
+  try {
+    network.setWeights(weights);
+  } catch (error) {
+    network.dispose();
+    throw error;
+  }
+  const { weights: _manifest, ...rest } = header;
+  return new UdrlHabitPolicy(network, rest);
+}
+
+/**
+ * Plans simulated people under an intensity's command, updated every day (reward still to
+ * reach minus the day's reward — the coach core's dailyReward of the EMAs after it — and days
+ * left minus one); a person's command starts afresh on their first day and whenever its days
+ * run out (a new stretch of the same intensity).
+ */
+export function udrlPlanner(
+  policy: UdrlHabitPolicy,
+  options: { intensity?: Intensity; greedy?: boolean; seed?: number } = {},
+): Planner {
+  const intensity = options.intensity ?? "normal";
+  const greedy = options.greedy ?? true;
+  const rng = greedy ? undefined : createRng(deriveSeed(options.seed ?? 0, "udrl-planner"));
+  let commands: Command[] = [];
+  return (env, observations, actions) => {
+    const N = env.numEnvs;
+    const H = env.actionCount;
+    if (commands.length !== N)
+      commands = Array.from({ length: N }, () => policy.command(intensity));
+    for (let n = 0; n < N; n++) {
+      if (env.day[n] === 0) commands[n] = policy.command(intensity);
+      else {
+        const reward = dailyReward(env.emas.subarray(n * H, (n + 1) * H));
+        commands[n] = updateCommand(commands[n], reward);
+        if (commands[n].daysLeft === 0) commands[n] = policy.command(intensity);
+      }
+    }
+    policy.planBatch(observations, N, commands, actions, { greedy, rng });
+  };
+}
+
+export interface TrainUdrlOnPersonaOptions {
+  steps: number;
+  seed: number;
+  numEnvs?: number;
+  config?: Partial<UdrlConfig>;
+  onProgress?: (progress: UdrlProgress) => void;
+  signal?: AbortSignal;
+}
+
+/** Trains UDRL on a persona's simulated people (28-day stretches). */
+export async function trainUdrlOnPersona(
+  persona: Persona,
+  options: TrainUdrlOnPersonaOptions,
+): Promise<{ policy: UdrlHabitPolicy; progress: UdrlProgress[] }> {
+  const backend = await initBackend();
+  const config: UdrlConfig = { ...UDRL_HABIT, ...options.config, totalSteps: options.steps };
+  const env = new HabitVectorEnv(persona, {
+    numEnvs: options.numEnvs ?? UDRL_NUM_ENVS,
+    seed: deriveSeed(options.seed, "env"),
+    episodeDays: UDRL_HABIT_EPISODE_DAYS,
+  });
+  const history: UdrlProgress[] = [];
+  const trained = await trainUdrl({
+    env,
+    spec: { observationSize: env.observationSize, levelCount: env.policySpec.levelCount },
+    config,
+    rng: createRng(deriveSeed(options.seed, "udrl")),
+    onIteration: (progress) => {
+      history.push(progress);
+      options.onProgress?.(progress);
+      return options.signal?.aborted ? "stop" : undefined;
+    },
+  });
+  const { network, store, summary } = trained;
+  const policy = new UdrlHabitPolicy(network, {
+    formatVersion: 1,
+    algorithm: "udrl",
+    observationSpec: env.spec,
+    policySpec: env.policySpec,
+    network: network.config,
+    hyperparameters: trained.config,
+    intensity: intensityRewards(store, trained.config),
+    training: { ...summary, persona: persona.name, seed: options.seed, backend: backend.backend },
+  });
+  return { policy, progress: history };
+}
