@@ -14,9 +14,10 @@ import {
   setMetricGoal,
 } from "../db/metrics.js";
 import type { Metric, MetricSample, User } from "../generated/prisma/client.js";
-import { parseWeightUpload, type UploadFormat } from "../ingest/upload.js";
+import type { UploadFormat } from "../ingest/upload.js";
 import { inlineChartRenderer } from "./charts/renderer.js";
 import type { AppDeps } from "./deps.js";
+import { inlineWeightUploadReader, type WeightUploadReader } from "./weight-upload-reader.js";
 
 /** How far back the trend chart looks. */
 export const TREND_DAYS = 365;
@@ -149,11 +150,13 @@ export type WeightImportOutcome =
 /**
  * Body weights from a machine — a scale's CSV, an Apple Health export, a phone automation's
  * JSON — read as they arrive and stored once per measurement instant. The HTTP route
- * (POST /ingest/weight, source "ingest") and `coachrl import` (source "import") both call this.
- * Throws UploadTooLargeError past `limits.maxBytes`.
+ * (POST /ingest/weight, source "ingest") and `coachrl import` (source "import") both call this;
+ * the route reads in a worker thread (`deps.uploads`), the command line in-process.
+ * Throws UploadTooLargeError past `maxBytes` and TooManySamplesError past `maxSamples`: nothing
+ * is stored then.
  */
 export async function importWeights(
-  deps: Pick<AppDeps, "db" | "now">,
+  deps: Pick<AppDeps, "db" | "now"> & { uploads?: WeightUploadReader },
   person: User,
   body: AsyncIterable<Uint8Array>,
   options: {
@@ -164,10 +167,11 @@ export async function importWeights(
     fileName?: string;
     maxBytes?: number;
     maxUnzippedBytes?: number;
+    maxSamples?: number;
   },
 ): Promise<WeightImportOutcome> {
   const { source, dryRun = false, ...upload } = options;
-  const outcome = await parseWeightUpload(body, {
+  const outcome = await (deps.uploads ?? inlineWeightUploadReader).read(body, {
     ...upload,
     timeZone: person.timezone,
     now: deps.now(),

@@ -29,7 +29,8 @@ function tsxApiUrl(): string {
   return pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm/api")).href;
 }
 
-export interface WorkerThreadOptions<Message> extends Pick<WorkerOptions, "workerData"> {
+export interface WorkerThreadOptions<Message>
+  extends Pick<WorkerOptions, "workerData" | "resourceLimits"> {
   transferList?: WorkerOptions["transferList"];
   /** What the worker may send; anything else fails the worker with a WorkerMessageError. */
   messages: z.ZodType<Message>;
@@ -68,4 +69,44 @@ export function startWorkerThread<Message>(
     void worker.terminate();
   });
   return worker;
+}
+
+/**
+ * The requests sent to a worker that await its reply, by id: `expect` gives a new id and the
+ * promise of its reply; `take` removes a request when its reply arrives (undefined if it was
+ * already given up); `failAll` rejects every one (the worker was lost or closed).
+ */
+export class PendingReplies<Reply> {
+  private nextId = 1;
+  private readonly pending = new Map<
+    number,
+    { resolve(reply: Reply): void; reject(error: Error): void }
+  >();
+
+  expect(): { id: number; reply: Promise<Reply> } {
+    const id = this.nextId++;
+    const reply = new Promise<Reply>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+    });
+    return { id, reply };
+  }
+
+  take(id: number): { resolve(reply: Reply): void; reject(error: Error): void } | undefined {
+    const p = this.pending.get(id);
+    this.pending.delete(id);
+    return p;
+  }
+
+  has(id: number): boolean {
+    return this.pending.has(id);
+  }
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  failAll(error: Error): void {
+    for (const p of this.pending.values()) p.reject(error);
+    this.pending.clear();
+  }
 }

@@ -4,7 +4,13 @@
 // longest tag, not the file. Pure: chunks of text in, samples out.
 
 import { parseTimestamp } from "./timestamps.js";
-import { type ParseOutcome, Problems, readWeight, type WeightSample } from "./weight.js";
+import {
+  type ParseOutcome,
+  Problems,
+  readWeight,
+  TooManySamplesError,
+  type WeightSample,
+} from "./weight.js";
 
 export const BODY_MASS_TYPE = "HKQuantityTypeIdentifierBodyMass";
 
@@ -52,6 +58,8 @@ function tagEnd(text: string, from: number): number {
 export interface AppleHealthOptions {
   timeZone: string;
   now: Date;
+  /** More body-weight samples than this stop the parse with TooManySamplesError. */
+  maxSamples?: number;
 }
 
 export class AppleHealthParser {
@@ -180,6 +188,9 @@ export class AppleHealthParser {
     if (!at.ok) {
       this.problems.add(where, at.message);
       return;
+    }
+    if (this.samples.length >= (this.options.maxSamples ?? Number.POSITIVE_INFINITY)) {
+      throw new TooManySamplesError(this.options.maxSamples!);
     }
     this.samples.push({ value: weight.value, unit: weight.unit, measuredAt: at.at, where });
   }

@@ -33,48 +33,70 @@ export function guessDelimiter(text: string): "," | ";" | "\t" {
   return ",";
 }
 
-export function parseCsv(input: string): CsvTable {
-  const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
-  const delimiter = guessDelimiter(text);
-  const rows: CsvRow[] = [];
-  let fields: string[] = [];
-  let field = "";
-  let line = 1;
-  let rowLine = 1;
-  let inQuotes = false;
-  let quoteLine = 0;
-  const endRow = () => {
-    fields.push(field);
-    field = "";
-    if (!(fields.length === 1 && fields[0].trim() === "")) rows.push({ line: rowLine, fields });
-    fields = [];
-  };
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (inQuotes) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else inQuotes = false;
-      } else {
-        if (c === "\n") line++;
-        field += c;
-      }
-    } else if (c === '"' && field.trim() === "") {
-      field = "";
-      inQuotes = true;
-      quoteLine = line;
-    } else if (c === delimiter) {
-      fields.push(field);
-      field = "";
-    } else if (c === "\n" || c === "\r") {
-      if (c === "\r" && text[i + 1] === "\n") i++;
-      endRow();
-      line++;
-      rowLine = line;
-    } else field += c;
+/**
+ * Reads rows one at a time (a file of 600,000 rows is never held as a table); `unterminatedQuoteLine`
+ * is set once the rows are read to the end.
+ */
+export class CsvReader {
+  readonly delimiter: "," | ";" | "\t";
+  unterminatedQuoteLine?: number;
+  private readonly text: string;
+
+  constructor(input: string) {
+    this.text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
+    this.delimiter = guessDelimiter(this.text);
   }
-  if (field !== "" || fields.length > 0) endRow();
-  return inQuotes ? { delimiter, rows, unterminatedQuoteLine: quoteLine } : { delimiter, rows };
+
+  *rows(): Generator<CsvRow> {
+    const { text, delimiter } = this;
+    let fields: string[] = [];
+    let field = "";
+    let line = 1;
+    let rowLine = 1;
+    let inQuotes = false;
+    let quoteLine = 0;
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i];
+      if (inQuotes) {
+        if (c === '"') {
+          if (text[i + 1] === '"') {
+            field += '"';
+            i++;
+          } else inQuotes = false;
+        } else {
+          if (c === "\n") line++;
+          field += c;
+        }
+      } else if (c === '"' && field.trim() === "") {
+        field = "";
+        inQuotes = true;
+        quoteLine = line;
+      } else if (c === delimiter) {
+        fields.push(field);
+        field = "";
+      } else if (c === "\n" || c === "\r") {
+        if (c === "\r" && text[i + 1] === "\n") i++;
+        fields.push(field);
+        field = "";
+        if (!(fields.length === 1 && fields[0].trim() === "")) yield { line: rowLine, fields };
+        fields = [];
+        line++;
+        rowLine = line;
+      } else field += c;
+    }
+    if (field !== "" || fields.length > 0) {
+      fields.push(field);
+      if (!(fields.length === 1 && fields[0].trim() === "")) yield { line: rowLine, fields };
+    }
+    if (inQuotes) this.unterminatedQuoteLine = quoteLine;
+  }
+}
+
+export function parseCsv(input: string): CsvTable {
+  const reader = new CsvReader(input);
+  const rows = [...reader.rows()];
+  const { delimiter, unterminatedQuoteLine } = reader;
+  return unterminatedQuoteLine === undefined
+    ? { delimiter, rows }
+    : { delimiter, rows, unterminatedQuoteLine };
 }

@@ -1,27 +1,35 @@
 // POST /ingest/weight: a person's own tools (a scale's export, a phone automation, an Apple
 // Health export) deliver body weights with `Authorization: Bearer <ingest token>`.
 //   401  missing or unknown token (nothing is read or stored)
-//   413  body over INGEST_MAX_BYTES (refused while reading, never buffered whole)
-//   400  nothing storable, with the problems
+//   413  body over INGEST_MAX_BYTES (refused while reading, never buffered whole), or more than
+//        INGEST_MAX_SAMPLES samples (nothing stored)
+//   400  nothing storable, with the problems (a zip bomb is refused here, within milliseconds)
+//   422  the upload could not be read (its reader ran out of memory or time)
+//   429  too many requests for this token, or too many failed ones from this address
 //   200  {stored, duplicates, problems}
-// The token is never logged: only the person's id is, and the Authorization header is never
+// The body is parsed in a worker thread (`uploads`, see src/app/weight-upload-reader.ts), so a
+// large upload never delays the webhook or /healthz. The token is never logged: only the person's id is, and the Authorization header is never
 // passed to the logger.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { personByIngestToken } from "../app/people.js";
 import { importWeights, type WeightImportOutcome } from "../app/weight.js";
+import { UploadNotReadError, type WeightUploadReader } from "../app/weight-upload-reader.js";
 import type { AppConfig } from "../config.js";
 import type { Database } from "../db/client.js";
 import { type HttpServer, sendJson } from "../http/server.js";
 import type { Logger } from "../logger.js";
 import { UploadTooLargeError } from "./upload.js";
+import { DEFAULT_MAX_SAMPLES, TooManySamplesError } from "./weight.js";
 
 export const INGEST_WEIGHT_PATH = "/ingest/weight";
 
 export interface IngestRouteDeps {
   db: Database;
   log: Logger;
-  config: Pick<AppConfig, "ingestMaxBytes">;
+  config: Pick<AppConfig, "ingestMaxBytes"> & Partial<Pick<AppConfig, "ingestMaxSamples">>;
   now?: () => Date;
+  /** Where bodies are parsed: the app passes a worker thread; default in-process. */
+  uploads?: WeightUploadReader;
   /**
    * Failed authentications per client address per minute before further *failed* attempts get
    * 429 (default 20). A valid token is never blocked by its address: behind a TLS proxy every
@@ -79,8 +87,13 @@ function perMinuteCounter(limit: number, now: () => Date) {
   };
 }
 
-export function registerIngestRoutes(http: Pick<HttpServer, "route">, deps: IngestRouteDeps): void {
+export function registerIngestRoutes(
+  http: Pick<HttpServer, "route" | "metrics">,
+  deps: IngestRouteDeps,
+): void {
   const { db, log, config } = deps;
+  const counted = (outcome: "ok" | "rejected") =>
+    http.metrics.increment(outcome === "ok" ? "ingest_requests_ok" : "ingest_requests_rejected");
   const now = deps.now ?? (() => new Date());
   const failedAuth = perMinuteCounter(deps.maxFailedAuthPerMinute ?? 20, now);
   const perToken = perMinuteCounter(deps.maxRequestsPerTokenPerMinute ?? 60, now);
@@ -107,6 +120,7 @@ export function registerIngestRoutes(http: Pick<HttpServer, "route">, deps: Inge
   };
 
   http.route("POST", INGEST_WEIGHT_PATH, async (req, res) => {
+    res.once("finish", () => counted(res.statusCode === 200 ? "ok" : "rejected"));
     const address = req.socket.remoteAddress ?? "unknown";
     const token = bearerToken(req.headers.authorization);
     if (token === null) {
@@ -161,20 +175,34 @@ export function registerIngestRoutes(http: Pick<HttpServer, "route">, deps: Inge
     }
     let outcome: WeightImportOutcome;
     try {
-      outcome = await importWeights({ db, now }, user, req.iterator({ destroyOnReturn: false }), {
+      const reader = { db, now, ...(deps.uploads ? { uploads: deps.uploads } : {}) };
+      outcome = await importWeights(reader, user, req.iterator({ destroyOnReturn: false }), {
         source: "ingest",
         ...(req.headers["content-type"] === undefined
           ? {}
           : { contentType: req.headers["content-type"] }),
         maxBytes: limit,
-        // an export.xml inflates ~10–20× from its zip; more than 100× is a zip bomb
-        maxUnzippedBytes: Math.min(limit * 100, 4 * 1024 ** 3),
+        // an export.xml inflates ~10–25× from its zip; the reader refuses more than 60× early
+        maxUnzippedBytes: Math.min(limit * 60, 4 * 1024 ** 3),
+        maxSamples: config.ingestMaxSamples ?? DEFAULT_MAX_SAMPLES,
       });
     } catch (error) {
-      if (!(error instanceof UploadTooLargeError)) throw error;
-      log.warn({ userId: user.id, limit }, "ingest refused: body too large");
-      tooLarge();
-      return;
+      if (error instanceof UploadTooLargeError) {
+        log.warn({ userId: user.id, limit }, "ingest refused: body too large");
+        tooLarge();
+        return;
+      }
+      if (error instanceof TooManySamplesError) {
+        log.warn({ userId: user.id, limit: error.limit }, "ingest refused: too many samples");
+        refuse(req, res, 413, { error: error.message, maxSamples: error.limit });
+        return;
+      }
+      if (error instanceof UploadNotReadError) {
+        log.warn({ userId: user.id, reason: error.message }, "ingest refused: upload not read");
+        refuse(req, res, 422, { error: error.message });
+        return;
+      }
+      throw error;
     }
     const { problems, format, bytes } = outcome;
     if (outcome.kind === "nothing") {
@@ -182,7 +210,8 @@ export function registerIngestRoutes(http: Pick<HttpServer, "route">, deps: Inge
         { userId: user.id, format, bytes, problems: problems.length },
         "ingest: nothing to store",
       );
-      sendJson(res, 400, {
+      // the reader may have stopped early (a zip bomb): the rest of the body is not wanted
+      refuse(req, res, 400, {
         error: "Nothing could be stored; see problems.",
         stored: 0,
         duplicates: 0,

@@ -11,6 +11,7 @@ import {
   type ParseOutcome,
   Problems,
   quote,
+  TooManySamplesError,
   type WeightSample,
 } from "./weight.js";
 
@@ -18,6 +19,8 @@ export interface WeightJsonOptions {
   timeZone: string;
   now: Date;
   defaultUnit?: "kg" | "lb";
+  /** A list longer than this is refused whole with TooManySamplesError. */
+  maxSamples?: number;
 }
 
 const OBJECT_EXAMPLE = 'expected an object like {"weight": 72.4, "unit": "kg"}';
@@ -123,6 +126,9 @@ export function parseWeightJson(text: string, options: WeightJsonOptions): Parse
       ? (body as { samples: unknown }).samples
       : body;
   if (Array.isArray(list)) {
+    if (options.maxSamples !== undefined && list.length > options.maxSamples) {
+      throw new TooManySamplesError(options.maxSamples);
+    }
     if (list.length === 0) problems.add("", "the list of measurements is empty");
     let undated = 0;
     list.forEach((raw, i) => {

@@ -3,9 +3,16 @@
 // broken row becomes a located problem and never stops the rest. Pure: text in, samples out.
 
 import { parseDecimal, type WeightUnit, weightUnitOf } from "../coach/weight.js";
-import { type CsvRow, parseCsv } from "./csv.js";
+import { CsvReader, type CsvRow } from "./csv.js";
 import { parseTimestamp } from "./timestamps.js";
-import { type ParseOutcome, Problems, quote, readWeight, type WeightSample } from "./weight.js";
+import {
+  type ParseOutcome,
+  Problems,
+  quote,
+  readWeight,
+  TooManySamplesError,
+  type WeightSample,
+} from "./weight.js";
 
 export interface ScaleCsvOptions {
   /** IANA zone for times written without an offset. */
@@ -13,6 +20,8 @@ export interface ScaleCsvOptions {
   now: Date;
   /** Unit for weights whose unit appears nowhere (header, unit column or value). */
   defaultUnit?: "kg" | "lb";
+  /** More samples than this stop the parse with TooManySamplesError. */
+  maxSamples?: number;
 }
 
 interface Columns {
@@ -129,31 +138,43 @@ function describeHeader(fields: string[]): string {
 export function parseScaleCsv(text: string, options: ScaleCsvOptions): ParseOutcome {
   const problems = new Problems();
   const samples: WeightSample[] = [];
-  const table = parseCsv(text);
-  if (table.rows.length === 0) {
+  const reader = new CsvReader(text);
+  const rows = reader.rows();
+  // the header may follow a few title lines: only the first ten rows are read before the data
+  const head: CsvRow[] = [];
+  while (head.length < 10) {
+    const r = rows.next();
+    if (r.done) break;
+    head.push(r.value);
+  }
+  if (head.length === 0) {
     problems.add("", "the file is empty");
     return { samples, problems: problems.toArray() };
   }
-  // the header may follow a few title lines
   let headerIndex = -1;
   let columns: Columns | null = null;
-  for (let i = 0; i < Math.min(table.rows.length, 10) && columns === null; i++) {
-    columns = findColumns(table.rows[i].fields);
+  for (let i = 0; i < head.length && columns === null; i++) {
+    columns = findColumns(head[i].fields);
     if (columns !== null) headerIndex = i;
   }
   if (columns === null) {
-    columns = headerless(table.rows[0], options);
+    columns = headerless(head[0], options);
     headerIndex = -1;
   }
   if (columns === null) {
     problems.add(
       "",
-      `no weight and date columns found: expected a header such as "Date,Weight (kg)"; the first row is ${describeHeader(table.rows[0].fields)}`,
+      `no weight and date columns found: expected a header such as "Date,Weight (kg)"; the first row is ${describeHeader(head[0].fields)}`,
     );
     return { samples, problems: problems.toArray() };
   }
   const fallbackUnit: WeightUnit = columns.headerUnit ?? options.defaultUnit ?? "kg";
-  for (const row of table.rows.slice(headerIndex + 1)) {
+  const maxSamples = options.maxSamples ?? Number.POSITIVE_INFINITY;
+  const dataRows = function* () {
+    yield* head.slice(headerIndex + 1);
+    yield* rows;
+  };
+  for (const row of dataRows()) {
     const where = `row ${row.line}`;
     const cell = (index: number) => (index >= 0 ? (row.fields[index] ?? "").trim() : "");
     const weightText = cell(columns.weight);
@@ -184,11 +205,12 @@ export function parseScaleCsv(text: string, options: ScaleCsvOptions): ParseOutc
       problems.add(where, at.message);
       continue;
     }
+    if (samples.length >= maxSamples) throw new TooManySamplesError(maxSamples);
     samples.push({ value: weight.value, unit: weight.unit, measuredAt: at.at, where });
   }
-  if (table.unterminatedQuoteLine !== undefined) {
+  if (reader.unterminatedQuoteLine !== undefined) {
     problems.add(
-      `row ${table.unterminatedQuoteLine}`,
+      `row ${reader.unterminatedQuoteLine}`,
       "a quoted field is never closed (the rest of the file was read as one field)",
     );
   }

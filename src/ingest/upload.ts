@@ -1,7 +1,8 @@
 // One entry point for every upload: decide the format (zip by its magic bytes; otherwise the
 // declared Content-Type or file name; otherwise a look at the first bytes), then read the bytes
-// as they arrive. Apple Health XML and ZIP are parsed while streaming; CSV and JSON are small
-// and read whole. A byte limit is enforced while reading, never after. No I/O of its own: the
+// as they arrive. Apple Health XML and ZIP are parsed while streaming; CSV and JSON are read
+// whole (at most INGEST_MAX_BYTES), CSV rows then one at a time. More than `maxSamples` samples
+// stop the parse (TooManySamplesError). A byte limit is enforced while reading, never after. No I/O of its own: the
 // caller hands in the bytes (an HTTP request, a file stream) as an async iterable.
 import { AppleHealthParser } from "./apple-health.js";
 import { AppleHealthZipReader, ZipProblem } from "./apple-health-zip.js";
@@ -34,6 +35,10 @@ export interface UploadOptions {
   /** Refuse (UploadTooLargeError) beyond this many bytes; unlimited when undefined. */
   maxBytes?: number;
   maxUnzippedBytes?: number;
+  /** Largest inflated-to-packed ratio of a zip's export.xml (see AppleHealthZipReader). */
+  maxZipRatio?: number;
+  /** Refuse (TooManySamplesError) an upload with more samples; unlimited when undefined. */
+  maxSamples?: number;
 }
 
 export interface UploadOutcome extends ParseOutcome {
@@ -139,6 +144,7 @@ export async function parseWeightUpload(
         ...(options.maxUnzippedBytes === undefined
           ? {}
           : { maxUnzippedBytes: options.maxUnzippedBytes }),
+        ...(options.maxZipRatio === undefined ? {} : { maxRatio: options.maxZipRatio }),
       });
       try {
         for await (const chunk of rest()) reader.push(chunk);
@@ -147,6 +153,7 @@ export async function parseWeightUpload(
         if (!(error instanceof ZipProblem)) throw error;
         // whatever was read before the damage still counts; the problem says why it stopped
         const partial = parser.finish();
+        if (error.refusesAll) return { format, bytes, samples: [], problems: [error.message] };
         const problems =
           partial.samples.length === 0 ? [error.message] : [...partial.problems, error.message];
         return { format, bytes, samples: partial.samples, problems };

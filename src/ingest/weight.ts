@@ -23,6 +23,19 @@ export interface ParseOutcome {
   problems: string[];
 }
 
+/** Samples one upload may carry (INGEST_MAX_SAMPLES): beyond it the upload is refused whole. */
+export const DEFAULT_MAX_SAMPLES = 50_000;
+
+/** An upload with more samples than the limit: refused as a whole, nothing stored. */
+export class TooManySamplesError extends Error {
+  constructor(readonly limit: number) {
+    super(
+      `The upload has more than ${limit} weight samples; send at most ${limit} at once (split the file, or export a shorter period).`,
+    );
+    this.name = "TooManySamplesError";
+  }
+}
+
 /** Quotes a piece of input for a message, shortened and without control characters. */
 export function quote(text: string, max = 40): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point

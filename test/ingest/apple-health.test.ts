@@ -178,6 +178,20 @@ describe("Apple Health export.zip", () => {
     expect(r3.problems).toHaveLength(1);
   });
 
+  it("refuses, before inflating, a zip whose export.xml declares more than 60 times its packed size", () => {
+    const zip = appleHealthZip(`<HealthData>${" ".repeat(8 * 1024 * 1024)}</HealthData>`);
+    let texts = 0;
+    const reader = new AppleHealthZipReader(() => texts++);
+    expect(() => reader.push(zip, true)).toThrow(
+      /declares \d+ bytes packed into \d+: more than 60 times/,
+    );
+    expect(texts).toBe(0);
+    // a real-looking export (records of many kinds) passes the same check
+    const export_ = appleHealthZip(appleHealthXml(dailyWeights(200), 5000));
+    const ok = new AppleHealthZipReader(() => {});
+    expect(() => ok.push(export_, true)).not.toThrow();
+  });
+
   it("refuses a zip bomb beyond the unzipped limit", () => {
     const zip = appleHealthZip(appleHealthXml(dailyWeights(10), 5000));
     const reader = new AppleHealthZipReader(() => {}, { maxUnzippedBytes: 100_000 });

@@ -5,7 +5,7 @@
  */
 import type { Worker } from "node:worker_threads";
 import { z } from "zod";
-import { startWorkerThread } from "../worker-thread.js";
+import { PendingReplies, startWorkerThread } from "../worker-thread.js";
 import {
   type MetricChartInput,
   renderMetricChart,
@@ -50,11 +50,6 @@ export class ChartRendererClosedError extends Error {
   }
 }
 
-interface Pending {
-  resolve(png: Buffer): void;
-  reject(error: Error): void;
-}
-
 /**
  * Renders in one long-lived worker thread, started on first use and restarted after a crash.
  * Jobs queue in the worker in arrival order. `onRendered` (tests) sees the thread that drew it.
@@ -64,21 +59,15 @@ export function workerChartRenderer(
 ): ChartRenderer {
   let worker: Worker | undefined;
   let closed = false;
-  let nextId = 1;
-  const pending = new Map<number, Pending>();
-
-  const failAll = (error: Error) => {
-    for (const p of pending.values()) p.reject(error);
-    pending.clear();
-  };
+  const pending = new PendingReplies<Buffer>();
+  const failAll = (error: Error) => pending.failAll(error);
 
   const start = (): Worker => {
     const w = startWorkerThread(new URL("./worker.js", import.meta.url), {
       messages: chartReply,
       onMessage(reply) {
-        const p = pending.get(reply.id);
+        const p = pending.take(reply.id);
         if (!p) return;
-        pending.delete(reply.id);
         if (reply.ok) {
           options.onRendered?.(reply.threadId);
           p.resolve(Buffer.from(reply.png.buffer, reply.png.byteOffset, reply.png.byteLength));
@@ -99,11 +88,9 @@ export function workerChartRenderer(
     if (closed) return Promise.reject(new ChartRendererClosedError());
     worker ??= start();
     worker.ref(); // keep the process alive while a chart is being drawn
-    const id = nextId++;
-    return new Promise<Buffer>((resolve, reject) => {
-      pending.set(id, { resolve, reject });
-      worker!.postMessage({ ...job, id } as ChartJob);
-    });
+    const { id, reply } = pending.expect();
+    worker.postMessage({ ...job, id } as ChartJob);
+    return reply;
   };
 
   return {
