@@ -21,7 +21,7 @@ import { createPlanSender } from "./bot/commands/plan.js";
 import type { BotDeps, CoachContext } from "./bot/context.js";
 import { retryInProcess } from "./bot/delivery.js";
 import { LocalBotApi, localLogFile, runLocalChat } from "./bot/local-chat.js";
-import { createSheetsNotifier } from "./bot/sheets-notice.js";
+import { createSheetEditsReporter, createSheetsNotifier } from "./bot/sheets-notice.js";
 import { createTrainingAlertSender } from "./bot/training-alerts.js";
 import { createWebhookHandler, webhookPath } from "./bot/webhook.js";
 import { type AppConfig, ConfigError, configSecrets, loadConfig } from "./config.js";
@@ -156,6 +156,7 @@ function startBackgroundJobs(
     config: deps.config,
     now: deps.now,
     notifyPerson: createSheetsNotifier(bot.telegram, deps, deps.config.google?.clientEmail),
+    reportEdits: createSheetEditsReporter(bot.telegram, deps),
   });
   // claims are stamped by the database's clock, so they age by the real one (not a simulated one)
   const pruning = setInterval(() => {

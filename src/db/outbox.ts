@@ -185,3 +185,19 @@ export async function pruneDone(db: Database, kind: OutboxKind, before: Date): P
         SELECT 1 FROM outbox_events newer
         WHERE newer.kind = o.kind AND newer.user_id = o.user_id AND newer.id > o.id)`;
 }
+
+/**
+ * Moves a pending event's next attempt to `at` without counting a failed attempt (it waited for
+ * a quota, or was claimed and not started); `payload` replaces the stored one when given.
+ */
+export async function postponeEvent(
+  db: Database,
+  id: bigint,
+  at: Date,
+  payload?: JsonObject,
+): Promise<void> {
+  await db.prisma.outboxEvent.updateMany({
+    where: { id, doneAt: null },
+    data: { nextAttemptAt: at, ...(payload === undefined ? {} : { payload: payload as object }) },
+  });
+}

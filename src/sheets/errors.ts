@@ -14,7 +14,9 @@ export type FailureCause =
   | "credentials"
   /** 400: Google refused the request */
   | "invalid"
-  /** 429, 5xx, network: worth retrying as is */
+  /** 429: over a Google quota; waited out without counting as a failed attempt */
+  | "throttled"
+  /** 5xx, network: worth retrying as is */
   | "transient";
 
 export interface SheetsFailure {
@@ -103,6 +105,9 @@ export function describeSheetsFailure(error: unknown, context: FailureContext): 
   } else if (status === 400) {
     cause = "invalid";
     message = `Google refused the update of ${sheet} (400)${detail}`;
+  } else if (status === 429) {
+    cause = "throttled";
+    message = `Google Sheets quota exceeded (429) for ${sheet}; waiting before the next call${detail}`;
   } else if (status !== undefined) {
     cause = "transient";
     message = `Google Sheets answered ${status} for ${sheet}; will retry${detail}`;

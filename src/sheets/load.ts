@@ -1,5 +1,8 @@
 // Reads what a person's sheet shows with the loader /export uses (loadPersonData) and turns
-// it into the plain data the layout needs: days in the person's zone, habit names and units.
+// it into the plain data the layout needs: days in the person's zone, habit names and units,
+// and the person's training runs as /runs summarises them (listRuns).
+
+import { listRuns } from "../app/runs.js";
 import { dayOf, type LocalDate } from "../coach/days.js";
 import type { Database } from "../db/client.js";
 import { fromDbDate } from "../db/dates.js";
@@ -7,6 +10,9 @@ import { habitLifetimesOf } from "../db/habits.js";
 import { loadPersonData, type PersonPart } from "../db/person-data.js";
 import { planItemsOf } from "../db/plans.js";
 import type { PersonSheetData, SheetHabit } from "./layout.js";
+
+/** The Coach tab lists at most this many training runs (the latest). */
+export const MAX_COACH_RUNS = 500;
 
 const SHEET_PARTS = [
   "habits",
@@ -42,8 +48,14 @@ export async function loadPersonSheetData(
     id: h.id,
     name: h.name,
     unit: h.unit,
+    createdAt: h.createdAt,
+    archivedAt: h.archivedAt,
     ...lifetimes[i]!,
   }));
+  const runs = await listRuns(
+    { db, now: () => now },
+    { telegramId: user.telegramId, limit: MAX_COACH_RUNS },
+  );
   return {
     today: dayIn(now),
     habits: sheetHabits,
@@ -57,9 +69,12 @@ export async function loadPersonSheetData(
       retractedAt: e.retractedAt,
     })),
     plans: plans.map((plan) => ({
+      id: plan.id,
       day: fromDbDate(plan.day),
       producedBy: plan.producedBy,
       items: planItemsOf(plan).map((i) => ({ habitId: i.habitId, amount: i.amount })),
+      // plan revisions (another table, added separately) go here: { revision, producedBy, items }
+      revisions: [],
     })),
     metrics: metrics.map((m) => ({ id: m.id, name: m.name, unit: m.unit })),
     samples: samples.map((s) => ({
@@ -67,6 +82,16 @@ export async function loadPersonSheetData(
       metricId: s.metricId,
       value: s.value,
       measuredAt: s.measuredAt,
+    })),
+    runs: runs.map((r) => ({
+      id: r.id,
+      at: r.createdAt,
+      trigger: r.trigger,
+      status: r.status,
+      behaviour: r.behaviour,
+      before: r.before,
+      after: r.after,
+      activated: r.activated,
     })),
   };
 }

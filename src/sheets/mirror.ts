@@ -2,13 +2,23 @@
 //  1. scans: finds people with a linked sheet whose fingerprint (src/sheets/fingerprint.ts)
 //     differs from the one their last successful sync recorded, and enqueues one
 //     `sheets_mirror` outbox event per person (at most one pending per person);
-//  2. works: claims due events (safe with several instances, src/db/outbox.ts), rewrites the
-//     person's tabs from the database, and marks the event done with the fingerprint it
-//     mirrored — or records the failure with exponential backoff, giving up after
-//     maxAttempts (a given-up sync is tried again when the person's data or sheet changes).
+//  2. polls: asks Drive for the modifiedTime of sheets not asked for a while (edits on: every
+//     editPollMs; edits off: every handEditCheckMs), within the Drive bucket, and enqueues a
+//     sync for a sheet that changed since the mirror wrote it;
+//  3. works: claims due events (safe with several instances, src/db/outbox.ts); for a sheet
+//     edited by hand, reads the editable tabs back (edits on: src/sheets/read-back.ts, applied
+//     by src/app/sheet-edits.ts, the person told in the chat) or marks every tab for rewriting
+//     (edits off); then writes only what changed in one batchUpdate (src/sheets/sync.ts) and
+//     marks the event done with the fingerprint it mirrored — or records the failure with
+//     exponential backoff, giving up after maxAttempts (a given-up sync is tried again when the
+//     person's data or sheet changes). Every Google call first takes a token from the bucket
+//     shared by all instances (src/db/sheets-quota.ts); without one, or on a 429, the event
+//     waits without counting as a failed attempt.
 // Without Google credentials the mirror is off: start logs it once and ticks do nothing.
 import { hostname } from "node:os";
 import schedule from "node-schedule";
+import { personById } from "../app/people.js";
+import { applySheetEdits, type PlanReviser, type SheetEditOutcome } from "../app/sheet-edits.js";
 import type { AppConfig } from "../config.js";
 import type { Database } from "../db/client.js";
 import {
@@ -18,17 +28,21 @@ import {
   enqueueCoalesced,
   failEvent,
   latestEvents,
+  postponeEvent,
   pruneDone,
   retryNow,
 } from "../db/outbox.js";
+import { saveSheetLink, sheetLinkOf, sheetsToCheck } from "../db/sheets.js";
+import { blockBucket, takeToken } from "../db/sheets-quota.js";
 import type { OutboxEvent } from "../generated/prisma/client.js";
 import type { Logger } from "../logger.js";
 import { describeSheetsFailure } from "./errors.js";
 import { type LinkedPerson, linkedPeople } from "./fingerprint.js";
 import { googleSheetsApi, type SheetsApi } from "./google.js";
-import { sheetTabs } from "./layout.js";
+import { type Cell, levelsText, sheetTabs, TAB_TITLES, type TabTitle } from "./layout.js";
 import { loadPersonSheetData } from "./load.js";
-import { syncSheet } from "./sync.js";
+import { EDITABLE_TABS, readBack } from "./read-back.js";
+import { type MirrorState, stateOf, syncSheet } from "./sync.js";
 
 export const SHEETS_MIRROR_KIND = "sheets_mirror" as const;
 
@@ -47,6 +61,18 @@ export interface SheetsMirrorTuning {
   maxPerTick: number;
   /** done events older than this are pruned, keeping each person's latest (default 7 days) */
   keepDoneMs: number;
+  /** Sheets read requests per minute for the whole service (default 60: Google's per-user quota) */
+  readsPerMinute: number;
+  /** Sheets write requests per minute for the whole service (default 60) */
+  writesPerMinute: number;
+  /** Drive files.get per minute for the whole service (default 600) */
+  driveReadsPerMinute: number;
+  /** how often a sheet with edits on is asked whether it changed (default 1 min) */
+  editPollMs: number;
+  /** how often a sheet with edits off is asked (hand edits are overwritten; default 6 h) */
+  handEditCheckMs: number;
+  /** longest wait after Google answered 429 (default 15 min) */
+  maxThrottleDelayMs: number;
 }
 
 export const DEFAULT_TUNING: SheetsMirrorTuning = {
@@ -57,7 +83,40 @@ export const DEFAULT_TUNING: SheetsMirrorTuning = {
   batchSize: 10,
   maxPerTick: 50,
   keepDoneMs: 7 * 24 * 3_600_000,
+  readsPerMinute: 60,
+  writesPerMinute: 60,
+  driveReadsPerMinute: 600,
+  editPollMs: 60_000,
+  handEditCheckMs: 6 * 3_600_000,
+  maxThrottleDelayMs: 15 * 60_000,
 };
+
+/** Shared bucket names (sheets_quota rows). */
+export const QUOTA_BUCKETS = {
+  read: "sheets:read",
+  write: "sheets:write",
+  drive: "drive:read",
+} as const;
+type CallKind = keyof typeof QUOTA_BUCKETS;
+
+/**
+ * A bucket that never exceeds `perMinute` calls in any 60 seconds: a burst of a tenth of the
+ * quota, refilled at the rest (burst + rate ≤ quota).
+ */
+export function bucketRule(perMinute: number): { ratePerMinute: number; capacity: number } {
+  const capacity = Math.max(1, Math.floor(perMinute / 10));
+  return { capacity, ratePerMinute: Math.max(1, perMinute - capacity) };
+}
+
+/** No token in a shared bucket: the event waits `waitMs` (not a failed attempt). */
+class QuotaWait extends Error {
+  constructor(
+    readonly kind: CallKind,
+    readonly waitMs: number,
+  ) {
+    super(`quota bucket ${kind} empty for ${waitMs} ms`);
+  }
+}
 
 export interface SheetsMirrorOptions {
   db: Database;
@@ -77,6 +136,22 @@ export interface SheetsMirrorOptions {
    * logged and never affects the mirror.
    */
   notifyPerson?: (notice: SheetsNotice) => Promise<void>;
+  /**
+   * Tells the person what was taken from their sheet (edits on), what was not and why: once per
+   * read that found something new. A failing message is logged and never affects the mirror.
+   */
+  reportEdits?: (report: SheetEditsReport) => Promise<void>;
+  /** Changes today's plan from the sheet (the plan-revision use case), when available. */
+  revisePlan?: PlanReviser;
+}
+
+/** What a read of a person's sheet took and did not take. */
+export interface SheetEditsReport {
+  userId: number;
+  /** every edit's outcome (taken, conflict, refused) except "unchanged" */
+  outcomes: SheetEditOutcome[];
+  /** cells left in the sheet with a note, not reported before */
+  invalid: { where: string; value: Cell; note: string }[];
 }
 
 export interface SheetsNotice {
@@ -98,6 +173,13 @@ export interface MirrorTickResult {
   succeeded: number;
   failed: number;
   gaveUp: number;
+  /** events that waited for the quota (empty bucket or a 429) */
+  throttled: number;
+  /** sheets asked whether they changed (Drive), and found changed */
+  checked: number;
+  changed: number;
+  /** Google calls made, by kind */
+  calls: { read: number; write: number; drive: number };
 }
 
 export interface SheetsMirror {
@@ -110,6 +192,8 @@ export interface SheetsMirror {
 interface MirrorPayload {
   sheetId?: unknown;
   fingerprint?: unknown;
+  /** 429s in a row for this event (its wait doubles) */
+  throttled?: unknown;
 }
 
 const emptyResult = (enabled: boolean): MirrorTickResult => ({
@@ -120,6 +204,10 @@ const emptyResult = (enabled: boolean): MirrorTickResult => ({
   succeeded: 0,
   failed: 0,
   gaveUp: 0,
+  throttled: 0,
+  checked: 0,
+  changed: 0,
+  calls: { read: 0, write: 0, drive: 0 },
 });
 
 function payloadOf(event: OutboxEvent): MirrorPayload {
@@ -195,24 +283,221 @@ export function startSheetsMirror(options: SheetsMirrorOptions): SheetsMirror {
     }
   }
 
+  /** Takes a token of the shared bucket for one call, or throws QuotaWait. */
+  async function take(kind: CallKind, at: Date, result: MirrorTickResult): Promise<void> {
+    const perMinute =
+      kind === "read"
+        ? tuning.readsPerMinute
+        : kind === "write"
+          ? tuning.writesPerMinute
+          : tuning.driveReadsPerMinute;
+    const outcome = await takeToken(db, QUOTA_BUCKETS[kind], at, bucketRule(perMinute));
+    if (!outcome.granted) throw new QuotaWait(kind, outcome.waitMs);
+    result.calls[kind]++;
+  }
+
+  /** Drive modifiedTime of the sheets not asked for a while; a changed one gets a sync. */
+  async function poll(at: Date, result: MirrorTickResult): Promise<void> {
+    const due = await sheetsToCheck(
+      db,
+      new Date(at.getTime() - tuning.editPollMs),
+      new Date(at.getTime() - tuning.handEditCheckMs),
+      tuning.maxPerTick,
+    );
+    for (const sheet of due) {
+      if (stopped) return;
+      let modifiedAt: Date;
+      try {
+        await take("drive", at, result);
+        modifiedAt = await (await api()).modifiedTime(sheet.sheetId);
+      } catch (error) {
+        if (error instanceof QuotaWait) return;
+        const failure = describeSheetsFailure(error, { sheetId: sheet.sheetId, serviceAccount });
+        if (failure.cause === "throttled") {
+          await blockBucket(db, QUOTA_BUCKETS.drive, new Date(at.getTime() + 60_000));
+          return;
+        }
+        // the sync itself reports and retries problems with the sheet
+        await saveSheetLink(db, sheet.userId, sheet.sheetId, { checkedAt: at });
+        continue;
+      }
+      result.checked++;
+      await saveSheetLink(db, sheet.userId, sheet.sheetId, { checkedAt: at });
+      if (sheet.driveModifiedAt !== null && modifiedAt <= sheet.driveModifiedAt) continue;
+      result.changed++;
+      const [person] = await linkedPeople(db, at, sheet.userId);
+      if (person === undefined) continue;
+      const event = await enqueueCoalesced(
+        db,
+        SHEETS_MIRROR_KIND,
+        sheet.userId,
+        {
+          sheetId: person.sheetId,
+          fingerprint: person.fingerprint,
+          edited: true,
+        },
+        at,
+      );
+      if (event !== null) result.enqueued++;
+    }
+  }
+
+  /**
+   * Reads the sheet back when it changed since the mirror wrote it: takes the person's edits
+   * (edits on) or marks every tab for rewriting (edits off). Returns the tabs to rewrite.
+   */
+  async function takeEdits(
+    person: LinkedPerson,
+    state: MirrorState,
+    link: Awaited<ReturnType<typeof sheetLinkOf>>,
+    at: Date,
+    result: MirrorTickResult,
+  ): Promise<Set<TabTitle>> {
+    const rewrite = new Set<TabTitle>();
+    if (link === null || link.sheetId !== person.sheetId || link.writtenAt === null) return rewrite;
+    await take("drive", at, result);
+    const modifiedAt = await (await api()).modifiedTime(person.sheetId);
+    await saveSheetLink(db, person.userId, person.sheetId, { checkedAt: at });
+    if (link.driveModifiedAt !== null && modifiedAt <= link.driveModifiedAt) return rewrite;
+    if (!link.editsEnabled) {
+      for (const title of TAB_TITLES) rewrite.add(title);
+      return rewrite;
+    }
+    await take("read", at, result);
+    const values = await (await api()).readTabs(person.sheetId, [...EDITABLE_TABS]);
+    const data = await loadPersonSheetData(db, person.userId, at);
+    const user = await personById({ db }, person.userId);
+    if (data === null || user === null) return rewrite;
+    const found = readBack({
+      userId: person.userId,
+      data,
+      planIds: Object.fromEntries(data.plans.map((p) => [p.day, p.id])),
+      state,
+      values,
+    });
+    const outcomes = await applySheetEdits({ db, now: () => at }, user, found.edits, {
+      writtenAt: link.writtenAt,
+      ...(options.revisePlan ? { revisePlan: options.revisePlan } : {}),
+    });
+    // edits refused by the use cases stay in the sheet with a note, like invalid cells
+    for (const o of outcomes) {
+      if (o.kind !== "refused") continue;
+      for (const ref of o.edit.cells) {
+        found.held.cells.push({ ...ref, note: o.reason });
+        found.reported.push(`${ref.tab}|${ref.row}|${ref.col}|${String(ref.value)}`);
+      }
+    }
+    const reportedBefore = new Set(state.reported);
+    const shown = outcomes.filter(
+      (o) =>
+        o.kind !== "unchanged" &&
+        !(
+          o.kind === "refused" &&
+          o.edit.cells.every((ref) =>
+            reportedBefore.has(`${ref.tab}|${ref.row}|${ref.col}|${String(ref.value)}`),
+          )
+        ),
+    );
+    state.held = found.held;
+    state.reported = found.reported;
+    // what was read is kept even when the write below fails: a re-read finds the same edits
+    // taken (idempotent) and reports nothing twice
+    await saveSheetLink(db, person.userId, person.sheetId, {
+      state: state as unknown as object,
+      readAt: at,
+    });
+    for (const title of EDITABLE_TABS) rewrite.add(title);
+    log.info(
+      {
+        userId: person.userId,
+        edits: found.edits.length,
+        taken: outcomes.filter((o) => /^(entry|habit|plan)-/.test(o.kind)).length,
+        conflicts: outcomes.filter((o) => o.kind === "conflict").length,
+        held: found.held.cells.length + found.held.rows.length,
+      },
+      "sheet edits read",
+    );
+    if (options.reportEdits && (shown.length > 0 || found.newlyHeld.length > 0)) {
+      await options
+        .reportEdits({ userId: person.userId, outcomes: shown, invalid: found.newlyHeld })
+        .catch((error: unknown) => {
+          log.warn(
+            { userId: person.userId, err: error },
+            "could not tell the person about sheet edits",
+          );
+        });
+    }
+    return rewrite;
+  }
+
   async function work(event: OutboxEvent, at: Date, result: MirrorTickResult): Promise<void> {
     result.processed++;
     const userId = event.userId;
     // the fingerprint is taken before the data is read: a write in between makes the next scan
     // sync again rather than be missed
-    const person = userId === null ? undefined : (await linkedPeople(db, at, userId))[0];
-    const data = person === undefined ? null : await loadPersonSheetData(db, person.userId, at);
-    if (person === undefined || data === null) {
+    let person = userId === null ? undefined : (await linkedPeople(db, at, userId))[0];
+    if (person === undefined || (await personById({ db }, person.userId)) === null) {
       await completeEvent(db, event.id, at, { ...payloadOf(event), skipped: "no linked sheet" });
       log.info({ userId, eventId: String(event.id) }, "sheet mirror skipped: sheet unlinked");
       result.succeeded++;
       return;
     }
     const started = performance.now();
+    const sheetId = person.sheetId;
     try {
-      const sync = await syncSheet(await api(), person.sheetId, sheetTabs(data));
+      const link = await sheetLinkOf(db, person.userId);
+      const state = link !== null && link.sheetId === sheetId ? stateOf(link.state) : stateOf(null);
+      const rewrite = await takeEdits(person, state, link, at, result);
+      // edits taken from the sheet changed the data: mirror it as it is now
+      person = (await linkedPeople(db, at, person.userId))[0] ?? person;
+      const data = await loadPersonSheetData(db, person.userId, at);
+      if (data === null) throw new Error("the person was deleted during the sync");
+      const sync = await syncSheet(await api(), sheetId, sheetTabs(data, state.held), state, {
+        rewrite,
+        beforeCall: (kind) => take(kind, at, result),
+      });
+      const written: MirrorState = {
+        ...sync.state,
+        habits: Object.fromEntries(
+          data.habits.map((h) => [
+            String(h.id),
+            {
+              target: h.spec.target,
+              daysPerWeek: h.spec.daysPerWeek,
+              levels: levelsText(h.spec.levels),
+            },
+          ]),
+        ),
+        plan: (() => {
+          const today = data.plans.find((p) => p.day === data.today);
+          if (today === undefined) return null;
+          const latest = today.revisions.at(-1)?.items ?? today.items;
+          return {
+            day: today.day,
+            amounts: Object.fromEntries(latest.map((i) => [String(i.habitId), i.amount])),
+          };
+        })(),
+      };
+      let driveModifiedAt: Date | undefined;
+      if (sync.writes > 0) {
+        // the sheet's modifiedTime after our own write: a later one is someone's edit
+        const token = await take("drive", at, result).then(
+          () => true,
+          () => false,
+        );
+        if (token)
+          driveModifiedAt = await (await api()).modifiedTime(sheetId).catch(() => undefined);
+      }
+      await saveSheetLink(db, person.userId, sheetId, {
+        state: written as unknown as object,
+        ...(sync.writes > 0 ? { writtenAt: at } : {}),
+        ...(driveModifiedAt !== undefined ? { driveModifiedAt } : {}),
+        ...(link === null || link.sheetId !== sheetId || link.checkedAt === null
+          ? { checkedAt: at }
+          : {}),
+      });
       await completeEvent(db, event.id, at, {
-        sheetId: person.sheetId,
+        sheetId,
         fingerprint: person.fingerprint,
         rows: sync.rows,
       });
@@ -223,14 +508,46 @@ export function startSheetsMirror(options: SheetsMirrorOptions): SheetsMirror {
           eventId: String(event.id),
           rows: sync.rows,
           addedTabs: sync.addedTabs,
+          writtenTabs: sync.writtenTabs,
           calls: sync.calls,
           ms: Math.round(performance.now() - started),
         },
-        "sheet mirrored",
+        sync.writes > 0 ? "sheet mirrored" : "sheet mirror: nothing to write",
       );
     } catch (error) {
+      if (error instanceof QuotaWait) {
+        // no token: wait for the bucket, not a failed attempt
+        await postponeEvent(db, event.id, new Date(at.getTime() + error.waitMs));
+        result.throttled++;
+        throw error;
+      }
       // never log `error` itself: a Google error carries the request, bearer token included
-      const failure = describeSheetsFailure(error, { sheetId: person.sheetId, serviceAccount });
+      const failure = describeSheetsFailure(error, { sheetId, serviceAccount });
+      if (failure.cause === "throttled") {
+        // Google's quota: everyone pauses a minute; this event waits longer each time in a row
+        const throttled = Number(payloadOf(event).throttled ?? 0) + 1;
+        const delay = backoffDelayMs(throttled, 60_000, tuning.maxThrottleDelayMs);
+        for (const bucket of Object.values(QUOTA_BUCKETS)) {
+          await blockBucket(db, bucket, new Date(at.getTime() + 60_000));
+        }
+        await postponeEvent(db, event.id, new Date(at.getTime() + delay), {
+          ...payloadOf(event),
+          throttled,
+        });
+        result.throttled++;
+        log.warn(
+          { userId, eventId: String(event.id), throttled, delayMs: delay },
+          "sheet mirror throttled by Google (429); waiting",
+        );
+        throw new QuotaWait("write", delay);
+      }
+      if (failure.cause === "invalid") {
+        // the sheet is not what the mirror thought (a tab or the chart deleted by hand): forget
+        // what was written, so the retry looks the tabs up again and writes them in full
+        await saveSheetLink(db, person.userId, sheetId, {
+          state: stateOf(null) as unknown as object,
+        });
+      }
       const delay = backoffDelayMs(event.attempts + 1, tuning.baseDelayMs, tuning.maxDelayMs);
       const outcome = await failEvent(db, event, failure.message, at, delay, tuning.maxAttempts);
       result.failed++;
@@ -243,7 +560,7 @@ export function startSheetsMirror(options: SheetsMirrorOptions): SheetsMirror {
       ) {
         const notice: SheetsNotice = {
           userId,
-          sheetId: person.sheetId,
+          sheetId,
           cause: failure.cause,
           message: failure.message,
         };
@@ -270,11 +587,25 @@ export function startSheetsMirror(options: SheetsMirrorOptions): SheetsMirror {
   async function tickOnce(at: Date): Promise<MirrorTickResult> {
     const result = emptyResult(true);
     await scan(at, result);
-    while (!stopped && result.processed < tuning.maxPerTick) {
+    await poll(at, result);
+    let quotaLeft = true;
+    while (!stopped && quotaLeft && result.processed < tuning.maxPerTick) {
       const limit = Math.min(tuning.batchSize, tuning.maxPerTick - result.processed);
       const events = await claimDue(db, SHEETS_MIRROR_KIND, at, limit, tuning.leaseMs);
       if (events.length === 0) break;
-      for (const event of events) await work(event, at, result);
+      for (const event of events) {
+        if (!quotaLeft) {
+          // claimed but not started: back to the queue at once
+          await postponeEvent(db, event.id, at);
+          continue;
+        }
+        try {
+          await work(event, at, result);
+        } catch (error) {
+          if (!(error instanceof QuotaWait)) throw error;
+          quotaLeft = false;
+        }
+      }
     }
     if (at.getTime() - lastPrune >= 3_600_000) {
       lastPrune = at.getTime();

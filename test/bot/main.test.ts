@@ -653,9 +653,9 @@ describe("src/main.ts: shutdown and webhook mode (own emulator and database per 
         }
         const entries = sheets.rows(sheetId, "Entries")!;
         expect(entries[0]).toContain("habit");
-        expect(entries.slice(1).map((row) => [row[1], row[2]])).toEqual([["run", 30]]);
+        expect(entries.slice(1).map((row) => [row[2], row[3]])).toEqual([["run", 30]]);
         expect(sheets.tabTitles(sheetId)).toEqual(
-          expect.arrayContaining(["Entries", "Daily", "Plans", "Metrics"]),
+          expect.arrayContaining(["Habits", "Entries", "Daily", "Plans", "Metrics", "Coach"]),
         );
         run.child.kill("SIGTERM");
         expect(await exitOf(run)).toBe(0);

@@ -1,9 +1,19 @@
-// The pure parts of the mirror: the tabs' rows from a person's data, A1 ranges, and how a
-// failed Google call becomes a last_error line.
+// The pure parts of the mirror: the tabs' rows from a person's data, which requests bring a
+// sheet up to date, A1 ranges, and how a failed Google call becomes a last_error line.
 import { describe, expect, it } from "vitest";
 import { describeSheetsFailure, scrubCredentials } from "../../src/sheets/errors.js";
 import { tabRange } from "../../src/sheets/google.js";
-import { type PersonSheetData, sheetTabs, TAB_TITLES } from "../../src/sheets/layout.js";
+import {
+  chartColumns,
+  daySerial,
+  ENTRY_SPARE_ROWS,
+  instantSerial,
+  type PersonSheetData,
+  serialDay,
+  sheetTabs,
+  TAB_TITLES,
+} from "../../src/sheets/layout.js";
+import { emptyState, planWrite } from "../../src/sheets/sync.js";
 import { parseRange } from "./fake-sheets.js";
 
 const spec = (id: number, name: string, target: number) => ({
@@ -30,14 +40,18 @@ function data(): PersonSheetData {
         spec: spec(1, "run", 30),
         startDay: "2026-03-01",
         endDay: null,
+        createdAt: new Date("2026-03-01T06:00:00Z"),
+        archivedAt: null,
       },
       {
         id: 2,
         name: "violin",
         unit: "min",
-        spec: spec(2, "violin", 20),
+        spec: { ...spec(2, "violin", 20), actorGroup: 1 },
         startDay: "2026-03-01",
         endDay: "2026-03-03",
+        createdAt: new Date("2026-03-01T06:00:00Z"),
+        archivedAt: new Date("2026-03-03T05:00:00Z"),
       },
     ],
     entries: [
@@ -71,74 +85,211 @@ function data(): PersonSheetData {
       },
     ],
     plans: [
-      { day: "2026-03-02", producedBy: "policy:4", items: [{ habitId: 1, amount: 30 }] },
-      { day: "2026-03-01", producedBy: "heuristic", items: [{ habitId: 2, amount: 20 }] },
+      {
+        id: 8,
+        day: "2026-03-02",
+        producedBy: "policy:4",
+        items: [{ habitId: 1, amount: 30 }],
+        revisions: [],
+      },
+      {
+        id: 7,
+        day: "2026-03-01",
+        producedBy: "heuristic",
+        items: [{ habitId: 2, amount: 20 }],
+        revisions: [],
+      },
     ],
     metrics: [{ id: 5, name: "@weight", unit: "kg" }],
     samples: [
       { id: 2n, metricId: 5, value: 71.9, measuredAt: new Date("2026-03-02T06:00:00Z") },
       { id: 1n, metricId: 5, value: 72.4, measuredAt: new Date("2026-03-01T06:00:00Z") },
     ],
+    runs: [
+      {
+        id: 3,
+        at: new Date("2026-03-02T02:00:00Z"),
+        trigger: "nightly",
+        status: "succeeded",
+        behaviour: "fitted",
+        before: 0.41234,
+        after: 0.5,
+        activated: true,
+      },
+    ],
   };
 }
 
+const d = daySerial;
+const t = (iso: string) => instantSerial(new Date(iso));
+
 describe("sheet layout", () => {
   const tabs = sheetTabs(data());
-  const tab = (title: string) => tabs.find((t) => t.title === title)!.rows;
+  const tab = (title: string) => tabs.find((x) => x.title === title)!;
+  const header = (title: string) => tab(title).columns.map((c) => c.header);
 
-  it("has the four tabs in order", () => {
-    expect(tabs.map((t) => t.title)).toEqual([...TAB_TITLES]);
+  it("has the six tabs in order", () => {
+    expect(tabs.map((x) => x.title)).toEqual([...TAB_TITLES]);
   });
 
-  it("Entries: every entry, undone ones included, in stored order", () => {
-    expect(tab("Entries").slice(1)).toEqual([
+  it("days and instants are spreadsheet date serials", () => {
+    expect(daySerial("1970-01-01")).toBe(25569);
+    expect(serialDay(daySerial("2026-03-02"))).toBe("2026-03-02");
+    expect(instantSerial(new Date("1970-01-02T12:00:00Z"))).toBe(25570.5);
+  });
+
+  it("Habits: settings, lifetime and EMA today", () => {
+    expect(tab("Habits").rows.map((r) => r.slice(0, 10))).toEqual([
+      [1, "run", "min", "duration", 30, 7, "0, 30", null, t("2026-03-01T06:00:00Z"), null],
       [
-        "2026-03-02",
+        2,
+        "violin",
+        "min",
+        "duration",
+        20,
+        7,
+        "0, 20",
+        null,
+        t("2026-03-01T06:00:00Z"),
+        t("2026-03-03T05:00:00Z"),
+      ],
+    ]);
+    const a = 2 / 15;
+    expect(tab("Habits").rows[0][10]).toBeCloseTo(a * 0.5 * (1 - a) * (1 - a), 4);
+    expect(tab("Habits").rows[1][10]).toBeNull(); // archived: not counting today
+  });
+
+  it("Entries: every entry, undone ones included, in stored order, then rows to type into", () => {
+    const rows = tab("Entries").rows;
+    expect(rows.slice(0, 3)).toEqual([
+      [
+        10,
+        d("2026-03-02"),
         "run",
         30,
         "min",
         "chat",
-        "2026-03-02T07:00:00.000Z",
-        "2026-03-02T07:05:00.000Z",
+        t("2026-03-02T07:00:00Z"),
+        t("2026-03-02T07:05:00Z"),
       ],
-      ["2026-03-01", "run", 15, "min", "button", "2026-03-02T08:00:00.000Z", ""],
-      ["2026-03-02", "violin", 20, "min", "chat", "2026-03-02T09:00:00.000Z", ""],
+      [11, d("2026-03-01"), "run", 15, "min", "button", t("2026-03-02T08:00:00Z"), null],
+      [12, d("2026-03-02"), "violin", 20, "min", "chat", t("2026-03-02T09:00:00Z"), null],
     ]);
+    expect(rows.slice(3)).toHaveLength(ENTRY_SPARE_ROWS);
+    expect(rows.slice(3).every((r) => r.every((c) => c === null))).toBe(true);
   });
 
-  it("Daily: reward and EMAs recomputed from the log; blank when a habit is not active", () => {
+  it("Daily: amount, normalised value and EMA per habit, reward and per-group rewards", () => {
     const a = 2 / 15;
-    const rows = tab("Daily");
-    expect(rows[0]).toEqual(["day", "reward", "run EMA", "violin EMA"]);
-    expect(rows.map((r) => r[0]).slice(1)).toEqual(["2026-03-01", "2026-03-02", "2026-03-03"]);
+    expect(header("Daily")).toEqual([
+      "day",
+      "reward",
+      "reward group 1",
+      "reward group 2",
+      "run amount",
+      "run normalised",
+      "run EMA",
+      "violin amount",
+      "violin normalised",
+      "violin EMA",
+    ]);
+    const rows = tab("Daily").rows;
+    expect(rows.map((r) => r[0])).toEqual([d("2026-03-01"), d("2026-03-02"), d("2026-03-03")]);
     const run1 = a * 0.5;
     const run2 = run1 * (1 - a); // the 30 on 03-02 was undone
-    expect(rows[1][2]).toBeCloseTo(run1, 4);
-    expect(rows[2][2]).toBeCloseTo(run2, 4);
-    expect(rows[2][3]).toBeCloseTo(a, 4);
-    expect(rows[2][1]).toBeCloseTo(1 - (1 - run2 + 1 - a) / 2, 4);
+    expect(rows[0].slice(4, 6)).toEqual([15, 0.5]);
+    expect(rows[0][6]).toBeCloseTo(run1, 4);
+    expect(rows[1].slice(4, 6)).toEqual([0, 0]);
+    expect(rows[1][6]).toBeCloseTo(run2, 4);
+    expect(rows[1].slice(7, 9)).toEqual([20, 1]);
+    expect(rows[1][9]).toBeCloseTo(a, 4);
+    expect(rows[1][1]).toBeCloseTo(1 - (1 - run2 + 1 - a) / 2, 4);
+    // one habit per group here: each group's reward is its habit's
+    expect(rows[1][2]).toBeCloseTo(1 - (1 - run2), 4);
+    expect(rows[1][3]).toBeCloseTo(a, 4);
     // violin archived on 03-03: out of the reward from that day
-    expect(rows[3][3]).toBe("");
-    expect(rows[3][1]).toBeCloseTo(run2 * (1 - a), 4);
+    expect(rows[2].slice(7)).toEqual([null, null, null]);
+    expect(rows[2][1]).toBeCloseTo(run2 * (1 - a), 4);
+    expect(chartColumns(tab("Daily"))).toEqual({ domain: 0, series: [1, 6, 9] });
   });
 
-  it("Plans: one row per planned habit, by day", () => {
-    expect(tab("Plans").slice(1)).toEqual([
-      ["2026-03-01", "violin", 20, "min", "heuristic"],
-      ["2026-03-02", "run", 30, "min", "policy:4"],
+  it("Plans: one row per planned habit, by day, with who produced it", () => {
+    expect(tab("Plans").rows).toEqual([
+      [d("2026-03-01"), "violin", 20, "min", "heuristic", 0],
+      [d("2026-03-02"), "run", 30, "min", "policy:4", 0],
     ]);
   });
 
-  it("Metrics: oldest first; text is left as it is (written RAW, never run as a formula)", () => {
-    expect(tab("Metrics").slice(1)).toEqual([
-      ["2026-03-01T06:00:00.000Z", "@weight", 72.4, "kg"],
-      ["2026-03-02T06:00:00.000Z", "@weight", 71.9, "kg"],
+  it("Metrics: oldest first; text is left as it is", () => {
+    expect(tab("Metrics").rows).toEqual([
+      [t("2026-03-01T06:00:00Z"), "@weight", 72.4, "kg"],
+      [t("2026-03-02T06:00:00Z"), "@weight", 71.9, "kg"],
     ]);
   });
 
-  it("a person without habits gets headers only", () => {
-    const empty = sheetTabs({ ...data(), habits: [], entries: [], plans: [], samples: [] });
-    expect(empty.map((t) => t.rows.length)).toEqual([1, 1, 1, 1]);
+  it("Coach: training runs with reward before/after and whether activated", () => {
+    expect(tab("Coach").rows).toEqual([
+      [t("2026-03-02T02:00:00Z"), 3, "nightly", "succeeded", "fitted", 0.4123, 0.5, "yes"],
+    ]);
+  });
+
+  it("held cells and typed rows stay in place with their note", () => {
+    const held = sheetTabs(data(), {
+      cells: [{ tab: "Entries", row: "entry:11", col: 3, value: "lots", note: "not a number" }],
+      rows: [{ cells: [null, "tomorrow", "run", 5], notes: { 1: "not a day" } }],
+    });
+    const entries = held.find((x) => x.title === "Entries")!;
+    expect(entries.rows[1][3]).toBe("lots");
+    expect(entries.notes["1:3"]).toBe("not a number");
+    expect(entries.rows[3].slice(0, 4)).toEqual([null, "tomorrow", "run", 5]);
+    expect(entries.notes["3:1"]).toBe("not a day");
+  });
+
+  it("a person without habits gets headers only (and the rows to type into)", () => {
+    const empty = sheetTabs({
+      ...data(),
+      habits: [],
+      entries: [],
+      plans: [],
+      samples: [],
+      runs: [],
+    });
+    expect(empty.map((x) => x.rows.length)).toEqual([0, ENTRY_SPARE_ROWS, 0, 0, 0, 0]);
+  });
+});
+
+describe("writing only what changed", () => {
+  const info = {
+    tabs: [{ sheetId: 0, title: "Sheet1", rowCount: 1000, columnCount: 26 }],
+    chartIds: [],
+  };
+
+  it("first write: every tab added, sized, frozen and written, and the chart, in one batch", () => {
+    const plan = planWrite(sheetTabs(data()), emptyState(), info);
+    const kinds = plan.requests.map((r) => Object.keys(r)[0]);
+    expect(kinds.filter((k) => k === "addSheet")).toHaveLength(6);
+    expect(kinds.filter((k) => k === "addChart")).toHaveLength(1);
+    expect(plan.added).toEqual([...TAB_TITLES]);
+    expect(Object.keys(plan.state.tabs)).toEqual([...TAB_TITLES]);
+  });
+
+  it("the same data again: no request; plans gone: Plans shrinks by a resize alone", () => {
+    const first = planWrite(sheetTabs(data()), emptyState(), info);
+    expect(planWrite(sheetTabs(data()), first.state, null).requests).toEqual([]);
+    const more = data();
+    more.plans = [];
+    const second = planWrite(sheetTabs(more), first.state, null);
+    expect(second.written).toEqual(["Plans"]);
+    expect(second.requests.map((r) => Object.keys(r)[0])).toEqual(["updateSheetProperties"]);
+  });
+
+  it("a tab already in the sheet (an older mirror's) is resized and rewritten, not added", () => {
+    const plan = planWrite(sheetTabs(data()), emptyState(), {
+      tabs: [...info.tabs, { sheetId: 7, title: "Entries", rowCount: 1000, columnCount: 26 }],
+      chartIds: [],
+    });
+    expect(plan.added).not.toContain("Entries");
+    expect(plan.state.tabs.Entries!.sheetId).toBe(7);
   });
 });
 

@@ -3,6 +3,7 @@
 // and a local fake of the Sheets v4 API that verifies that JWT and keeps the sheets in memory.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { retractEntry } from "../../src/db/entries.js";
+import { enqueueCoalesced } from "../../src/db/outbox.js";
 import { updateUserSettings } from "../../src/db/users.js";
 import type { Logger } from "../../src/logger.js";
 import {
@@ -100,14 +101,52 @@ describe("sheets mirror", () => {
     });
     expect(fake.tabTitles("sheet-alice")).toEqual([
       "Sheet1",
+      "Habits",
       "Entries",
       "Daily",
       "Plans",
       "Metrics",
+      "Coach",
+    ]);
+    // every tab, its formats, the frozen header and the chart: one spreadsheets.get to learn the
+    // tabs that exist, one batchUpdate to write everything
+    expect(fake.writes().map((r) => r.path)).toEqual(["/v4/spreadsheets/sheet-alice:batchUpdate"]);
+    expect(fake.requests.filter((r) => r.kind === "read").length).toBe(1);
+    for (const title of ["Habits", "Entries", "Daily", "Plans", "Metrics", "Coach"]) {
+      expect(fake.grid("sheet-alice", title).frozen).toBe(1);
+    }
+
+    const habits = fake.rows("sheet-alice", "Habits")!;
+    expect(habits[0]).toEqual([
+      "id",
+      "habit",
+      "unit",
+      "kind",
+      "target",
+      "days/week",
+      "levels",
+      "exclusive group",
+      "created (UTC)",
+      "archived (UTC)",
+      "EMA today",
+    ]);
+    expect(habits.slice(1).map((r) => r.slice(0, 8))).toEqual([
+      [alice.run.id, "run", "min", "duration", 30, 7, "0, 15, 30, 45", ""],
+      [
+        alice.odd.id,
+        '=HYPERLINK("http://evil.example","x")',
+        "+reps",
+        "count",
+        20,
+        7,
+        "0, 10, 20",
+        "",
+      ],
     ]);
 
     const entries = fake.rows("sheet-alice", "Entries")!;
     expect(entries[0]).toEqual([
+      "id",
       "day",
       "habit",
       "amount",
@@ -116,35 +155,71 @@ describe("sheets mirror", () => {
       "reported at (UTC)",
       "undone at (UTC)",
     ]);
-    expect(entries.slice(1).map((r) => r.slice(0, 5).concat(r[6]))).toEqual([
+    expect(entries.slice(1).map((r) => r.slice(1, 6).concat(r[7]))).toEqual([
       [yesterday, "run", 30, "min", "chat", ""],
       [today, '=HYPERLINK("http://evil.example","x")', 20, "+reps", "chat", ""],
     ]);
-    expect(entries[1][5]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(entries[1][0]).toBe(Number(first));
+    expect(entries[1][6]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+    // days are dates (serial numbers with a date format), not text
+    expect(typeof fake.cell("sheet-alice", "Entries", 1, 1)).toBe("number");
+    expect(fake.numberFormat("sheet-alice", "Entries", 1, 1)).toEqual({
+      type: "DATE",
+      pattern: "yyyy-mm-dd",
+    });
+    // room to type new entries below the last one
+    expect(fake.grid("sheet-alice", "Entries").rowCount).toBe(1 + 2 + 20);
 
     const daily = fake.rows("sheet-alice", "Daily")!;
+    const odd = '=HYPERLINK("http://evil.example","x")';
     expect(daily[0]).toEqual([
       "day",
       "reward",
+      "run amount",
+      "run normalised",
       "run EMA",
-      '=HYPERLINK("http://evil.example","x") EMA',
+      `${odd} amount`,
+      `${odd} normalised`,
+      `${odd} EMA`,
     ]);
     expect(daily.slice(1).map((r) => r[0])).toEqual([yesterday, today]);
     // run: 30 of 30 daily → n = 1, α = 2/15 → EMA 0.1333 after yesterday, decays today
-    expect(daily[1][2]).toBeCloseTo(2 / 15, 4);
-    expect(daily[2][2]).toBeCloseTo((2 / 15) * (13 / 15), 4);
-    expect(daily[2][3]).toBeCloseTo(2 / 15, 4);
+    expect(daily[1].slice(2, 5)).toEqual([30, 1, expect.closeTo(2 / 15, 4)]);
+    expect(daily[2][4]).toBeCloseTo((2 / 15) * (13 / 15), 4);
+    expect(daily[2].slice(5, 7)).toEqual([20, 1]);
+    expect(daily[2][7]).toBeCloseTo(2 / 15, 4);
     // the second habit was created today (its first entry is today): no EMA yesterday
-    expect(daily[1][3]).toBe("");
+    expect(daily[1][7]).toBe("");
+    // the one chart: reward and both EMAs by day
+    const charts = fake.charts("sheet-alice");
+    expect(charts).toHaveLength(1);
+    const basic = charts[0].spec.basicChart as {
+      series: { series: { sourceRange: { sources: { startColumnIndex: number }[] } } }[];
+    };
+    expect(basic.series.map((x) => x.series.sourceRange.sources[0].startColumnIndex)).toEqual([
+      1, 4, 7,
+    ]);
 
     expect(fake.rows("sheet-alice", "Plans")).toEqual([
-      ["day", "habit", "planned amount", "unit", "produced by"],
-      [today, "run", 30, "min", "heuristic"],
-      [today, '=HYPERLINK("http://evil.example","x")', 10, "+reps", "heuristic"],
+      ["day", "habit", "planned amount", "unit", "produced by", "revision"],
+      [today, "run", 30, "min", "heuristic", 0],
+      [today, '=HYPERLINK("http://evil.example","x")', 10, "+reps", "heuristic", 0],
     ]);
     expect(fake.rows("sheet-alice", "Metrics")).toEqual([
       ["measured at (UTC)", "metric", "value", "unit"],
-      [`${today}T06:30:00.000Z`, "weight", 72.4, "kg"],
+      [`${today} 06:30:00`, "weight", 72.4, "kg"],
+    ]);
+    expect(fake.rows("sheet-alice", "Coach")).toEqual([
+      [
+        "trained at (UTC)",
+        "run",
+        "trigger",
+        "status",
+        "behaviour",
+        "reward before",
+        "reward after",
+        "activated",
+      ],
     ]);
     const event = await lastEvent(alice.user.id);
     expect(event.doneAt).not.toBeNull();
@@ -152,9 +227,9 @@ describe("sheets mirror", () => {
     expect(event.lastError).toBeNull();
   });
 
-  it("formula-looking text stays text: every value is written RAW", async () => {
-    // the fake stores USER_ENTERED "=…" text as a formula object; RAW keeps strings
-    for (const title of ["Entries", "Daily", "Plans", "Metrics"]) {
+  it("formula-looking text stays text: every value is written as a string value", async () => {
+    // the fake stores formulaValue (and USER_ENTERED "=…" text) as a formula object
+    for (const title of ["Habits", "Entries", "Daily", "Plans", "Metrics", "Coach"]) {
       for (const row of fake.rows("sheet-alice", title)!) {
         for (const cell of row) expect(typeof cell === "object").toBe(false);
       }
@@ -175,24 +250,58 @@ describe("sheets mirror", () => {
     expect(result).toMatchObject({ enqueued: 1, succeeded: 1 });
     const entries = fake.rows("sheet-alice", "Entries")!;
     expect(entries).toHaveLength(4);
-    expect(entries[1][6]).toBe(later(90_000).toISOString());
-    expect(entries[3].slice(0, 3)).toEqual([today, "run", 45]);
-    expect(entries[3][6]).toBe("");
+    expect(entries[1][7]).toBe(later(90_000).toISOString().slice(0, 19).replace("T", " "));
+    expect(entries[3].slice(1, 4)).toEqual([today, "run", 45]);
+    expect(entries[3][7]).toBe("");
     // the undone 30 no longer counts: run starts today at 45/30 → n = 1.5
     const daily = fake.rows("sheet-alice", "Daily")!;
-    expect(daily[1][2]).toBe(0);
-    expect(daily[2][2]).toBeCloseTo((2 / 15) * 1.5, 4);
+    expect(daily[1][4]).toBe(0);
+    expect(daily[2][4]).toBeCloseTo((2 / 15) * 1.5, 4);
     // and once more nothing to do
     const before = fake.callCount();
     expect(await m.tick(later(180_000))).toMatchObject({ enqueued: 0, processed: 0 });
     expect(fake.callCount()).toBe(before);
   });
 
-  it("rewrites a tab fully: rows edited or added by hand disappear", async () => {
-    fake.rows("sheet-alice", "Plans")!.push(["typed by hand"]);
+  it("with edits off, hand edits are overwritten at the next sync (Drive says the sheet changed)", async () => {
+    fake.type("sheet-alice", "Plans", 3, 0, "typed by hand");
+    fake.type("sheet-alice", "Plans", 1, 2, 99);
     await addEntry(tdb.db, alice, alice.odd, today, 5);
     await m.tick(later(240_000));
     expect(fake.rows("sheet-alice", "Plans")).toHaveLength(3);
+    expect(fake.rows("sheet-alice", "Plans")![1][2]).toBe(30);
+  });
+
+  it("writes only the blocks that changed, and nothing for an unchanged person", async () => {
+    await addEntry(tdb.db, alice, alice.run, today, 2);
+    const before = fake.requests.length;
+    await m.tick(later(250_000));
+    const calls = fake.requests.slice(before);
+    expect(calls.filter((r) => r.kind === "write").length).toBe(1);
+    expect(calls.filter((r) => r.kind === "read").length).toBe(0);
+    const body = calls.find((r) => r.kind === "write")!.body as { requests: object[] };
+    const kinds = body.requests.map((r) => Object.keys(r)[0]);
+    // Entries grows by a row (resize + its last block), Daily/Habits change their last block;
+    // Plans, Metrics and Coach are untouched
+    const cellsOf = body.requests
+      .filter((r): r is { updateCells: { start: { rowIndex: number } } } => "updateCells" in r)
+      .map((r) => r.updateCells.start.rowIndex);
+    expect(kinds.filter((k) => k === "updateCells").length).toBe(3);
+    expect(cellsOf.every((row) => row === 1)).toBe(true);
+    expect(kinds).toContain("updateSheetProperties");
+    expect(kinds).not.toContain("addSheet");
+
+    // an event for a person whose sheet would not change costs no write
+    await enqueueCoalesced(
+      tdb.db,
+      "sheets_mirror",
+      alice.user.id,
+      { sheetId: "sheet-alice", fingerprint: "forced" },
+      later(260_000),
+    );
+    const again = fake.requests.length;
+    expect(await m.tick(later(260_000))).toMatchObject({ processed: 1, succeeded: 1 });
+    expect(fake.requests.slice(again).filter((r) => r.kind !== "drive")).toEqual([]);
   });
 
   it("a sheet not shared with the service account: backoff, a clear last error, then recovery", async () => {
@@ -245,7 +354,7 @@ describe("sheets mirror", () => {
       fake
         .rows("sheet-bob", "Entries")!
         .slice(1)
-        .map((r) => r[2]),
+        .map((r) => r[3]),
     ).toEqual([30]);
     expect(await tdb.db.prisma.outboxEvent.count({ where: { userId: bob.user.id } })).toBe(1);
   });
