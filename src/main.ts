@@ -17,6 +17,7 @@ import { startNightlyAlerts } from "./app/training/nightly-report.js";
 import { openTrainingQueue } from "./app/training/open-queue.js";
 import { pruneHandledUpdates } from "./app/updates.js";
 import { createBot, publishCommandMenu } from "./bot/bot.js";
+import { createCheckInSender } from "./bot/commands/check-in.js";
 import { createPlanSender } from "./bot/commands/plan.js";
 import type { BotDeps, CoachContext } from "./bot/context.js";
 import { retryInProcess } from "./bot/delivery.js";
@@ -125,7 +126,9 @@ function startBackgroundJobs(
 ): { stop(): Promise<void> } {
   const instance = `${hostname()}:${process.pid}`;
   // claimed per job and person, so several instances never do the same work twice
-  const schedules = startSchedules(deps, createPlanSender(bot.telegram, deps));
+  const schedules = startSchedules(deps, createPlanSender(bot.telegram, deps), {
+    sendCheckIn: createCheckInSender(bot.telegram, deps),
+  });
   // the nightly retrain: a schedule of the training queue, fired once across instances
   // ("off" also removes a schedule an earlier start left in the database). A simulated clock
   // fires it itself, for every night a jump passes over (the queue's cron follows real time).
@@ -136,6 +139,9 @@ function startBackgroundJobs(
     );
   clock.onJump((from, to) => {
     schedules.tickPlans().catch((error) => deps.log.error({ err: error }, "plan push tick failed"));
+    schedules
+      .tickCheckIns()
+      .catch((error) => deps.log.error({ err: error }, "evening check-in tick failed"));
     if (deps.config.retrainCron === "off") return;
     for (const night of cronOccurrences(deps.config.retrainCron, from, to)) {
       enqueueNightly(deps, deps.training, night, instance).catch((error: unknown) =>

@@ -14,6 +14,7 @@ import {
 } from "../coach/plan-steering.js";
 import { fromDbDate } from "../db/dates.js";
 import { appendRevisions, revisionsWithKeys } from "../db/plan-revisions.js";
+import { type PlanSettingsChange, updatePlanSettings } from "../db/plan-settings.js";
 import { findPlanById, type PlanItem } from "../db/plans.js";
 import type { EntrySource, Habit, Plan, User } from "../generated/prisma/client.js";
 import { type CoachState, loadCoachState } from "./coach-state.js";
@@ -183,4 +184,17 @@ async function applyRequest(
     original: after.original,
     state,
   };
+}
+
+/**
+ * Changes the person's daily capacity (minutes a day the plan may take; null = no limit) or
+ * evening check-in time (local "HH:MM"; null = off). Capacity applies from the next plan on:
+ * today's stored plan stays as it is.
+ */
+export async function changePlanSettings(
+  deps: Pick<AppDeps, "db">,
+  person: User,
+  change: PlanSettingsChange,
+): Promise<User> {
+  return updatePlanSettings(deps.db, person.id, change);
 }

@@ -238,3 +238,147 @@ describe("steering today's plan", () => {
     expect(today.text).not.toContain("your choice");
   });
 });
+
+describe("capacity in /settings", () => {
+  const USER = 1303;
+  let t: TestBot;
+  beforeAll(async () => {
+    t = await startTestBot({ now: "2026-11-22T09:00:00Z" });
+    await onboard(t, USER, {
+      habits: ["run 30min daily", "violin 20 min daily", "stretch 15 min daily"],
+    });
+  });
+  afterAll(async () => {
+    await t.stop();
+  });
+
+  /** Minutes of the plan shown for today (every habit here is a time habit). */
+  function plannedMinutes(text: string): number {
+    return [...text.matchAll(/^▫️ \S+ — (\d+) min/gm)].reduce((s, m) => s + Number(m[1]), 0);
+  }
+
+  it("is shown, validated, and changes the next plan (today's stays)", async () => {
+    const [today] = await t.emulator.ask(USER, "/plan");
+    expect(plannedMinutes(today.text!)).toBe(65);
+    const [shown] = await t.emulator.ask(USER, "/settings");
+    expect(shown.text).toContain("• Capacity: no limit");
+    const [bad] = await t.emulator.ask(USER, "/settings capacity lots");
+    expect(bad.text).toContain("How many minutes a day can your plan take?");
+    const [tooSmall] = await t.emulator.ask(USER, "/settings capacity 5");
+    expect(tooSmall.text).toContain("from 10 to 1440");
+    const [set] = await t.emulator.ask(USER, "/settings capacity 45 min");
+    expect(set.text).toMatch(/^Capacity set: about 45 min a day\. From tomorrow's plan on/);
+    const person = () =>
+      t.db.prisma.user.findUniqueOrThrow({ where: { telegramId: BigInt(USER) } });
+    expect((await person()).capacityMinutes).toBe(45);
+    const [again] = await t.emulator.ask(USER, "/plan");
+    expect(again.text).toBe(today.text);
+
+    t.clock.set("2026-11-23T09:00:00Z");
+    const [next] = await t.emulator.ask(USER, "/plan");
+    expect(next.text).toContain("Plan for Mon 23 Nov");
+    expect(plannedMinutes(next.text!)).toBeGreaterThan(0);
+    expect(plannedMinutes(next.text!)).toBeLessThanOrEqual(45);
+    const [listed] = await t.emulator.ask(USER, "/settings");
+    expect(listed.text).toContain("• Capacity: about 45 min a day");
+
+    const [off] = await t.emulator.ask(USER, "/settings capacity off");
+    expect(off.text).toContain("Capacity limit removed");
+    expect((await person()).capacityMinutes).toBeNull();
+    const [hours] = await t.emulator.ask(USER, "/settings capacity 1.5h");
+    expect(hours.text).toContain("about 90 min a day");
+  });
+});
+
+describe("the evening check-in", () => {
+  const USER = 1304;
+  const QUIET = 1305; // never chose a check-in: off by default
+  let t: TestBot;
+  beforeAll(async () => {
+    t = await startTestBot({ now: "2026-11-22T09:00:00Z" });
+    await onboard(t, USER, { habits: ["run 30min daily", "read 20 pages daily", "floss 7/week"] });
+    await onboard(t, QUIET, { habits: ["run 30min daily"] });
+  });
+  afterAll(async () => {
+    await t.stop();
+  });
+
+  it("lists what is still open at the chosen time, once per day across instances", async () => {
+    const [off] = await t.emulator.ask(USER, "/settings");
+    expect(off.text).toContain("• Evening check-in: off");
+    const [bad] = await t.emulator.ask(USER, "/settings checkin later");
+    expect(bad.text).toContain("is not a time of day");
+    const [set] = await t.emulator.ask(USER, "/settings checkin 9pm");
+    expect(set.text).toMatch(/^Evening check-in at 21:00 \(UTC\)/);
+    await t.emulator.ask(USER, "read 20");
+    await t.emulator.ask(USER, "skip floss");
+
+    const { startSchedules } = await import("../../src/app/scheduling/schedule.js");
+    const { CHECK_IN_JOB } = await import("../../src/app/scheduling/check-in.js");
+    const { createCheckInSender } = await import("../../src/bot/commands/check-in.js");
+    const noPlanPush = async () => ({ kind: "not-needed" as const, reason: "test" });
+    const options = (instance: string) => ({
+      manual: true,
+      instance,
+      sendCheckIn: createCheckInSender(t.bot.telegram, t.deps),
+    });
+    const a = startSchedules(t.deps, noPlanPush, options("a"));
+    const b = startSchedules(t.deps, noPlanPush, options("b"));
+    try {
+      const before = t.emulator.botMessages(USER).length;
+      t.clock.set("2026-11-22T20:59:00Z");
+      expect((await a.tickCheckIns(t.clock.now())).due).toBe(0);
+      t.clock.set("2026-11-22T21:00:30Z");
+      const [ra, rb] = await Promise.all([
+        a.tickCheckIns(t.clock.now()),
+        b.tickCheckIns(t.clock.now()),
+      ]);
+      expect(ra.sent + rb.sent).toBe(1);
+      expect(ra.skipped + rb.skipped).toBe(1);
+      t.clock.set("2026-11-22T21:05:00Z");
+      expect(await a.tickCheckIns(t.clock.now())).toEqual({
+        due: 1,
+        sent: 0,
+        skipped: 1,
+        failed: 0,
+      });
+      const sent = t.emulator.botMessages(USER).slice(before);
+      expect(sent).toHaveLength(1);
+      const checkIn = sent[0];
+      // only run is open: read is done, floss was taken off
+      expect(checkIn.text).toBe(
+        [
+          "Evening check-in — still open from today's plan:",
+          "▫️ run — 30 min",
+          "",
+          "Tap what you did, or “Not today” for what you'll leave. (/settings checkin off stops these messages.)",
+        ].join("\n"),
+      );
+      expect(t.emulator.botMessages(QUIET).some((m) => m.text?.startsWith("Evening"))).toBe(false);
+      const claims = await t.db.prisma.jobRun.findMany({ where: { job: CHECK_IN_JOB } });
+      expect(claims).toHaveLength(1);
+      expect(claims[0].finishedAt).not.toBeNull();
+
+      // its buttons steer and log like the plan's
+      const { answer } = await t.emulator.tap(USER, checkIn, "✓ run 30 min");
+      expect(answer?.text).toMatch(/^Logged run: 30 min, today/);
+      expect(t.emulator.message(USER, checkIn.message_id)?.keyboard ?? []).toEqual([]);
+
+      // the next evening with everything done: nothing to say, nothing sent
+      t.clock.set("2026-11-23T09:00:00Z");
+      await t.emulator.ask(USER, "run 30, read 20, floss");
+      const quietBefore = t.emulator.botMessages(USER).length;
+      t.clock.set("2026-11-23T21:01:00Z");
+      const done = await a.tickCheckIns(t.clock.now());
+      expect(done).toMatchObject({ due: 1, sent: 0, skipped: 1 });
+      expect(t.emulator.botMessages(USER)).toHaveLength(quietBefore);
+
+      // off again: not due
+      await t.emulator.ask(USER, "/settings checkin off");
+      t.clock.set("2026-11-24T21:01:00Z");
+      expect((await a.tickCheckIns(t.clock.now())).due).toBe(0);
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  });
+});

@@ -4,6 +4,8 @@
 //    is the person-day: each attempt is claimed on it (one instance at a time), a failed one is
 //    retried with backoff (or after Telegram's retry_after) until the cut-off, a person who
 //    blocked the bot is marked and not pushed to again until they write.
+//  - evening check-in (optional per person): the same minute tick runs check-in.ts, once per
+//    person-day across instances.
 // (The nightly retrain is a schedule of the training queue: src/app/training/nightly.ts.)
 // Whoever claims the JobRun row first does the work; the others skip it.
 import { hostname } from "node:os";
@@ -15,6 +17,7 @@ import { onboardedPeopleWithActiveHabits } from "../../db/users.js";
 import type { User } from "../../generated/prisma/client.js";
 import type { AppDeps } from "../deps.js";
 import { markPersonUnreachable } from "../people.js";
+import { type CheckInTickResult, type SendCheckIn, tickCheckIns } from "./check-in.js";
 import { type DuePlanPush, duePlanPushes } from "./plan-time.js";
 
 export const PLAN_PUSH_JOB = "plan-push";
@@ -67,12 +70,16 @@ export interface ScheduleOptions {
   instance?: string;
   /** Don't register node-schedule jobs (tests call tickPlans directly). */
   manual?: boolean;
+  /** Sends evening check-ins (check-in.ts); without it, no check-ins are sent. */
+  sendCheckIn?: SendCheckIn;
 }
 
 export interface Schedules {
   /** One plan-push tick at `now` (default deps.now()). */
   tickPlans(now?: Date): Promise<PlanTickResult>;
-  /** Cancels the node-schedule jobs and waits for a plan tick in progress. */
+  /** One evening check-in tick at `now` (default deps.now()); nothing without sendCheckIn. */
+  tickCheckIns(now?: Date): Promise<CheckInTickResult>;
+  /** Cancels the node-schedule jobs and waits for a plan or check-in tick in progress. */
   stop(): Promise<void>;
 }
 
@@ -84,6 +91,7 @@ export function startSchedules(
   const instance = options.instance ?? `${hostname()}:${process.pid}`;
   const log = deps.log.child({ component: "schedule", instance });
   let ticking: Promise<PlanTickResult> | null = null;
+  let checkingIn: Promise<CheckInTickResult> | null = null;
   let stopped = false;
   const jobs: schedule.Job[] = [];
 
@@ -200,16 +208,30 @@ export function startSchedules(
       ticking = run;
       return run;
     },
+    tickCheckIns(now = deps.now()) {
+      const send = options.sendCheckIn;
+      if (!send || stopped) {
+        return Promise.resolve({ due: 0, sent: 0, skipped: 0, failed: 0 });
+      }
+      const run = (checkingIn ?? Promise.resolve())
+        .catch(() => {})
+        .then(() => tickCheckIns(deps, send, now, instance, log));
+      checkingIn = run;
+      return run;
+    },
     async stop() {
       stopped = true;
       for (const job of jobs) job.cancel();
-      await Promise.allSettled([ticking].filter((p) => p !== null));
+      await Promise.allSettled([ticking, checkingIn].filter((p) => p !== null));
     },
   };
 
   if (!options.manual) {
     const planJob = schedule.scheduleJob("* * * * *", () => {
       schedules.tickPlans().catch((error) => log.error({ err: error }, "plan push tick failed"));
+      schedules
+        .tickCheckIns()
+        .catch((error) => log.error({ err: error }, "evening check-in tick failed"));
     });
     if (planJob) jobs.push(planJob);
     // catch up right away after a restart

@@ -14,6 +14,7 @@ import type { CoachContext } from "../context.js";
 import { formatAmount, formatDate, formatDay, formatEma, reportExample } from "../format.js";
 import { HABIT_ADD_EXAMPLE } from "../habit-definition.js";
 import { requirePerson } from "../person-guard.js";
+import { CHECK_IN_HEAD } from "./check-in.js";
 import { planButtons, renderPlan } from "../plan-message.js";
 import { editQuietly } from "../telegram-edits.js";
 
@@ -131,7 +132,13 @@ async function onPlanButton(ctx: CoachContext, data: string): Promise<void> {
     const rendered = renderPlan(plan, items, after, original);
     await editQuietly(ctx, rendered.text, rendered.keyboard);
   } else {
-    await editQuietly(ctx, undefined, planButtons(plan, items, after.habits, after.doneToday));
+    // the /done prompt keeps log buttons only; the evening check-in keeps its steering buttons
+    const steering = text.startsWith(CHECK_IN_HEAD);
+    await editQuietly(
+      ctx,
+      undefined,
+      planButtons(plan, items, after.habits, after.doneToday, { steering }),
+    );
   }
 }
 
