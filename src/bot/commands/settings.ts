@@ -3,6 +3,7 @@
 
 import { Composer } from "telegraf";
 import { changeSettings, issueIngestToken } from "../../app/people.js";
+import { setSheetEdits } from "../../app/sheet-edits.js";
 import { isChoosableDayStartHour, MAX_DAY_START_HOUR } from "../../coach/days.js";
 import type { AppConfig } from "../../config.js";
 import type { User } from "../../generated/prisma/client.js";
@@ -24,6 +25,7 @@ export const SETTINGS_USAGE = [
   "  /settings plan 07:30        (when the daily plan arrives)",
   "  /settings daystart 4        (reports before 04:00 count for the previous day)",
   "  /settings sheet <Google Sheet link>   (a copy of your data there; “sheet off” stops it)",
+  "  /settings sheet edits on    (what you type into the sheet comes back here; “off” stops it)",
   "  /settings token             (new ingest token: lets your scale or phone send your weight)",
   ...PLAN_SETTINGS_USAGE,
 ].join("\n");
@@ -144,6 +146,19 @@ async function handleSettings(ctx: CoachContext): Promise<void> {
       return;
     }
     case "sheet": {
+      const edits = /^edits?\s+(on|off)$/i.exec(value);
+      if (edits) {
+        const enabled = edits[1]!.toLowerCase() === "on";
+        const outcome = await setSheetEdits(ctx.deps, person, enabled);
+        await ctx.reply(
+          outcome.kind === "no-sheet"
+            ? "Link a Google Sheet first: /settings sheet <link>"
+            : enabled
+              ? "Edits in your sheet now come back here. New rows in Entries become entries, a changed amount becomes a correction, and you can change a habit's target, days/week and levels in Habits and today's amounts in Plans. I'll tell you here what I took; cells I can't read stay in the sheet with a note. If you change the same thing here and in the sheet before I sync, what you said here counts."
+              : "Edits in your sheet no longer come back here; the sheet is a copy again (hand edits are overwritten).",
+        );
+        return;
+      }
       if (/^(off|none|remove|unlink)$/i.test(value)) {
         await changeSettings(ctx.deps, person, { sheetId: null });
         await ctx.reply("Google Sheet unlinked. Your data stays here.");
@@ -160,7 +175,7 @@ async function handleSettings(ctx: CoachContext): Promise<void> {
       const shareWith = ctx.deps.config.google?.clientEmail;
       await ctx.reply(
         shareWith
-          ? `Google Sheet linked (${sheetId}). Share it with ${shareWith} (Editor); within a minute or two I'll copy your entries, daily EMAs and reward, plans and measurements into the tabs Entries, Daily, Plans and Metrics, and keep them up to date. Those tabs are rewritten on every update, so keep your own notes in other tabs.`
+          ? `Google Sheet linked (${sheetId}). Share it with ${shareWith} (Editor); within a minute or two I'll copy your habits, entries, daily amounts, EMAs and reward, plans, measurements and training runs into the tabs Habits, Entries, Daily, Plans, Metrics and Coach, and keep them up to date. Those tabs belong to me (hand edits are overwritten unless you turn on /settings sheet edits on), so keep your own notes in other tabs.`
           : `Google Sheet linked (${sheetId}). This server has no Google service account set up (GOOGLE_CLIENT_EMAIL, GOOGLE_PRIVATE_KEY), so nothing is copied until its admin adds one.`,
       );
       return;
