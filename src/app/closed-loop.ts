@@ -53,6 +53,7 @@ import {
 } from "./simulated-people.js";
 import { createInProcessQueue } from "./training/in-process-queue.js";
 import { nightlyRetrainKey } from "./training/nightly.js";
+import { adoptPopulationPolicy, populationPolicy } from "./training/population.js";
 import { type RetrainOutcome, type RetrainRunner, recordedOutcome } from "./training/retrain.js";
 import { trainAndEvaluate } from "./training/retrain-job.js";
 
@@ -81,6 +82,13 @@ export interface ClosedLoopOptions {
   capacityK?: number;
   /** false: no nightly retrain (the product plans with whatever it starts with). */
   retrain?: boolean;
+  /** false: each night trains from scratch instead of from the active policy. */
+  warmStart?: boolean;
+  /**
+   * PPO steps of the habit set's population policy, trained (or found stored) before day 1 and
+   * adopted by the product's people; null: none (the product starts with the heuristic).
+   */
+  populationSteps?: number | null;
   /** How a retrain trains (default: in this thread, the product's trainAndEvaluate). */
   runner?: RetrainRunner;
   /** Called after each simulated day with the mean reward of each arm that day. */
@@ -116,6 +124,8 @@ export interface ClosedLoopResult {
   capacityK: number;
   oracleSteps: number;
   arms: ArmResult[];
+  /** the population policy the product started from (null: none) */
+  population: { modelId: number; trained: boolean; seconds: number; steps: number } | null;
   nights: NightSummary[];
   /** the day from which the product's 7-day mean reward stays above the heuristic's; null: never */
   productBeatsHeuristicFromDay: number | null;
@@ -302,6 +312,24 @@ export async function runClosedLoop(
       });
     }
 
+    // "At install": the habit set's population policy, adopted by everyone before day 1.
+    let population: ClosedLoopResult["population"] = null;
+    const populationSteps = options.populationSteps ?? null;
+    if (arms.includes("product") && populationSteps !== null) {
+      const first = product[0];
+      const found = await populationPolicy(deps.db, first.habits, first.person.capacityMinutes, {
+        steps: populationSteps,
+        seed: seed + 104_729,
+      });
+      for (const p of product) await adoptPopulationPolicy(deps.db, p.person);
+      population = {
+        modelId: found.model.id,
+        trained: found.trained,
+        seconds: found.seconds,
+        steps: populationSteps,
+      };
+    }
+
     // Baseline arms: the same people (same streams), planned in memory.
     let oracle: HabitPolicy | null = null;
     if (arms.includes("oracle")) {
@@ -419,6 +447,7 @@ export async function runClosedLoop(
       capacityK,
       oracleSteps: arms.includes("oracle") ? oracleSteps : 0,
       arms: results,
+      population,
       nights,
       productBeatsHeuristicFromDay:
         productDaily && heuristicDaily ? daysUntilAhead(productDaily, heuristicDaily) : null,
@@ -442,6 +471,7 @@ export async function runClosedLoop(
           key: nightlyRetrainKey(p.person.id, clock),
           steps: options.stepsPerNight,
           cpuSeconds: null,
+          warmStart: options.warmStart ?? true,
           ...(options.evalEpisodes ? { evalEpisodes: options.evalEpisodes } : {}),
           ...(options.evalDays ? { evalDays: options.evalDays } : {}),
         });

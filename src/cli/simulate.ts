@@ -41,6 +41,10 @@ Options:
   --capacity-k K          habits a day for the capacity-aware heuristic (default the persona's capacity)
   --arms LIST             comma-separated subset of ${ARM_NAMES.join(",")} (default all)
   --no-retrain            never retrain (the product keeps planning with what it starts with)
+  --cold-start            each night trains from scratch, not from the active policy
+  --population-steps N    train the habit set's population policy with N steps before day 1 and
+                          let the product's people adopt it (default: none, the heuristic plans
+                          until a retrain is activated)
   --out FILE              write the JSON there instead of stdout
   --png FILE              also draw mean daily reward per arm over the days`;
 
@@ -56,6 +60,8 @@ const OPTIONS = {
   "capacity-k": { type: "string" },
   arms: { type: "string" },
   "no-retrain": { type: "boolean", default: false },
+  "cold-start": { type: "boolean", default: false },
+  "population-steps": { type: "string" },
   out: { type: "string" },
   png: { type: "string" },
 } as const;
@@ -113,6 +119,8 @@ export function run(argv: string[]): Promise<number> {
         capacityK,
         arms,
         retrain: !values["no-retrain"],
+        warmStart: !values["cold-start"],
+        populationSteps: optional(values["population-steps"], "--population-steps") ?? null,
         onDay: (day, rewards) => {
           const parts = Object.entries(rewards).map(([arm, r]) => `${arm} ${r?.toFixed(3)}`);
           process.stderr.write(`day ${day}/${days}: ${parts.join(", ")}\n`);

@@ -85,8 +85,10 @@ export async function activePolicyModel(db: Database, userId: number): Promise<P
 }
 
 export interface NewPolicyModel {
-  userId: number;
-  trainingRunId: number;
+  /** null: a shared model (the population policy of a habit set) */
+  userId: number | null;
+  /** null: not made by a training run of this person (an adopted population policy) */
+  trainingRunId: number | null;
   bytes: Uint8Array;
   formatVersion: number;
   spec: unknown;
@@ -162,4 +164,9 @@ export async function activationsSince(
   return db.prisma.trainingRun.count({
     where: { trigger, createdAt: { gte: since }, summary: { path: ["activated"], equals: true } },
   });
+}
+
+/** Shared models (no person): the population policies, newest first. */
+export async function sharedPolicyModels(db: Database): Promise<PolicyModel[]> {
+  return db.prisma.policyModel.findMany({ where: { userId: null }, orderBy: { id: "desc" } });
 }

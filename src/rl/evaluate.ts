@@ -3,6 +3,7 @@
  * daily reward with a 95 % confidence interval over episodes, the mean of the last 90 days and
  * each habit's mean EMA.
  */
+import { capacityAwarePlan } from "../coach/planner.js";
 import { createRng } from "../coach/rng.js";
 import { HabitVectorEnv } from "./habit-env.js";
 import type { Persona } from "./persona.js";
@@ -19,6 +20,22 @@ export type Planner = (
 
 export function heuristicPlanner(): Planner {
   return (env, _obs, actions) => env.heuristicActions(actions);
+}
+
+/** The coach core's capacity-aware heuristic: the `k` habits furthest behind each day. */
+export function capacityAwarePlanner(k: number): Planner {
+  return (env, _obs, actions) => {
+    const H = env.actionCount;
+    for (let n = 0; n < env.numEnvs; n++) {
+      const at = n * H;
+      capacityAwarePlan(
+        env.compiled,
+        env.emas.subarray(at, at + H),
+        k,
+        actions.subarray(at, at + H),
+      );
+    }
+  };
 }
 
 export function randomPlanner(seed: number): Planner {
@@ -49,11 +66,13 @@ export interface EvaluationResult {
   ci95: number;
   meanRewardLast90: number;
   meanEmaByHabit: Record<string, number>;
+  /** Mean daily reward of each episode (simulated person), for paired comparisons. */
+  perEpisode: number[];
   seconds: number;
 }
 
 /** Two-sided 97.5 % Student-t quantile (normal beyond 30 degrees of freedom). */
-function tQuantile(df: number): number {
+export function tQuantile(df: number): number {
   const table = [
     12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16,
     2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052,
@@ -112,6 +131,7 @@ export function evaluatePlanner(
     ci95,
     meanRewardLast90: last90 / (episodes * lastWindow),
     meanEmaByHabit,
+    perEpisode: means,
     seconds: (performance.now() - start) / 1000,
   };
 }

@@ -104,7 +104,7 @@ describe("the closed loop", () => {
       orderBy: { id: "asc" },
     });
     expect(runs.map((r) => r.status)).toEqual(Array(days).fill("succeeded"));
-    expect(runs.every((r) => r.jobKey.startsWith("nightly:"))).toBe(true);
+    expect(runs.every((r) => r.jobKey?.startsWith("nightly:"))).toBe(true);
 
     expect(requests).toHaveLength(days);
     const trueCompliances = Object.values(persona.behaviour.habits).map((b) => b.compliance);

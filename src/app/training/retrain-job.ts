@@ -9,15 +9,22 @@ import { readFileSync } from "node:fs";
 import { assignActorGroups, type HabitSpec } from "../../coach/habits.js";
 import { decodeCheckpoint } from "../../rl/checkpoint.js";
 import {
+  capacityAwarePlanner,
   type EvaluationResult,
   evaluatePlanner,
   heuristicPlanner,
   policyPlanner,
 } from "../../rl/evaluate.js";
-import { defaultBehaviour, trainForHabits } from "../../rl/habit-training.js";
+import { defaultBehaviour, HABIT_PPO, trainForHabits } from "../../rl/habit-training.js";
 import type { Persona, PersonaBehaviour } from "../../rl/persona.js";
 import { loadPolicy } from "../../rl/policy.js";
 import type { TrainingProgress } from "../../rl/ppo.js";
+import {
+  capacityAwareK,
+  type PairedComparison,
+  pairedComparison,
+  type VersusHeuristic,
+} from "./training-policy.js";
 
 export interface RetrainJobRequest {
   /** The person's active habits, in their order. */
@@ -38,6 +45,12 @@ export interface RetrainJobRequest {
   numEnvs: number;
   /** The checkpoint of the person's active policy, if any (evaluated as the incumbent). */
   activeCheckpoint: Uint8Array | null;
+  /**
+   * Where training starts (warm start): usually the active policy; null or omitted: from
+   * scratch. A checkpoint that does not fit the habit set or the network design is ignored
+   * (training starts from scratch and `cost.startedFrom` says why).
+   */
+  initialPolicy?: Uint8Array | null;
   evaluation: { episodes: number; days: number; seed: number };
 }
 
@@ -63,6 +76,8 @@ export interface RetrainCost {
   steps: number;
   /** what ended the training: the step budget or the CPU budget */
   stoppedBy: "steps" | "cpu-budget";
+  /** "warm start" from request.initialPolicy, or "scratch" (with why, when one was refused) */
+  startedFrom?: string;
 }
 
 export type CpuClock = "thread-cpu" | "event-loop-busy";
@@ -105,9 +120,13 @@ export interface RetrainJobResult {
     seed: number;
     candidate: EvaluationSummary;
     heuristic: EvaluationSummary;
+    /** The capacity-aware heuristic planning the k habits furthest behind (absent in doubles). */
+    capacityAware?: EvaluationSummary & { k: number };
     /** null when there is no active policy or it no longer fits the habit set (see note). */
     active: EvaluationSummary | null;
     activeNote: string | null;
+    /** Paired comparisons with their noise, used by shouldActivate (absent in test doubles). */
+    versus?: { heuristic: VersusHeuristic; active: PairedComparison | null };
   };
 }
 
@@ -152,6 +171,24 @@ export function personaFor(
   };
 }
 
+/**
+ * Why a checkpoint cannot be trained further for this persona (another habit set, or a network
+ * design other than the one training uses), or null when it can.
+ */
+async function warmStartProblem(bytes: Uint8Array, persona: Persona): Promise<string | null> {
+  try {
+    const policy = await loadPolicy(bytes, { habits: persona.habits });
+    const design = JSON.stringify(policy.networkConfig);
+    policy.dispose();
+    if (design !== JSON.stringify(HABIT_PPO.network)) {
+      return `the policy's network design ${design} is not the one training uses`;
+    }
+    return null;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
 function summary(r: EvaluationResult): EvaluationSummary {
   return { meanReward: r.meanReward, ci95: r.ci95, meanRewardLast90: r.meanRewardLast90 };
 }
@@ -172,7 +209,17 @@ export async function trainAndEvaluate(
   // checked by the PPO loop after every update: it stops there with the policy trained so far
   const cpuBudget = new AbortController();
   let stepsTrained = 0;
+  let startedFrom = "scratch";
+  let initialPolicy: Uint8Array | undefined;
+  if (request.initialPolicy) {
+    const problem = await warmStartProblem(request.initialPolicy, persona);
+    if (problem === null) {
+      initialPolicy = request.initialPolicy;
+      startedFrom = "warm start";
+    } else startedFrom = `scratch (${problem})`;
+  }
   const trained = await trainForHabits({
+    initialPolicy,
     signal: cpuBudget.signal,
     habits: persona.habits,
     behaviour: persona.behaviour,
@@ -204,6 +251,8 @@ export async function trainAndEvaluate(
   const { episodes, days, seed } = request.evaluation;
   const options = { episodes, days, seed };
   const heuristic = evaluatePlanner(persona, heuristicPlanner(), options);
+  const k = capacityAwareK(persona.behaviour.capacity, persona.habits.length);
+  const capacityAware = evaluatePlanner(persona, capacityAwarePlanner(k), options);
   const candidatePolicy = await loadPolicy(trained.checkpoint, { habits: persona.habits });
   let candidate: EvaluationResult;
   try {
@@ -212,12 +261,15 @@ export async function trainAndEvaluate(
     candidatePolicy.dispose();
   }
   let active: EvaluationSummary | null = null;
+  let versusActive: PairedComparison | null = null;
   let activeNote: string | null = null;
   if (request.activeCheckpoint !== null) {
     try {
       const incumbent = await loadPolicy(request.activeCheckpoint, { habits: persona.habits });
       try {
-        active = summary(evaluatePlanner(persona, policyPlanner(incumbent), options));
+        const evaluated = evaluatePlanner(persona, policyPlanner(incumbent), options);
+        active = summary(evaluated);
+        versusActive = pairedComparison(candidate.perEpisode, evaluated.perEpisode);
       } finally {
         incumbent.dispose();
       }
@@ -225,6 +277,11 @@ export async function trainAndEvaluate(
       activeNote = `the active policy was not evaluated: ${error instanceof Error ? error.message : String(error)}`;
     }
   }
+  const stronger = capacityAware.meanReward > heuristic.meanReward ? capacityAware : heuristic;
+  const versusHeuristic: VersusHeuristic = {
+    heuristic: stronger === heuristic ? "heuristic" : "capacity-aware",
+    ...pairedComparison(candidate.perEpisode, stronger.perEpisode),
+  };
   const header = decodeCheckpoint(trained.checkpoint).header;
   return {
     checkpoint: trained.checkpoint,
@@ -235,6 +292,7 @@ export async function trainAndEvaluate(
       clock: cpuAtStart.clock,
       steps: stepsTrained,
       stoppedBy: cpuBudget.signal.aborted && stepsTrained < request.steps ? "cpu-budget" : "steps",
+      startedFrom,
     },
     formatVersion: header.formatVersion,
     spec: { observation: header.observationSpec, policy: header.policySpec },
@@ -246,8 +304,10 @@ export async function trainAndEvaluate(
       seed,
       candidate: summary(candidate),
       heuristic: summary(heuristic),
+      capacityAware: { ...summary(capacityAware), k },
       active,
       activeNote,
+      versus: { heuristic: versusHeuristic, active: versusActive },
     },
   };
 }

@@ -24,6 +24,7 @@ import { type FitQuality, fitBehaviour } from "../../rl/fit-behaviour.js";
 import type { PersonaBehaviour } from "../../rl/persona.js";
 import { todayOf } from "../coach-state.js";
 import { startWorkerThread } from "../worker-thread.js";
+import { adoptPopulationPolicy } from "./population.js";
 import type {
   RetrainCost,
   RetrainJobRequest,
@@ -56,6 +57,12 @@ export interface RetrainSizes {
   numEnvs: number;
   evalEpisodes: number;
   evalDays: number;
+  /**
+   * Start training from the person's active policy when it fits their habit set (warm start);
+   * false: from scratch (the product before the closed-loop work; kept for `coachrl simulate
+   * --cold-start`, which measures the difference).
+   */
+  warmStart: boolean;
 }
 
 /** A retrain asked for: whom, why, and optional budget overrides (default: the config). */
@@ -80,6 +87,7 @@ export function retrainSizes(config: AppConfig, order: Partial<RetrainSizes>): R
     numEnvs: order.numEnvs ?? config.retrainEval.numEnvs ?? DEFAULT_NUM_ENVS,
     evalEpisodes: order.evalEpisodes ?? config.retrainEval.episodes ?? DEFAULT_EVAL_EPISODES,
     evalDays: order.evalDays ?? config.retrainEval.days ?? DEFAULT_EVAL_DAYS,
+    warmStart: order.warmStart ?? true,
   };
 }
 
@@ -194,6 +202,8 @@ const retrainProgress: z.ZodType<RetrainProgress> = z.object({
   learningRate: metricNumber,
 });
 
+const pairedComparisonSchema = z.object({ difference: metricNumber, noise: metricNumber });
+
 const evaluationSummary = z.object({
   meanReward: metricNumber,
   ci95: metricNumber,
@@ -209,6 +219,7 @@ const retrainJobResult: z.ZodType<RetrainJobResult> = z.object({
       clock: z.enum(["thread-cpu", "event-loop-busy"]),
       steps: z.number(),
       stoppedBy: z.enum(["steps", "cpu-budget"]),
+      startedFrom: z.string().optional(),
     })
     .optional(),
   formatVersion: z.number().int(),
@@ -221,8 +232,17 @@ const retrainJobResult: z.ZodType<RetrainJobResult> = z.object({
     seed: z.number(),
     candidate: evaluationSummary,
     heuristic: evaluationSummary,
+    capacityAware: evaluationSummary.extend({ k: z.number() }).optional(),
     active: evaluationSummary.nullable(),
     activeNote: z.string().nullable(),
+    versus: z
+      .object({
+        heuristic: pairedComparisonSchema.extend({
+          heuristic: z.enum(["heuristic", "capacity-aware"]),
+        }),
+        active: pairedComparisonSchema.nullable(),
+      })
+      .optional(),
   }),
 });
 
@@ -238,9 +258,10 @@ export const workerThreadRunner: RetrainRunner = (request, onProgress, signal) =
   new Promise((resolve, reject) => {
     const worker = startWorkerThread(new URL("./retrain-worker.js", import.meta.url), {
       workerData: request,
-      transferList: request.activeCheckpoint
-        ? [request.activeCheckpoint.buffer as ArrayBuffer]
-        : [],
+      // both checkpoints are copies made for this job (never one buffer twice)
+      transferList: [request.activeCheckpoint, request.initialPolicy]
+        .filter((bytes): bytes is Uint8Array => bytes != null)
+        .map((bytes) => bytes.buffer as ArrayBuffer),
       messages: retrainWorkerMessage,
       onMessage(message) {
         if (message.type === "progress") onProgress(message.progress);
@@ -366,6 +387,10 @@ export async function runRetrainJob(
   if (person === null) return skip("the person was deleted", "the person no longer exists");
   const habits = (await listHabits(db, person.id)).map(habitSpecOf);
   if (habits.length === 0) return skip("no active habits", "no active habits");
+  // someone without a policy starts from their habit set's population policy, when one is stored
+  await adoptPopulationPolicy(db, person).catch((error) =>
+    log.warn({ err: error, userId: person.id }, "population policy not adopted"),
+  );
   const active = await activePolicyModel(db, person.id);
   const size = retrainSizes(deps.config, run.hyperparameters as Partial<RetrainSizes>);
   // a history that cannot be read or fitted must not cost the night's retrain: default then
@@ -383,6 +408,7 @@ export async function runRetrainJob(
     seed: runId,
     numEnvs: size.numEnvs,
     activeCheckpoint: active ? new Uint8Array(active.bytes) : null,
+    initialPolicy: size.warmStart && active ? new Uint8Array(active.bytes) : null,
     evaluation: {
       episodes: size.evalEpisodes,
       days: size.evalDays,

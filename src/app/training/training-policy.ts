@@ -1,6 +1,7 @@
 // When and how a person's policy is retrained, and when the new one replaces the old: every
 // threshold of the training pipeline, with the reason for its value. The nightly job, /retrain,
 // the CLI and the benchmarks read them from here.
+import { tQuantile } from "../../rl/evaluate.js";
 import { HABIT_NUM_ENVS } from "../../rl/habit-training.js";
 
 /**
@@ -32,21 +33,65 @@ export const DEFAULT_NUM_ENVS = HABIT_NUM_ENVS;
 export const DEFAULT_EVAL_EPISODES = 32;
 export const DEFAULT_EVAL_DAYS = 365;
 
+/**
+ * The candidate's mean daily reward minus another planner's on the same simulated people, and
+ * the evaluation noise of that difference: the half-width of its 95 % confidence interval over
+ * the people (paired, so what both planners share — the people, their days — cancels out).
+ */
+export interface PairedComparison {
+  difference: number;
+  noise: number;
+}
+
+/** Paired comparison of per-person mean rewards (same people, same order). */
+export function pairedComparison(candidate: number[], other: number[]): PairedComparison {
+  const n = Math.min(candidate.length, other.length);
+  if (n === 0) return { difference: Number.NaN, noise: Number.NaN };
+  const d = Array.from({ length: n }, (_, i) => candidate[i] - other[i]);
+  const mean = d.reduce((a, b) => a + b, 0) / n;
+  const variance = n > 1 ? d.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1) : 0;
+  return { difference: mean, noise: n > 1 ? tQuantile(n - 1) * Math.sqrt(variance / n) : 0 };
+}
+
+/** The stronger of the two heuristics on the evaluation people, and the candidate against it. */
+export interface VersusHeuristic extends PairedComparison {
+  heuristic: "heuristic" | "capacity-aware";
+}
+
 /** Mean daily rewards of the planners evaluated on the same simulated people. */
 export interface ActivationEvidence {
   candidate: { meanReward: number };
   heuristic: { meanReward: number };
   /** null when there is no active policy or it could not be evaluated on the habit set. */
   active: { meanReward: number } | null;
+  /**
+   * Paired comparisons (recorded with the model): the candidate against the stronger heuristic
+   * and against the active policy. Absent from runs recorded before margins were measured.
+   */
+  versus?: { heuristic: VersusHeuristic; active: PairedComparison | null };
 }
 
 /**
- * The activation rule: the new policy replaces what plans today only if it beats the heuristic
- * and, when there is one that could be evaluated, the active policy — on mean daily reward over
- * the same simulated people. A tie keeps what is there (no churn without a measured gain).
+ * The activation rule: the new policy replaces what plans today only if it beats the stronger
+ * heuristic (plain or capacity-aware) and, when there is one that could be evaluated, the active
+ * policy — each by more than the evaluation noise of the paired difference (the margin is
+ * recorded in `versus`). A gain inside the noise keeps what is there: a policy trained for a few
+ * thousand steps differs from yesterday's by little, and churn on noise would swap policies at
+ * random. Without paired comparisons (older runs), a strict gain on the means.
  */
 export function shouldActivate(evaluation: ActivationEvidence): boolean {
+  const beats = (c: PairedComparison) => c.difference > c.noise;
+  if (evaluation.versus) {
+    const { heuristic, active } = evaluation.versus;
+    if (!beats(heuristic)) return false;
+    return evaluation.active === null || active === null || beats(active);
+  }
   const c = evaluation.candidate.meanReward;
   if (!(c > evaluation.heuristic.meanReward)) return false;
   return evaluation.active === null || c > evaluation.active.meanReward;
+}
+
+/** Habits a day for the capacity-aware heuristic: the behaviour's capacity, rounded, 1…H. */
+export function capacityAwareK(capacity: number, habitCount: number): number {
+  return Math.max(1, Math.min(habitCount, Math.round(capacity)));
 }

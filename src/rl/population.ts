@@ -1,0 +1,216 @@
+/**
+ * The population policy: one policy for a habit set, trained on many varied simulated people
+ * (compliance, capacity and overload, unplanned habits, weekday rhythm, amounts) instead of one
+ * behaviour. A person who has just set up their habits knows nothing about themselves yet; the
+ * population policy plans for them from day 1 and every nightly retrain starts from it (warm
+ * start), so a short training per night adapts it to what their history shows.
+ */
+import type { HabitSpec } from "../coach/habits.js";
+import { type ObservationSpec, observationSpec, sameSpec } from "../coach/observation.js";
+import { createRng, type Rng } from "../coach/rng.js";
+import { initBackend } from "./backend.js";
+import { decodeCheckpoint, encodeCheckpoint } from "./checkpoint.js";
+import { HabitVectorEnv } from "./habit-env.js";
+import { defaultBehaviour, HABIT_NUM_ENVS, HABIT_PPO } from "./habit-training.js";
+import type { Persona, PersonaBehaviour } from "./persona.js";
+import { policyFromNetwork } from "./policy.js";
+import { type PpoConfig, type TrainingProgress, trainPpo } from "./ppo.js";
+import { deriveSeed } from "./random.js";
+import type { StepBuffers, VectorEnv } from "./vector-env.js";
+
+/** Behaviours in the population: each rollout row lives one of them. */
+export const POPULATION_BEHAVIOURS = 16;
+
+function uniform(rng: Rng, lo: number, hi: number): number {
+  return lo + (hi - lo) * rng.next();
+}
+
+/**
+ * `count` varied behaviours for a habit set, around the default one: capacity anywhere from 2
+ * habits to all of them with an overload penalty of 0–25 % per extra habit, per-habit compliance
+ * 0.35–0.95 and unplanned rate 0–0.25, a weekday rhythm (each day ×0.6–1.1), done amounts
+ * 0.8–1.2 of the plan. Deterministic in `seed`.
+ */
+export function populationBehaviours(
+  habits: HabitSpec[],
+  count: number,
+  seed: number,
+): PersonaBehaviour[] {
+  const rng = createRng(deriveSeed(seed, "population-behaviours"));
+  const H = habits.length;
+  return Array.from({ length: count }, () => {
+    const base = defaultBehaviour(habits);
+    return {
+      ...base,
+      capacity: Math.min(H, 2 + Math.floor(rng.next() * Math.max(1, H - 1))),
+      overloadPenalty: uniform(rng, 0, 0.25),
+      weekdayFactors: Array.from({ length: 7 }, () => uniform(rng, 0.6, 1.1)),
+      habits: Object.fromEntries(
+        habits.map((h) => [
+          h.id,
+          {
+            compliance: uniform(rng, 0.35, 0.95),
+            unplannedRate: uniform(rng, 0, 0.25),
+            amountMean: uniform(rng, 0.8, 1.2),
+            amountSd: h.kind === "check" ? 0 : 0.2,
+          },
+        ]),
+      ),
+    };
+  });
+}
+
+/**
+ * Several habit environments on one habit set, each with its own behaviour, stepped as one
+ * batch: rows [offset_i, offset_i + n_i) are population member i's people.
+ */
+export class PopulationEnv implements VectorEnv {
+  readonly numEnvs: number;
+  readonly observationSize: number;
+  readonly groupCount: number;
+  readonly actionCount: number;
+  readonly members: HabitVectorEnv[];
+  private readonly buffers: StepBuffers[];
+
+  constructor(personas: Persona[], options: { numEnvs: number; seed: number }) {
+    const M = personas.length;
+    if (M < 1 || options.numEnvs < M) {
+      throw new RangeError(`${options.numEnvs} people cannot hold ${M} behaviours`);
+    }
+    this.members = personas.map(
+      (persona, i) =>
+        new HabitVectorEnv(persona, {
+          numEnvs: Math.floor(options.numEnvs / M) + (i < options.numEnvs % M ? 1 : 0),
+          seed: deriveSeed(options.seed, `population-${i}`),
+        }),
+    );
+    const first = this.members[0];
+    this.numEnvs = options.numEnvs;
+    this.observationSize = first.observationSize;
+    this.groupCount = first.groupCount;
+    this.actionCount = first.actionCount;
+    this.buffers = this.members.map((m) => ({
+      observations: new Float32Array(m.numEnvs * m.observationSize),
+      groupRewards: new Float32Array(m.numEnvs * m.groupCount),
+      rewards: new Float32Array(m.numEnvs),
+      terminated: new Uint8Array(m.numEnvs),
+      truncated: new Uint8Array(m.numEnvs),
+      finalObservations: new Float32Array(m.numEnvs * m.observationSize),
+    }));
+  }
+
+  get policySpec() {
+    return this.members[0].policySpec;
+  }
+
+  get spec() {
+    return this.members[0].spec;
+  }
+
+  reset(observations: Float32Array): void {
+    let row = 0;
+    this.members.forEach((m, i) => {
+      m.reset(this.buffers[i].observations);
+      observations.set(this.buffers[i].observations, row * this.observationSize);
+      row += m.numEnvs;
+    });
+  }
+
+  step(actions: Int32Array, out: StepBuffers): void {
+    const O = this.observationSize;
+    const G = this.groupCount;
+    const H = this.actionCount;
+    let row = 0;
+    this.members.forEach((m, i) => {
+      const b = this.buffers[i];
+      const n = m.numEnvs;
+      m.step(actions.subarray(row * H, (row + n) * H), b);
+      out.observations.set(b.observations, row * O);
+      out.finalObservations.set(b.finalObservations, row * O);
+      out.groupRewards.set(b.groupRewards, row * G);
+      out.rewards.set(b.rewards, row);
+      out.terminated.set(b.terminated, row);
+      out.truncated.set(b.truncated, row);
+      row += n;
+    });
+  }
+}
+
+export interface PopulationTraining {
+  habits: HabitSpec[];
+  planCapacityMinutes?: number | null;
+  steps: number;
+  seed: number;
+  behaviours?: number;
+  config?: Partial<PpoConfig>;
+  onProgress?: (progress: TrainingProgress) => void;
+}
+
+/** Trains the population policy for a habit set; returns its checkpoint bytes. */
+export async function trainPopulationPolicy(input: PopulationTraining): Promise<Uint8Array> {
+  const backend = await initBackend();
+  const config: PpoConfig = { ...HABIT_PPO, ...input.config, totalSteps: input.steps };
+  const behaviours = populationBehaviours(
+    input.habits,
+    input.behaviours ?? POPULATION_BEHAVIOURS,
+    input.seed,
+  );
+  const personas: Persona[] = behaviours.map((behaviour, i) => ({
+    format: 1,
+    name: `population-${i}`,
+    description: "a varied simulated person for the population policy",
+    habits: input.habits,
+    metrics: [],
+    planCapacityMinutes: input.planCapacityMinutes ?? null,
+    behaviour,
+  }));
+  const env = new PopulationEnv(personas, {
+    numEnvs: HABIT_NUM_ENVS,
+    seed: deriveSeed(input.seed, "env"),
+  });
+  const { network, summary } = await trainPpo({
+    env,
+    spec: env.policySpec,
+    config,
+    rng: createRng(deriveSeed(input.seed, "ppo")),
+    onUpdate: (progress) => {
+      input.onProgress?.(progress);
+      return undefined;
+    },
+  });
+  const policy = policyFromNetwork(network, env.spec, config, {
+    ...summary,
+    persona: "population",
+    seed: input.seed,
+    backend: backend.backend,
+  });
+  try {
+    return policy.toBytes();
+  } finally {
+    policy.dispose();
+  }
+}
+
+/**
+ * The population checkpoint `bytes` for another person's habits of the same shape: only the
+ * habit ids and names in its observation spec change (weights, levels, groups stay). Refuses
+ * habits whose levels, actor groups or count differ, naming the difference.
+ */
+export function populationCheckpointFor(bytes: Uint8Array, habits: HabitSpec[]): Uint8Array {
+  const { header, weights } = decodeCheckpoint(bytes);
+  const stored = header.observationSpec;
+  const wanted = observationSpec(habits, []);
+  const renamed: ObservationSpec = {
+    ...stored,
+    habitIds: wanted.habitIds,
+    habitNames: wanted.habitNames,
+  };
+  const check = sameSpec(renamed, wanted);
+  if (!check.same) {
+    throw new Error(
+      `the population policy was trained for another habit set: ${check.differences.join("; ")}`,
+    );
+  }
+  const { weights: _manifest, formatVersion: _version, ...rest } = header;
+  return encodeCheckpoint({ ...rest, observationSpec: renamed }, weights);
+}
