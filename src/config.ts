@@ -53,6 +53,8 @@ export interface AppConfig {
   workers: number;
   /** maximum size in bytes of an ingest upload (CSV / Apple Health export). */
   ingestMaxBytes: number;
+  /** when set, GET /metrics needs "Authorization: Bearer <token>" (a secret). */
+  metricsToken: string | undefined;
   /** most weight samples one ingest upload may carry (more: refused whole, 413). */
   ingestMaxSamples: number;
   /** a file holding the simulated "now" (simulations and the soak only; src/app/clock.ts) */
@@ -239,6 +241,10 @@ const variables = z.object({
   COACHRL_WORKERS: wholeNumber(1, 0, 256),
   INGEST_MAX_BYTES: wholeNumber(20 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
   INGEST_MAX_SAMPLES: wholeNumber(50_000, 1, 10_000_000),
+  METRICS_TOKEN: z
+    .string()
+    .min(16, { error: "must be at least 16 characters (a shared secret for the scraper)" })
+    .optional(),
   SIMULATED_CLOCK_FILE: z.string().optional(),
 });
 
@@ -316,6 +322,7 @@ export function parseConfig(rawEnv: Env): AppConfig {
     workers: v.COACHRL_WORKERS,
     ingestMaxBytes: v.INGEST_MAX_BYTES,
     ingestMaxSamples: v.INGEST_MAX_SAMPLES,
+    metricsToken: v.METRICS_TOKEN,
     simulatedClockFile:
       v.SIMULATED_CLOCK_FILE === undefined ? undefined : resolve(v.SIMULATED_CLOCK_FILE),
   };
@@ -328,7 +335,12 @@ export function loadConfig(env: Env = process.env, dotenvPath = resolve(".env"))
 
 /** The secrets of a configuration, so that loggers can redact them wherever they appear. */
 export function configSecrets(config: AppConfig): string[] {
-  const secrets = [config.telegramBotToken, config.webhookSecret, config.google?.privateKey];
+  const secrets = [
+    config.telegramBotToken,
+    config.webhookSecret,
+    config.google?.privateKey,
+    config.metricsToken,
+  ];
   if (config.databaseUrl) {
     try {
       const password = new URL(config.databaseUrl).password;

@@ -105,7 +105,11 @@ async function startWebhook(
 ): Promise<Running> {
   const url = config.webhookUrl!;
   const secret = config.webhookSecret!;
-  const handler = createWebhookHandler(bot, { secret, log });
+  const handler = createWebhookHandler(bot, {
+    secret,
+    log,
+    observe: (status, seconds) => http.metrics.observeWebhook(status, seconds),
+  });
   http.route("POST", webhookPath(url), handler);
   bot.botInfo = await bot.telegram.getMe();
   await bot.telegram.setWebhook(url, {
@@ -212,7 +216,11 @@ async function main(): Promise<void> {
   void initBackend({ logger: log }).catch((error: unknown) =>
     log.warn({ err: error }, "no TensorFlow.js backend: plans fall back to the heuristic"),
   );
-  const http = localChat ? undefined : createHttpServer({ log, db });
+  const http = localChat ? undefined : createHttpServer({
+        log,
+        db,
+        ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
+      });
   // Body weight from scales and phone automations: POST /ingest/weight (docs/ingest.md).
   let clock: AppClock;
   try {
@@ -250,7 +258,13 @@ async function main(): Promise<void> {
     chartsDir: join(config.dataDir, "charts"),
     loadPolicyPlanner: policyPlanners.load,
     charts,
-    ...(http ? { countUpdate: (outcome) => http.countUpdate(outcome) } : {}),
+    ...(http
+      ? {
+          countUpdate: (outcome, seconds) => http.countUpdate(outcome, seconds),
+          observeTelegramCall: (method, outcome, seconds) =>
+            http.metrics.observeTelegramCall(method, outcome, seconds),
+        }
+      : {}),
   };
 
   if (localChat) {

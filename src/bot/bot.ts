@@ -57,6 +57,7 @@ export function createBot(deps: BotDeps): Telegraf<CoachContext> {
     log: deps.log,
     transport: deps.transport,
     sleep: deps.sleep,
+    observeCall: deps.observeTelegramCall,
   });
   bot.context.deps = deps;
 

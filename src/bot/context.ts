@@ -18,8 +18,14 @@ export interface BotDeps extends AppDeps {
    * config.telegramApiRoot.
    */
   transport?: ApiTransport;
-  /** Counts handled updates (the HTTP server's /metrics hook). */
-  countUpdate?: (outcome: UpdateOutcome) => void;
+  /** Counts handled updates, and how long each took (the HTTP server's /metrics hook). */
+  countUpdate?: (outcome: UpdateOutcome, seconds?: number) => void;
+  /** Times each outgoing Bot API call attempt (/metrics); "rate-limited" is a 429. */
+  observeTelegramCall?: (
+    method: string,
+    outcome: "ok" | "error" | "rate-limited",
+    seconds: number,
+  ) => void;
   /** Wait (ms) before retrying after a 429; injected by tests. Default: real sleep. */
   sleep?: (ms: number) => Promise<void>;
 }

@@ -26,6 +26,8 @@ export interface PolicyOptions {
   transport?: ApiTransport;
   /** Injected so tests don't really sleep; defaults to setTimeout. */
   sleep?: (ms: number) => Promise<void>;
+  /** Told the duration and outcome of every call attempt (/metrics). */
+  observeCall?: (method: string, outcome: "ok" | "error" | "rate-limited", seconds: number) => void;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -79,9 +81,29 @@ export function installTelegramPolicies(telegram: Telegram, options: PolicyOptio
   const sleep = options.sleep ?? defaultSleep;
   const original: CallApi = telegram.callApi.bind(telegram) as CallApi;
   const transport = options.transport;
-  const raw: CallApi = transport
+  const unobserved: CallApi = transport
     ? (method, payload) => transport(method, payload as Record<string, unknown>)
     : original;
+  const observe = options.observeCall;
+  const raw: CallApi =
+    observe === undefined
+      ? unobserved
+      : async (method, payload, callOptions) => {
+          const started = performance.now();
+          const seconds = () => (performance.now() - started) / 1000;
+          try {
+            const result = await unobserved(method, payload, callOptions);
+            observe(method, "ok", seconds());
+            return result;
+          } catch (error) {
+            observe(
+              method,
+              retryAfterOf(error) === undefined ? "error" : "rate-limited",
+              seconds(),
+            );
+            throw error;
+          }
+        };
 
   const withRetry: CallApi = async (method, payload, callOptions) => {
     for (let attempt = 0; ; attempt++) {

@@ -67,7 +67,12 @@ export interface WebhookHandler {
 
 export function createWebhookHandler(
   bot: Telegraf<CoachContext>,
-  options: { secret: string; log: Logger },
+  options: {
+    secret: string;
+    log: Logger;
+    /** Told each answer's status and the seconds from the request's arrival (/metrics). */
+    observe?: (status: number, seconds: number) => void;
+  },
 ): WebhookHandler {
   let stopping = false;
   const inFlight = new Set<Promise<void>>();
@@ -109,6 +114,11 @@ export function createWebhookHandler(
   };
 
   const handler = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const observe = options.observe;
+    if (observe !== undefined) {
+      const started = performance.now();
+      res.once("finish", () => observe(res.statusCode, (performance.now() - started) / 1000));
+    }
     if (!secretMatches(req.headers[SECRET_HEADER], options.secret)) {
       options.log.warn(
         { remote: req.socket.remoteAddress },

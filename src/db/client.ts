@@ -43,8 +43,16 @@ export interface Database {
    */
   ping(timeoutMs: number): Promise<void>;
   poolStats(): PoolStats;
+  /**
+   * Calls `listener` after every statement on the pool's connections (the app's queries, not
+   * migrations or health probes) with its duration in seconds and whether it failed; /metrics
+   * keeps the histogram. PGlite's statements are not observed.
+   */
+  observeQueries(listener: QueryListener | undefined): void;
   close(): Promise<void>;
 }
+
+export type QueryListener = (seconds: number, failed: boolean) => void;
 
 export interface PostgresOptions {
   url: string;
@@ -84,11 +92,38 @@ export function openPostgres(options: PostgresOptions): Database {
   };
   // pg-pool hands its own options to each client, where connectionTimeoutMillis is the time to
   // wait for a free connection (acquire); the clients get the connect timeout instead.
+  let queryListener: QueryListener | undefined;
   class PooledClient extends pg.Client {
     constructor() {
       super(bounded);
     }
   }
+  // every statement of the pool timed for the listener: the pool's own query() passes a
+  // callback, a checked-out connection (transactions) is awaited
+  const plainQuery = pg.Client.prototype.query as (...args: unknown[]) => unknown;
+  (PooledClient.prototype as unknown as { query: (...args: unknown[]) => unknown }).query =
+    function timedQuery(this: pg.Client, ...args: unknown[]) {
+      const listener = queryListener;
+      if (listener === undefined) return plainQuery.apply(this, args);
+      const started = performance.now();
+      const done = (failed: boolean) => listener((performance.now() - started) / 1000, failed);
+      const callback = args.at(-1);
+      if (typeof callback === "function") {
+        args[args.length - 1] = (error: unknown, ...rest: unknown[]) => {
+          done(error != null);
+          return callback(error, ...rest);
+        };
+        return plainQuery.apply(this, args);
+      }
+      const result = plainQuery.apply(this, args);
+      if (result instanceof Promise) {
+        result.then(
+          () => done(false),
+          () => done(true),
+        );
+      }
+      return result;
+    };
   const pool = new pg.Pool({
     Client: PooledClient,
     max: options.poolSize,
@@ -124,6 +159,9 @@ export function openPostgres(options: PostgresOptions): Database {
     },
     async ping(timeoutMs) {
       await probe.query({ text: "SELECT 1", query_timeout: timeoutMs } as pg.QueryConfig);
+    },
+    observeQueries(listener) {
+      queryListener = listener;
     },
     poolStats() {
       return {
@@ -183,6 +221,7 @@ export async function openPglite(
     poolStats() {
       return { total: 1, idle: 1, waiting: 0, max: 1 };
     },
+    observeQueries() {},
     async close() {
       if (closed) return;
       closed = true;

@@ -1,5 +1,8 @@
-// Prometheus text exposition (format 0.0.4) for the few numbers operators need:
-// process, database pool and handled updates.
+// Prometheus text exposition (format 0.0.4) for the numbers operators need. prom-client keeps
+// the process's default metrics (CPU, memory, heap, GC, event-loop lag), the counters and the
+// histograms of update handling, webhook answers, Bot API calls (429s counted) and database
+// statements; the gauges read from the database (pool, training queue) are written below.
+import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
 import type { Database } from "../db/client.js";
 import { runQueueCounts } from "../db/training-queue.js";
 
@@ -18,18 +21,94 @@ const HELP: Record<CounterName, string> = {
   ingest_requests_rejected: "Ingest requests rejected (bad token, bad body, too large)",
 };
 
-export class MetricsRegistry {
-  private readonly counters = new Map<CounterName, number>();
-  private readonly started = Date.now();
+/** Buckets (seconds) for things that should take milliseconds: updates, calls, statements. */
+const FAST_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-  constructor(private readonly db: Database) {}
+export class MetricsRegistry {
+  /** prom-client's registry: default process metrics, counters, histograms. */
+  readonly registry = new Registry();
+  private readonly counters = new Map<CounterName, Counter>();
+  /** the counters' values, readable synchronously (prom-client's are read asynchronously) */
+  private readonly counted = new Map<CounterName, number>();
+  private readonly started = Date.now();
+  private readonly updateSeconds: Histogram<"outcome">;
+  private readonly webhookSeconds: Histogram<"status">;
+  private readonly telegramSeconds: Histogram<"method" | "outcome">;
+  private readonly telegramRateLimited: Counter<"method">;
+  private readonly querySeconds: Histogram<"outcome">;
+
+  constructor(private readonly db: Database) {
+    collectDefaultMetrics({ register: this.registry });
+    for (const name of Object.keys(HELP) as CounterName[]) {
+      this.counters.set(
+        name,
+        new Counter({
+          name: `coachrl_${name}_total`,
+          help: HELP[name],
+          registers: [this.registry],
+        }),
+      );
+    }
+    const histogram = <L extends string>(name: string, help: string, labelNames: L[]) =>
+      new Histogram<L>({
+        name,
+        help,
+        labelNames,
+        buckets: FAST_BUCKETS,
+        registers: [this.registry],
+      });
+    this.updateSeconds = histogram(
+      "coachrl_update_handling_seconds",
+      "Time to handle one Telegram update (middleware and command, Bot API calls included)",
+      ["outcome"],
+    );
+    this.webhookSeconds = histogram(
+      "coachrl_webhook_response_seconds",
+      "Time from a webhook request's arrival to its answer, by HTTP status",
+      ["status"],
+    );
+    this.telegramSeconds = histogram(
+      "coachrl_telegram_api_call_seconds",
+      "Duration of one outgoing Bot API call (one attempt), by method and outcome",
+      ["method", "outcome"],
+    );
+    this.telegramRateLimited = new Counter({
+      name: "coachrl_telegram_api_rate_limited_total",
+      help: "Bot API calls answered 429 (Too Many Requests) by Telegram",
+      labelNames: ["method"],
+      registers: [this.registry],
+    });
+    this.querySeconds = histogram(
+      "coachrl_db_query_seconds",
+      "Duration of one statement on the database pool (Postgres)",
+      ["outcome"],
+    );
+    db.observeQueries((seconds, failed) =>
+      this.querySeconds.observe({ outcome: failed ? "error" : "ok" }, seconds),
+    );
+  }
 
   increment(name: CounterName, by = 1): void {
-    this.counters.set(name, (this.counters.get(name) ?? 0) + by);
+    this.counters.get(name)!.inc(by);
+    this.counted.set(name, this.value(name) + by);
   }
 
   value(name: CounterName): number {
-    return this.counters.get(name) ?? 0;
+    return this.counted.get(name) ?? 0;
+  }
+
+  observeUpdate(outcome: "ok" | "error" | "duplicate", seconds: number): void {
+    this.updateSeconds.observe({ outcome }, seconds);
+  }
+
+  observeWebhook(status: number, seconds: number): void {
+    this.webhookSeconds.observe({ status: String(status) }, seconds);
+  }
+
+  /** One Bot API call attempt; `outcome` "rate-limited" also counts a 429. */
+  observeTelegramCall(method: string, outcome: "ok" | "error" | "rate-limited", seconds: number) {
+    this.telegramSeconds.observe({ method, outcome }, seconds);
+    if (outcome === "rate-limited") this.telegramRateLimited.inc({ method });
   }
 
   async render(): Promise<string> {
@@ -37,19 +116,11 @@ export class MetricsRegistry {
     const gauge = (name: string, help: string, value: number) => {
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${value}`);
     };
-    const memory = process.memoryUsage();
-    gauge("process_resident_memory_bytes", "Resident memory size in bytes", memory.rss);
-    gauge("process_heap_used_bytes", "V8 heap used in bytes", memory.heapUsed);
+    gauge("process_heap_used_bytes", "V8 heap used in bytes", process.memoryUsage().heapUsed);
     gauge(
       "process_uptime_seconds",
       "Seconds since the process started",
       (Date.now() - this.started) / 1000,
-    );
-    const cpu = process.cpuUsage();
-    lines.push(
-      "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds",
-      "# TYPE process_cpu_seconds_total counter",
-      `process_cpu_seconds_total ${(cpu.user + cpu.system) / 1e6}`,
     );
     const pool = this.db.poolStats();
     gauge("db_pool_connections", "Open database connections", pool.total);
@@ -88,14 +159,7 @@ export class MetricsRegistry {
         ),
       );
     }
-    for (const name of Object.keys(HELP) as CounterName[]) {
-      lines.push(
-        `# HELP coachrl_${name}_total ${HELP[name]}`,
-        `# TYPE coachrl_${name}_total counter`,
-        `coachrl_${name}_total ${this.value(name)}`,
-      );
-    }
-    return `${lines.join("\n")}\n`;
+    return `${lines.join("\n")}\n${await this.registry.metrics()}`;
   }
 }
 

@@ -1,5 +1,6 @@
 // The app's HTTP server: health and metrics here; the webhook and ingest endpoints register
 // their own routes. Plain node:http — a route table, bounded bodies, JSON errors, no framework.
+import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Database } from "../db/client.js";
@@ -14,8 +15,8 @@ export interface HttpServer {
   route(method: Method, path: string, handler: RouteHandler): void;
   listen(host: string, port: number): Promise<number>;
   close(): Promise<void>;
-  /** Counts one handled Telegram update for /metrics. */
-  countUpdate(outcome?: "ok" | "error" | "duplicate"): void;
+  /** Counts one handled Telegram update for /metrics, with how long it took when known. */
+  countUpdate(outcome?: "ok" | "error" | "duplicate", seconds?: number): void;
   readonly metrics: MetricsRegistry;
 }
 
@@ -121,6 +122,14 @@ export function createHealthCheck(db: Database, log?: Logger): () => Promise<Hea
   };
 }
 
+/** "Bearer <token>" compared in constant time (hashing first makes the lengths equal). */
+function tokenMatches(header: string | undefined, token: string): boolean {
+  const given = createHash("sha256")
+    .update(header ?? "")
+    .digest();
+  return timingSafeEqual(given, createHash("sha256").update(`Bearer ${token}`).digest());
+}
+
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
@@ -151,8 +160,13 @@ export async function readBody(req: IncomingMessage, maxBytes: number): Promise<
   return Buffer.concat(chunks);
 }
 
-export function createHttpServer(options: { log: Logger; db: Database }): HttpServer {
-  const { log, db } = options;
+export function createHttpServer(options: {
+  log: Logger;
+  db: Database;
+  /** When set, GET /metrics answers only requests with "Authorization: Bearer <token>". */
+  metricsToken?: string;
+}): HttpServer {
+  const { log, db, metricsToken } = options;
   const routes = new Map<string, RouteHandler>();
   const metrics = new MetricsRegistry(db);
   const checkHealth = createHealthCheck(db, log);
@@ -162,7 +176,12 @@ export function createHttpServer(options: { log: Logger; db: Database }): HttpSe
     const report = await checkHealth();
     sendJson(res, report.ok ? 200 : 503, report);
   });
-  routes.set(key("GET", "/metrics"), async (_req, res) => {
+  routes.set(key("GET", "/metrics"), async (req, res) => {
+    if (metricsToken !== undefined && !tokenMatches(req.headers.authorization, metricsToken)) {
+      res.setHeader("www-authenticate", 'Bearer realm="metrics"');
+      sendJson(res, 401, { error: "GET /metrics needs 'Authorization: Bearer <METRICS_TOKEN>'" });
+      return;
+    }
     const text = await metrics.render();
     res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
     res.end(text);
@@ -213,9 +232,10 @@ export function createHttpServer(options: { log: Logger; db: Database }): HttpSe
         server.closeIdleConnections();
       });
     },
-    countUpdate(outcome = "ok") {
+    countUpdate(outcome = "ok", seconds) {
       const name: CounterName = `telegram_updates_${outcome}`;
       metrics.increment(name);
+      if (seconds !== undefined) metrics.observeUpdate(outcome, seconds);
     },
   };
 }
