@@ -7,7 +7,8 @@
 //   a Habit's target, days/week or levels → editHabit (the coach core's validation)
 //   today's planned amount      → a plan revision, when plan revisions are wired (revisePlan)
 // Conflict rule: the chat wins. An item changed in the chat since the sheet was last written
-// (an entry undone, a habit edited) keeps the chat's value; the sheet's edit is not taken.
+// (an entry undone, a habit's setting or today's planned amount changed) keeps the chat's value;
+// the sheet's edit is not taken, and the next write shows the chat's value.
 import type { HabitSpec, LocalDate } from "../coach/index.js";
 import {
   entriesOfHabitOnDay,
@@ -43,8 +44,22 @@ export type SheetEdit =
       cells: SheetCellRef[];
     }
   | { kind: "correction"; entryId: bigint; amount: number; cells: SheetCellRef[] }
-  | { kind: "habit"; habitId: number; change: SheetHabitChange; cells: SheetCellRef[] }
-  | { kind: "plan"; planId: number; habitId: number; amount: number; cells: SheetCellRef[] };
+  | {
+      kind: "habit";
+      habitId: number;
+      change: SheetHabitChange;
+      cells: SheetCellRef[];
+      /** the chat changed the same fields since the sheet was written (a conflict) */
+      chatChanged?: boolean;
+    }
+  | {
+      kind: "plan";
+      planId: number;
+      habitId: number;
+      amount: number;
+      cells: SheetCellRef[];
+      chatChanged?: boolean;
+    };
 
 export type SheetEditOutcome =
   | { kind: "entry-added"; habit: Habit; day: LocalDate; amount: number }
@@ -198,13 +213,10 @@ async function changeHabitFromSheet(
   deps: Pick<AppDeps, "db">,
   person: User,
   edit: Extract<SheetEdit, { kind: "habit" }>,
-  context: SheetEditContext,
 ): Promise<SheetEditOutcome> {
   const habit = await habitOfPerson(deps, person, edit.habitId);
   if (!habit) return { kind: "refused", edit, reason: "unknown habit" };
-  if (context.writtenAt !== null && habit.updatedAt > context.writtenAt) {
-    return { kind: "conflict", edit, habit, what: habit.name };
-  }
+  if (edit.chatChanged) return { kind: "conflict", edit, habit, what: habit.name };
   const outcome = await editHabit(deps, person, habit.name, edit.change);
   switch (outcome.kind) {
     case "updated":
@@ -231,6 +243,9 @@ async function revisePlanFromSheet(
   }
   const habit = await habitOfPerson(deps, person, edit.habitId);
   if (!habit) return { kind: "refused", edit, reason: "unknown habit" };
+  if (edit.chatChanged) {
+    return { kind: "conflict", edit, habit, what: `today's plan, ${habit.name}` };
+  }
   const outcome = await context.revisePlan(person, {
     planId: edit.planId,
     habitId: edit.habitId,
@@ -257,7 +272,7 @@ export async function applySheetEdits(
         outcomes.push(await correctEntryFromSheet(deps, person, edit, context));
         break;
       case "habit":
-        outcomes.push(await changeHabitFromSheet(deps, person, edit, context));
+        outcomes.push(await changeHabitFromSheet(deps, person, edit));
         break;
       case "plan":
         outcomes.push(await revisePlanFromSheet(deps, person, edit, context));

@@ -134,7 +134,7 @@ export async function sheetsToCheck(
     FROM sheet_links l JOIN users u ON u.id = l.user_id AND u.sheet_id = l.sheet_id
     WHERE l.written_at IS NOT NULL
       AND (l.checked_at IS NULL
-           OR l.checked_at < CASE WHEN l.edits_enabled THEN ${editsBefore}::timestamptz
+           OR l.checked_at <= CASE WHEN l.edits_enabled THEN ${editsBefore}::timestamptz
                                   ELSE ${othersBefore}::timestamptz END)
     ORDER BY l.edits_enabled DESC, l.checked_at NULLS FIRST, l.user_id
     LIMIT ${limit}`;

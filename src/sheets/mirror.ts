@@ -39,7 +39,14 @@ import type { Logger } from "../logger.js";
 import { describeSheetsFailure } from "./errors.js";
 import { type LinkedPerson, linkedPeople } from "./fingerprint.js";
 import { googleSheetsApi, type SheetsApi } from "./google.js";
-import { type Cell, levelsText, sheetTabs, TAB_TITLES, type TabTitle } from "./layout.js";
+import {
+  type Cell,
+  levelsText,
+  type PersonSheetData,
+  sheetTabs,
+  TAB_TITLES,
+  type TabTitle,
+} from "./layout.js";
 import { loadPersonSheetData } from "./load.js";
 import { EDITABLE_TABS, readBack } from "./read-back.js";
 import { type MirrorState, stateOf, syncSheet } from "./sync.js";
@@ -215,6 +222,17 @@ function payloadOf(event: OutboxEvent): MirrorPayload {
   return typeof p === "object" && p !== null && !Array.isArray(p) ? (p as MirrorPayload) : {};
 }
 
+/** Today's planned amount per habit id, as the plan stands (its latest revision). */
+function todaysPlanAmounts(data: PersonSheetData): MirrorState["plan"] {
+  const today = data.plans.find((p) => p.day === data.today);
+  if (today === undefined) return null;
+  const latest = today.revisions.at(-1)?.items ?? today.items;
+  return {
+    day: today.day,
+    amounts: Object.fromEntries(latest.map((i) => [String(i.habitId), i.amount])),
+  };
+}
+
 export function startSheetsMirror(options: SheetsMirrorOptions): SheetsMirror {
   const { db, config } = options;
   const now = options.now ?? (() => new Date());
@@ -372,6 +390,7 @@ export function startSheetsMirror(options: SheetsMirrorOptions): SheetsMirror {
       userId: person.userId,
       data,
       planIds: Object.fromEntries(data.plans.map((p) => [p.day, p.id])),
+      currentPlan: todaysPlanAmounts(data)?.amounts,
       state,
       values,
     });
@@ -468,15 +487,7 @@ export function startSheetsMirror(options: SheetsMirrorOptions): SheetsMirror {
             },
           ]),
         ),
-        plan: (() => {
-          const today = data.plans.find((p) => p.day === data.today);
-          if (today === undefined) return null;
-          const latest = today.revisions.at(-1)?.items ?? today.items;
-          return {
-            day: today.day,
-            amounts: Object.fromEntries(latest.map((i) => [String(i.habitId), i.amount])),
-          };
-        })(),
+        plan: todaysPlanAmounts(data),
       };
       let driveModifiedAt: Date | undefined;
       if (sync.writes > 0) {

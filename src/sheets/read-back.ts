@@ -109,6 +109,8 @@ export interface ReadBackInput {
   /** per plan day, the plan's id (for revisions of today's plan) */
   planIds: Record<LocalDate, number>;
   state: MirrorState;
+  /** today's planned amounts per habit id as they are now (revisions included) */
+  currentPlan?: Record<string, number>;
   /** rows of each tab as read, header first */
   values: Record<string, unknown[][]>;
 }
@@ -208,6 +210,12 @@ export function readBack(input: ReadBackInput): ReadBack {
     };
     const change: Extract<SheetEdit, { kind: "habit" }>["change"] = {};
     const refs: SheetCellRef[] = [];
+    const now = {
+      target: habit.spec.target,
+      daysPerWeek: habit.spec.daysPerWeek,
+      levels: levelsText(habit.spec.levels),
+    };
+    let chatChanged = false;
     const fields = [
       ["target", HABIT_EDITABLE.target, written.target],
       ["daysPerWeek", HABIT_EDITABLE.daysPerWeek, written.daysPerWeek],
@@ -221,6 +229,7 @@ export function readBack(input: ReadBackInput): ReadBack {
         hold(ref, held.get(`Habits|${key}|${col}`)!.note);
         continue;
       }
+      if (!same(now[field], before)) chatChanged = true;
       if (field === "target") {
         const target = amountOf(cell);
         if (!target.ok || target.value === 0)
@@ -238,7 +247,7 @@ export function readBack(input: ReadBackInput): ReadBack {
       if (!cells.some((c) => c.row === key && c.col === col)) refs.push(ref);
     }
     if (Object.keys(change).length > 0) {
-      edits.push({ kind: "habit", habitId: habit.id, change, cells: refs });
+      edits.push({ kind: "habit", habitId: habit.id, change, cells: refs, chatChanged });
     }
   }
 
@@ -266,7 +275,18 @@ export function readBack(input: ReadBackInput): ReadBack {
       }
       const amount = amountOf(cell);
       if (!amount.ok) hold(ref, amount.note);
-      else edits.push({ kind: "plan", planId, habitId, amount: amount.value, cells: [ref] });
+      else {
+        const current = input.currentPlan?.[String(habitId)];
+        const chatChanged = current !== undefined && current !== before;
+        edits.push({
+          kind: "plan",
+          planId,
+          habitId,
+          amount: amount.value,
+          cells: [ref],
+          chatChanged,
+        });
+      }
     }
   }
 

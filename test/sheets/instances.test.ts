@@ -61,8 +61,7 @@ afterAll(async () => {
   await tdb?.dispose();
 });
 
-const writes = () =>
-  fake.requests.filter((r) => r.kind === "write" && r.status === 200).length;
+const writes = () => fake.requests.filter((r) => r.kind === "write" && r.status === 200).length;
 
 it("each change is mirrored once, whichever instance ticks", async () => {
   const today = utcDay(t0);
