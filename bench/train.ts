@@ -8,6 +8,9 @@
  *   - throughput with 1 and 2 worker threads in one process (2 trainings at a time, as
  *     `coachrl worker --concurrency 2` runs them), and the scaling ratio, with the load average
  *     before and after (the machine may be shared: a busy machine lowers the ratio);
+ *   - throughput with 1 and 2 `coachrl worker` processes (concurrency 1 each) draining one
+ *     pg-boss queue on real Postgres (when a server is given): people per hour from the first
+ *     training's start to the last one's end (process start-up excluded), and the scaling ratio;
  *   - the queue's overhead per job: enqueue → the training starts, on an idle in-process queue
  *     over embedded PGlite (the whole job path: run row, person, habits, history fit);
  *   - the same on pg-boss over real Postgres when TEST_DATABASE_URL or DATABASE_URL is set (in a
@@ -22,8 +25,10 @@
  * by RETRAIN_STEPS / steps for the training share at the production budget (see the docs).
  * Environment: BENCH_TRAIN_STEPS (20000), BENCH_TRAIN_NUM_ENVS (64), BENCH_TRAIN_EVAL_EPISODES
  * (8), BENCH_TRAIN_EVAL_DAYS (90), BENCH_TRAIN_REPEATS (2 per persona), BENCH_TRAIN_SCALING_JOBS
- * (4), BENCH_TRAIN_QUEUE_JOBS (5, also the K of the pg-boss measurement).
+ * (4), BENCH_TRAIN_QUEUE_JOBS (5, also the K of the pg-boss measurement), BENCH_TRAIN_PROCESS_JOBS
+ * (6 per worker-process measurement).
  */
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
@@ -54,6 +59,7 @@ const EVAL = {
 const REPEATS = env("BENCH_TRAIN_REPEATS", 2);
 const SCALING_JOBS = env("BENCH_TRAIN_SCALING_JOBS", 4);
 const QUEUE_JOBS = env("BENCH_TRAIN_QUEUE_JOBS", 5);
+const PROCESS_JOBS = env("BENCH_TRAIN_PROCESS_JOBS", 6);
 
 const progress = (message: string) => process.stderr.write(`${message}\n`);
 const loadAverage = () => os.loadavg().map((l) => Number(l.toFixed(2)));
@@ -265,12 +271,104 @@ async function pgBossOverhead(): Promise<object> {
   }
 }
 
+/**
+ * `coachrl worker` processes (concurrency 1 each, as on a machine per core) draining PROCESS_JOBS
+ * retrains of seeded 5-habit people from one pg-boss queue on real Postgres. Throughput is
+ * counted from the first training's start to the last one's end (the runs' own timestamps), so
+ * process start-up is excluded and the queue's hand-over between jobs is included.
+ */
+async function workerProcessThroughput(processes: number): Promise<object> {
+  const server = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
+  if (!server) {
+    return { skipped: "set TEST_DATABASE_URL or DATABASE_URL to a Postgres server to measure it" };
+  }
+  const scratch = await createEmptyPostgresDatabase(server);
+  const db = openPostgres({ url: scratch.url, poolSize: 4, acquireTimeoutMs: 10_000 });
+  const children: ReturnType<typeof spawn>[] = [];
+  try {
+    await db.withSession((session) => migrate(session, {}));
+    const config = parseConfig({ LOG_LEVEL: "silent", RETRAIN_CRON: "off" });
+    const log = createLogger({ level: "silent", pretty: false, secrets: [] });
+    const deps = { config, db, log, now: () => new Date() };
+    const persona = await loadPersonaFile("personas/steady.json");
+    const seeded = await seedSimulatedPeople(deps, persona, {
+      people: PROCESS_JOBS,
+      days: 14,
+      seed: 7,
+    });
+    // a queue that only enqueues (no work() here): the worker processes take the jobs
+    const queue = await createPgBossQueue(deps, { url: scratch.url, instance: "bench-enqueue" });
+    const runIds: number[] = [];
+    try {
+      for (const person of seeded.people) {
+        const queued = await queue.enqueue({
+          userId: person.personId,
+          trigger: "cli",
+          steps: STEPS,
+          numEnvs: NUM_ENVS,
+          evalEpisodes: EVAL.episodes,
+          evalDays: EVAL.days,
+        });
+        if (queued.kind !== "queued") throw new Error("the job was not queued");
+        runIds.push(queued.runId);
+      }
+    } finally {
+      await queue.stop();
+    }
+    const loadBefore = loadAverage();
+    const childEnv = { ...process.env };
+    for (const key of Object.keys(childEnv)) {
+      if (/^(RETRAIN_|COACHRL_|npm_)/.test(key)) delete childEnv[key];
+    }
+    for (let i = 0; i < processes; i++) {
+      children.push(
+        spawn(process.execPath, ["--import", "tsx", "src/cli.ts", "worker", "--concurrency", "1"], {
+          env: { ...childEnv, DATABASE_URL: scratch.url, LOG_LEVEL: "warn", RETRAIN_CRON: "off" },
+          stdio: ["ignore", "ignore", "inherit"],
+        }),
+      );
+    }
+    for (const runId of runIds)
+      await waitForRun(deps, runId, { pollMs: 200, timeoutMs: 1_800_000 });
+    const rows = await db.prisma.trainingRun.findMany({
+      where: { id: { in: runIds } },
+      select: { status: true, startedAt: true, finishedAt: true, trainedBy: true },
+    });
+    if (rows.some((r) => r.status !== "succeeded")) throw new Error("a retrain did not succeed");
+    const first = Math.min(...rows.map((r) => r.startedAt!.getTime()));
+    const last = Math.max(...rows.map((r) => r.finishedAt!.getTime()));
+    const wall = (last - first) / 1000;
+    const result = {
+      processes,
+      jobs: rows.length,
+      wallSeconds: round(wall),
+      peoplePerHour: Math.round((rows.length / wall) * 3600),
+      workersThatTrained: new Set(rows.map((r) => r.trainedBy)).size,
+      loadAverageBefore: loadBefore,
+      loadAverageAfter: loadAverage(),
+    };
+    progress(`${processes} worker process(es): ${result.peoplePerHour} people/hour`);
+    return result;
+  } finally {
+    for (const child of children) child.kill("SIGTERM");
+    await Promise.all(
+      children.map((c) =>
+        c.exitCode !== null ? undefined : new Promise((resolve) => c.once("exit", resolve)),
+      ),
+    );
+    await db.close();
+    await scratch.drop();
+  }
+}
+
 const started = performance.now();
 const loadAtStart = loadAverage();
 const five = await costOf("personas/steady.json");
 const twentyThree = await costOf("personas/seed-23.json");
 const one = await throughput(1);
 const two = await throughput(2);
+const oneProcess = (await workerProcessThroughput(1)) as { peoplePerHour?: number };
+const twoProcesses = (await workerProcessThroughput(2)) as { peoplePerHour?: number };
 const overhead = await queueOverhead();
 const pgBoss = await pgBossOverhead();
 process.stdout.write(
@@ -290,6 +388,15 @@ process.stdout.write(
         oneThread: one,
         twoThreads: two,
         ratio: round(two.peoplePerHour / one.peoplePerHour, 2),
+      },
+      workerProcesses: {
+        persona: "personas/steady.json",
+        oneProcess,
+        twoProcesses,
+        ratio:
+          oneProcess.peoplePerHour && twoProcesses.peoplePerHour
+            ? round(twoProcesses.peoplePerHour / oneProcess.peoplePerHour, 2)
+            : null,
       },
       queueOverheadPerJob: { inProcess: overhead, pgBoss },
       benchSeconds: round((performance.now() - started) / 1000, 1),

@@ -168,6 +168,10 @@ function startBackgroundJobs(
     notifyPerson: createSheetsNotifier(bot.telegram, deps, deps.config.google?.clientEmail),
     reportEdits: createSheetEditsReporter(bot.telegram, deps),
   });
+  // a simulated clock's jump is time passing: the mirror looks again at once (due retries)
+  clock.onJump(() => {
+    sheets.tick().catch((error: unknown) => deps.log.warn({ err: error }, "sheets tick failed"));
+  });
   // claims are stamped by the database's clock, so they age by the real one (not a simulated one)
   const pruning = setInterval(() => {
     pruneHandledUpdates(deps.db, new Date()).catch((error: unknown) =>
@@ -216,7 +220,9 @@ async function main(): Promise<void> {
   void initBackend({ logger: log }).catch((error: unknown) =>
     log.warn({ err: error }, "no TensorFlow.js backend: plans fall back to the heuristic"),
   );
-  const http = localChat ? undefined : createHttpServer({
+  const http = localChat
+    ? undefined
+    : createHttpServer({
         log,
         db,
         ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),

@@ -290,6 +290,8 @@ export class TelegramEmulator {
 
   private server: Server | undefined;
   private readonly timeoutMs: number;
+  /** The clock of message dates (a soak with a simulated clock sets it). */
+  now: () => number = Date.now;
   private nextUpdateId = 1000;
   private nextMessageId = 1;
   private nextQueryId = 1;
@@ -654,7 +656,7 @@ export class TelegramEmulator {
       message_id: this.nextMessageId++,
       chatId,
       sender: "user",
-      date: Math.floor(Date.now() / 1000),
+      date: Math.floor(this.now() / 1000),
       text: content.text,
       edits: [],
       deleted: false,
@@ -973,7 +975,7 @@ export class TelegramEmulator {
       message_id: this.nextMessageId++,
       chatId,
       sender: "bot",
-      date: Math.floor(Date.now() / 1000),
+      date: Math.floor(this.now() / 1000),
       edits: [],
       deleted: false,
       payload,
