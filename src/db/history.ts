@@ -1,8 +1,10 @@
 // A person's recent history for fitting a behaviour model (src/rl/fit-behaviour.ts): per day,
-// the planned amount per habit (or no plan) and the amount done (non-retracted entries).
+// the planned amount per habit (or no plan) as the planner produced it, the amount done
+// (non-retracted entries), and the person's own changes to the plan (plan revisions).
 import { addDays, daysBetween, type LocalDate, weekdayOf } from "../coach/index.js";
 import type { Database } from "./client.js";
 import { fromDbDate, toDbDate } from "./dates.js";
+import { revisionsOfPlans } from "./plan-revisions.js";
 import { planItemsOf } from "./plans.js";
 
 /**
@@ -18,6 +20,8 @@ export interface StoredDay {
   planned: Record<string, number> | null;
   /** amount done per habit id (sum of non-retracted entries; missing = 0) */
   done: Record<string, number>;
+  /** the amount the person chose by changing that day's plan (latest revision), per habit id */
+  chosen?: Record<string, number>;
 }
 
 export interface PersonHistory {
@@ -55,6 +59,15 @@ export async function loadHistory(
     for (const item of planItemsOf(plan)) items[String(item.habitId)] = item.amount;
     planned.set(fromDbDate(plan.day), items);
   }
+  // the person's changes to those plans: the latest revision per habit and day
+  const dayOfPlan = new Map(plans.map((p) => [p.id, fromDbDate(p.day)]));
+  const chosen = new Map<LocalDate, Record<string, number>>();
+  for (const revision of await revisionsOfPlans(db, [...dayOfPlan.keys()])) {
+    const day = dayOfPlan.get(revision.planId)!;
+    const amounts = chosen.get(day) ?? {};
+    amounts[String(revision.habitId)] = revision.toAmount;
+    chosen.set(day, amounts);
+  }
   const done = new Map<LocalDate, Record<string, number>>();
   for (const entry of entries) {
     const day = fromDbDate(entry.day);
@@ -74,6 +87,7 @@ export async function loadHistory(
       weekday: weekdayOf(day),
       planned: planned.get(day) ?? null,
       done: done.get(day) ?? {},
+      ...(chosen.has(day) ? { chosen: chosen.get(day) } : {}),
     });
   }
   return { from, to: last, days };

@@ -9,6 +9,8 @@
  *   unplanned:  P(done) = unplannedRate × weekday × motivation
  *   done amount = planned amount (target when unplanned) × ratio, ratio ~ uniform(mean ± sd·√3)
  * "Done" means an amount > 0. Motivation drift and cross-effects are not fitted (defaults).
+ * The person's own changes to a day's plan (`HistoryDay.chosen`) are read as choices: "not
+ * today" is a planned habit not done, and a changed amount is their own level (the amount sample).
  */
 import type { HabitSpec } from "../coach/habits.js";
 import { defaultBehaviour } from "./habit-training.js";
@@ -25,6 +27,14 @@ export interface HistoryDay {
   planned: Record<string, number> | null;
   /** Amount done per habit id (sum of non-retracted entries; missing = 0). */
   done: Record<string, number>;
+  /**
+   * The amount the person chose by changing that day's plan (its latest revision), per habit id;
+   * missing = not changed. 0 ("not today", swapped out) on a planned habit counts as planned and
+   * not done, by choice, whatever was logged; an amount > 0 is the person's own level: it is the
+   * amount sample of a day the habit was done (÷ the planned amount, or the target when the
+   * habit was not planned). Whether it was done still comes from `done`.
+   */
+  chosen?: Record<string, number>;
 }
 
 export interface FitOptions {
@@ -77,6 +87,12 @@ const amountOf = (record: Record<string, number> | null, id: string): number => 
   return typeof x === "number" && Number.isFinite(x) && x > 0 ? x : 0;
 };
 
+/** The chosen amount of a habit (≥ 0), or NaN when the person did not change it that day. */
+const chosenOf = (record: Record<string, number> | undefined, id: string): number => {
+  const x = record?.[id];
+  return typeof x === "number" && Number.isFinite(x) && x >= 0 ? x : Number.NaN;
+};
+
 const overloadFactor = (planned: number, capacity: number, penalty: number) => {
   const over = planned - capacity;
   return over > 0 ? Math.max(0, 1 - penalty * over) : 1;
@@ -86,6 +102,8 @@ interface Day {
   weekday: number;
   planned: Float64Array;
   done: Float64Array;
+  /** the person's own amount by a plan change; NaN = unchanged */
+  chosen: Float64Array;
   plannedCount: number;
 }
 
@@ -106,10 +124,16 @@ export function fitBehaviour(
     .filter((d) => Number.isInteger(d.weekday) && d.weekday >= 0 && d.weekday < 7)
     .map((d) => {
       const planned = Float64Array.from(ids, (id) => amountOf(d.planned, id));
+      const chosen = Float64Array.from(ids, (id) => chosenOf(d.chosen, id));
+      // declined by choice: planned, not done (an entry logged anyway does not count as the plan)
+      const done = Float64Array.from(ids, (id, h) =>
+        chosen[h] === 0 && planned[h] > 0 ? 0 : amountOf(d.done, id),
+      );
       return {
         weekday: d.weekday,
         planned,
-        done: Float64Array.from(ids, (id) => amountOf(d.done, id)),
+        done,
+        chosen,
         plannedCount: planned.reduce((n, x) => n + (x > 0 ? 1 : 0), 0),
       };
     });
@@ -252,17 +276,19 @@ export function fitBehaviour(
     };
     for (const d of days) {
       const done = d.done[h] > 0;
+      // the amount done, or the person's own level when they changed the plan's amount
+      const amount = d.chosen[h] > 0 ? d.chosen[h] : d.done[h];
       if (d.planned[h] > 0) {
         q.plannedDays++;
         if (done) {
           q.plannedDone++;
-          ratios.push(d.done[h] / d.planned[h]);
+          ratios.push(amount / d.planned[h]);
         }
       } else {
         q.unplannedDays++;
         if (done) {
           q.unplannedDone++;
-          if (habit.target > 0) ratios.push(d.done[h] / habit.target);
+          if (habit.target > 0) ratios.push(amount / habit.target);
         }
       }
     }

@@ -4,6 +4,7 @@
 import { strFromU8, unzipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fromDbDate } from "../../src/db/dates.js";
+import { loadHistory } from "../../src/db/history.js";
 import { onboard, startTestBot, type TestBot } from "../support/telegram-bot.js";
 import type { EmulatedMessage } from "../support/telegram-emulator.js";
 
@@ -236,6 +237,27 @@ describe("steering today's plan", () => {
     const [today] = await t.emulator.ask(USER, "/plan");
     expect(today.text).toContain("Plan for Mon 23 Nov");
     expect(today.text).not.toContain("your choice");
+  });
+
+  it("hands the changes to the behaviour fit: the planner's plan, what was done, what was chosen", async () => {
+    const ids = Object.fromEntries(
+      (await t.db.prisma.habit.findMany({ where: { userId: personId } })).map((h) => [
+        h.name,
+        String(h.id),
+      ]),
+    );
+    const history = await loadHistory(t.db, personId, "2026-11-23", 90);
+    expect(history.days).toHaveLength(1);
+    const [sunday] = history.days;
+    expect(sunday.planned).toEqual({
+      [ids.run]: 30,
+      [ids.swim]: 40,
+      [ids.read]: 20,
+      [ids.floss]: 1,
+    });
+    expect(sunday.done).toEqual({ [ids.read]: 20 });
+    // the latest change per habit: run back at 30, swim and floss off, read swapped back in
+    expect(sunday.chosen).toEqual({ [ids.run]: 30, [ids.swim]: 0, [ids.read]: 20, [ids.floss]: 0 });
   });
 });
 

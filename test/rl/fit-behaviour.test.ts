@@ -263,3 +263,73 @@ describe("fitting behaviour from a history", () => {
     }
   });
 });
+
+describe("fitting behaviour from a history the person steered (plan revisions)", () => {
+  const run = truth.habits[0]; // run: planned 30 min
+  const floss = truth.habits[2]; // a check habit
+  const habits = [run, floss];
+  /** 60 days, run planned at 30 every day; `day(i)` says what happened on day i. */
+  const history = (day: (i: number) => Partial<HistoryDay>): HistoryDay[] =>
+    Array.from({ length: 60 }, (_, i) => ({
+      weekday: i % 7,
+      planned: { [run.id]: 30, [floss.id]: 1 },
+      done: { [floss.id]: 1 },
+      ...day(i),
+    }));
+
+  it("counts “not today” as planned and not done, by choice, even when logged anyway", () => {
+    // every other day the person takes run off the plan, and some of those days runs anyway
+    const steered = history((i) => ({
+      done: { [run.id]: i % 4 === 1 ? 0 : 30, [floss.id]: 1 },
+      ...(i % 2 === 1 ? { chosen: { [run.id]: 0 } } : {}),
+    }));
+    const fit = fitBehaviour(habits, steered);
+    const unsteered = fitBehaviour(
+      habits,
+      steered.map(({ chosen: _, ...d }) => d),
+    );
+    // without the revisions: done 45 of 60 planned days; with them: 30 of 60
+    expect(unsteered.quality.habits[run.id].plannedDone).toBe(45);
+    expect(fit.quality.habits[run.id]).toMatchObject({ plannedDays: 60, plannedDone: 30 });
+    expect(fit.behaviour.habits[run.id].compliance).toBeLessThan(
+      unsteered.behaviour.habits[run.id].compliance - 0.15,
+    );
+    expect(fit.behaviour.habits[run.id].compliance).toBeGreaterThan(0.45);
+    expect(fit.behaviour.habits[run.id].compliance).toBeLessThan(0.6);
+    // the other habit is untouched
+    expect(fit.behaviour.habits[floss.id]).toEqual(unsteered.behaviour.habits[floss.id]);
+  });
+
+  it("reads a changed amount as the person's own level", () => {
+    // the plan says 30; the person changes it to 15 every day, then logs 30 on a button tap
+    // of the old plan message, or 15: the level they chose is what the amount model learns
+    const steered = history((i) => ({
+      done: { [run.id]: i % 2 === 0 ? 30 : 15, [floss.id]: 1 },
+      chosen: { [run.id]: 15 },
+    }));
+    const fit = fitBehaviour(habits, steered);
+    const unsteered = fitBehaviour(
+      habits,
+      steered.map(({ chosen: _, ...d }) => d),
+    );
+    // 60 ratios of 0.5 against 5 prior ratios of 1
+    expect(fit.behaviour.habits[run.id].amountMean).toBeCloseTo((60 * 0.5 + 5) / 65, 6);
+    expect(unsteered.behaviour.habits[run.id].amountMean).toBeCloseTo(
+      (30 * 1 + 30 * 0.5 + 5) / 65,
+      6,
+    );
+    // done is still what was logged: every day counts as done
+    expect(fit.quality.habits[run.id].plannedDone).toBe(60);
+    // an unplanned habit added by a swap: its level against the target
+    const added = fitBehaviour(
+      habits,
+      history(() => ({
+        planned: { [run.id]: 0, [floss.id]: 1 },
+        done: { [run.id]: 45, [floss.id]: 1 },
+        chosen: { [run.id]: 60 },
+      })),
+    );
+    expect(added.behaviour.habits[run.id].amountMean).toBeCloseTo((60 * 2 + 5) / 65, 6);
+    expectValid(habits, added);
+  });
+});
