@@ -7,11 +7,13 @@ import { findPlan, markPlanSent, type PlanItem, planItemsOf, storePlanOnce } fro
 import type { Habit, Plan, PlanRevision, User } from "../generated/prisma/client.js";
 import { type CoachState, loadCoachState } from "./coach-state.js";
 import type { AppDeps } from "./deps.js";
+import { intensityOn } from "./intensity.js";
 import type { DayPlanner, PolicyChoice } from "./policy-planner.js";
 
 export const heuristicPlanner: DayPlanner = {
   producedBy: "heuristic",
   modelId: null,
+  followsIntensity: false,
   choose: async () => undefined,
 };
 
@@ -82,12 +84,14 @@ export async function todaysPlan(
   if (state.specs.length === 0)
     return { plan: undefined, items: [], original: [], revisions: [], state };
   const planner = await choosePlanner(deps, person);
+  const intensity = intensityOn(person, state.today);
   let choice: PolicyChoice | undefined;
   try {
     choice = await planner.choose({
       habits: state.specs,
       emas: state.emasYesterday,
       day: state.today,
+      intensity,
     });
   } catch (error) {
     deps.log.warn({ err: error, userId: person.id }, "policy planner failed; using heuristic");
@@ -97,6 +101,8 @@ export async function todaysPlan(
   const planned = planForDay(state.specs, state.emasYesterday, rng, {
     capacityMinutes: person.capacityMinutes ?? undefined,
     policyLevels: choice?.policyLevels,
+    // a UDRL coach followed the intensity as its command; any other plan is scaled by it
+    intensity: choice !== undefined && planner.followsIntensity ? undefined : intensity.intensity,
   });
   const usedPolicy = choice !== undefined;
   const plan = await storePlanOnce(deps.db, person.id, state.today, {
@@ -104,6 +110,8 @@ export async function todaysPlan(
     logProb: usedPolicy ? choice!.logProb : null,
     producedBy: usedPolicy ? planner.producedBy : heuristicPlanner.producedBy,
     modelId: usedPolicy ? planner.modelId : null,
+    intensity: intensity.intensity,
+    intensityUntil: intensity.until,
   });
   return { plan, ...(await planAsChanged(deps.db, plan, state.habits)), state };
 }

@@ -2,15 +2,23 @@
 // active PolicyModel. Plugs into AppDeps.loadPolicyPlanner (see planning.ts); the coach core
 // still adjusts whatever the policy picks, and any failure falls back to the heuristic there. Loaded policies are cached by model
 // id (a model's bytes never change), least recently used first out.
-import type { LocalDate } from "../coach/days.js";
+import type { Intensity } from "../coach/adjust.js";
+import { daysBetween, type LocalDate } from "../coach/days.js";
 import type { HabitSpec } from "../coach/habits.js";
-import { emasInSpecOrder, observationSpec, sameSpec } from "../coach/observation.js";
+import {
+  emasInSpecOrder,
+  type ObservationSpec,
+  observationSpec,
+  sameSpec,
+} from "../coach/observation.js";
 import type { Database } from "../db/client.js";
 import { activePolicyModel } from "../db/training.js";
 import type { PolicyModel, User } from "../generated/prisma/client.js";
+import { type CoachPolicy, loadCoachPolicy } from "../rl/coach-policy.js";
 import { sampleMultiCategorical } from "../rl/distribution.js";
-import { type HabitPolicy, loadPolicy } from "../rl/policy.js";
+import type { HabitPolicy } from "../rl/policy.js";
 import { evaluateNetwork } from "../rl/policy-network.js";
+import { UdrlHabitPolicy } from "../rl/udrl-policy.js";
 
 export interface PolicyChoice {
   /** raw level index per habit, in the order of `habits` */
@@ -19,21 +27,44 @@ export interface PolicyChoice {
   logProb: number | null;
 }
 
+/** The person's /intensity on the day planned (see src/app/intensity.ts). */
+export interface DayIntensity {
+  intensity: Intensity;
+  /** last day it holds; null = until changed */
+  until: LocalDate | null;
+}
+
 /** Something that chooses the day's levels; the heuristic returns undefined (coach default). */
 export interface DayPlanner {
   /** stored in Plan.producedBy: "heuristic" or "policy:<model id>" */
   producedBy: string;
   modelId: number | null;
+  /**
+   * true when the planner follows the intensity itself (a UDRL coach: it is its command);
+   * otherwise the coach core scales the plan by it (applyIntensity).
+   */
+  followsIntensity: boolean;
   choose(input: {
     habits: HabitSpec[];
     emas: Record<string, number>;
     day: LocalDate;
+    intensity?: DayIntensity;
   }): Promise<PolicyChoice | undefined>;
 }
 
 export type PolicyPlannerLoader = (person: User) => Promise<DayPlanner | undefined>;
 
 export const DEFAULT_POLICY_CACHE_SIZE = 32;
+
+/** Throws when a policy was trained for a different habit set (naming the differences). */
+function requireHabitSet(trainedFor: ObservationSpec, habits: HabitSpec[]): void {
+  const check = sameSpec(trainedFor, observationSpec(habits));
+  if (!check.same) {
+    throw new Error(
+      `the active policy was trained for a different habit set: ${check.differences.join("; ")}`,
+    );
+  }
+}
 
 /**
  * The policy's greedy choice for one day: level index per habit in the order of `habits`, and
@@ -46,12 +77,7 @@ export function choosePolicyLevels(
   emas: Record<string, number>,
   day: LocalDate,
 ): PolicyChoice {
-  const check = sameSpec(policy.observationSpec, observationSpec(habits));
-  if (!check.same) {
-    throw new Error(
-      `the active policy was trained for a different habit set: ${check.differences.join("; ")}`,
-    );
-  }
+  requireHabitSet(policy.observationSpec, habits);
   const spec = policy.observationSpec;
   const observation = policy.observe(emasInSpecOrder(spec, emas), day);
   const network = policy.network;
@@ -75,6 +101,31 @@ export function choosePolicyLevels(
   return { policyLevels: habits.map((h) => bySpecId.get(h.id) ?? 0), logProb };
 }
 
+/**
+ * A UDRL coach's greedy choice for one day under the command of the person's intensity: the
+ * intensity's per-day reward over the days it still holds (today included; until changed: the
+ * coach's training horizon). The command is recomputed from the setting every day — the person
+ * asked for how the coming days should feel, not to make up for the days before.
+ */
+export function chooseUdrlLevels(
+  policy: UdrlHabitPolicy,
+  habits: HabitSpec[],
+  emas: Record<string, number>,
+  day: LocalDate,
+  intensity: DayIntensity = { intensity: "normal", until: null },
+): PolicyChoice {
+  requireHabitSet(policy.observationSpec, habits);
+  const spec = policy.observationSpec;
+  const daysLeft =
+    intensity.until === null ? undefined : Math.max(1, daysBetween(day, intensity.until) + 1);
+  const levels = policy.plan(
+    policy.observe(emasInSpecOrder(spec, emas), day),
+    policy.command(intensity.intensity, daysLeft),
+  );
+  const bySpecId = new Map(spec.habitIds.map((id, i) => [id, levels[i]]));
+  return { policyLevels: habits.map((h) => bySpecId.get(h.id) ?? 0), logProb: null };
+}
+
 export interface ActivePolicyPlanners {
   load: PolicyPlannerLoader;
   /** Frees the cached networks. */
@@ -86,19 +137,19 @@ export function activePolicyPlanners(
   db: Database,
   cacheSize = DEFAULT_POLICY_CACHE_SIZE,
 ): ActivePolicyPlanners {
-  const cache = new Map<number, Promise<HabitPolicy>>();
+  const cache = new Map<number, Promise<CoachPolicy>>();
 
-  const policyOf = (model: PolicyModel): Promise<HabitPolicy> => {
+  const policyOf = (model: PolicyModel): Promise<CoachPolicy> => {
     let entry = cache.get(model.id);
     if (entry !== undefined) {
       cache.delete(model.id); // re-insert: most recently used last
     } else {
-      entry = loadPolicy(new Uint8Array(model.bytes));
+      entry = loadCoachPolicy(new Uint8Array(model.bytes));
       entry.catch(() => cache.delete(model.id));
     }
     cache.set(model.id, entry);
     while (cache.size > cacheSize) {
-      const [oldestId, oldest] = cache.entries().next().value as [number, Promise<HabitPolicy>];
+      const [oldestId, oldest] = cache.entries().next().value as [number, Promise<CoachPolicy>];
       cache.delete(oldestId);
       void oldest.then((p) => p.dispose()).catch(() => {});
     }
@@ -113,8 +164,11 @@ export function activePolicyPlanners(
       const planner: DayPlanner = {
         producedBy: `policy:${model.id}`,
         modelId: model.id,
-        async choose({ habits, emas, day }) {
-          return choosePolicyLevels(policy, habits, emas, day);
+        followsIntensity: policy instanceof UdrlHabitPolicy,
+        async choose({ habits, emas, day, intensity }) {
+          return policy instanceof UdrlHabitPolicy
+            ? chooseUdrlLevels(policy, habits, emas, day, intensity)
+            : choosePolicyLevels(policy, habits, emas, day);
         },
       };
       return planner;

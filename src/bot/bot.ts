@@ -12,6 +12,7 @@ import { exportCommand } from "./commands/export.js";
 import { habitWizard } from "./commands/habit-wizard.js";
 import { habitsCommand } from "./commands/habits.js";
 import { helpCommand } from "./commands/help.js";
+import { intensityCommand } from "./commands/intensity.js";
 import { planCommand } from "./commands/plan.js";
 import { planSteeringButtons, planSteeringText } from "./commands/plan-steering.js";
 import { runsCommand } from "./commands/runs.js";
@@ -70,6 +71,7 @@ export function createBot(deps: BotDeps): Telegraf<CoachContext> {
     habitsCommand,
     habitWizard,
     planCommand,
+    intensityCommand,
     planSteeringButtons,
     doneCommand,
     undoCommand,

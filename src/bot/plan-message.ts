@@ -7,6 +7,7 @@ import type { PlanItem } from "../db/plans.js";
 import type { Habit, Plan } from "../generated/prisma/client.js";
 import { encodeCallback } from "./callback-data.js";
 import { formatAmount, formatDate, formatEma, reportExample } from "./format.js";
+import { intensityButtons, planIntensityLine } from "./intensity-message.js";
 
 export interface RenderedMessage {
   text: string;
@@ -144,9 +145,13 @@ export function renderPlan(
         : `Tap a button when done, or write it, e.g. “${reportExample(plannedHabits)}”. Not today or another amount: “skip ${plannedHabits[0]?.name ?? "run"}”, “${changeExample(plannedHabits)}”.`,
     );
   }
+  lines.push("", planIntensityLine(plan));
   return {
     text: lines.join("\n"),
-    keyboard: planButtons(plan, items, state.habits, state.doneToday, { steering: true }),
+    keyboard: [
+      ...planButtons(plan, items, state.habits, state.doneToday, { steering: true }),
+      intensityButtons(),
+    ],
   };
 }
 

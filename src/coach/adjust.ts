@@ -255,3 +255,82 @@ export function planMinutes(compiled: CompiledHabits, levelIndex: ArrayLike<numb
   for (let h = 0; h < compiled.count; h++) used += compiled.minutesPerLevel[h][levelIndex[h]];
   return used;
 }
+
+/** How hard the coming days should be, as the person set it with /intensity. */
+export type Intensity = "easy" | "normal" | "push";
+export const INTENSITIES: readonly Intensity[] = ["easy", "normal", "push"];
+
+/** Unplanned habits a "push" day adds at most (the ones furthest behind their goal). */
+export const PUSH_EXTRA_ITEMS = 2;
+
+/**
+ * Scales a raw plan (level index per habit, from the heuristic or a PPO policy) by intensity,
+ * in place, before `adjustPlan` (which then still applies exclusive groups and capacity):
+ * - normal: unchanged;
+ * - easy: fewer and smaller items — every planned item one level smaller, so items at their
+ *   smallest level drop out, except the one furthest behind (largest 1 − ema) when nothing
+ *   else would stay planned;
+ * - push: the behind-most extra items — up to PUSH_EXTRA_ITEMS unplanned habits that are behind
+ *   (ema < 1), furthest behind first, added at their target level; when none is, the planned
+ *   item furthest behind goes one level up.
+ * Deterministic (no draws); ties go to the earlier habit in the person's order.
+ */
+export function applyIntensity(
+  compiled: CompiledHabits,
+  levelIndex: Int32Array,
+  emas: ArrayLike<number>,
+  intensity: Intensity,
+): Int32Array {
+  const n = compiled.count;
+  const levelCount = compiled.levelCount;
+  for (let h = 0; h < n; h++) {
+    if (levelIndex[h] < 0) levelIndex[h] = 0;
+    else if (levelIndex[h] >= levelCount[h]) levelIndex[h] = levelCount[h] - 1;
+  }
+  if (intensity === "normal") return levelIndex;
+  const deficit = (h: number) => {
+    const d = 1 - emas[h];
+    return Number.isNaN(d) ? 0 : d; // NaN counts as no deficit
+  };
+  /** The habit furthest behind among those `accept` allows, or −1. */
+  const furthestBehind = (accept: (h: number) => boolean) => {
+    let best = -1;
+    for (let h = 0; h < n; h++) {
+      if (accept(h) && (best === -1 || deficit(h) > deficit(best))) best = h;
+    }
+    return best;
+  };
+  if (intensity === "easy") {
+    const keep = furthestBehind((h) => levelIndex[h] > 0);
+    let stays = 0;
+    for (let h = 0; h < n; h++) {
+      if (levelIndex[h] > 0) levelIndex[h] -= 1;
+      if (levelIndex[h] > 0) stays += 1;
+    }
+    if (stays === 0 && keep >= 0) levelIndex[keep] = 1;
+    return levelIndex;
+  }
+  let added = 0;
+  while (added < PUSH_EXTRA_ITEMS) {
+    const h = furthestBehind(
+      (x) => levelIndex[x] === 0 && deficit(x) > 0 && compiled.targetLevelIndex[x] > 0,
+    );
+    if (h < 0) break;
+    levelIndex[h] = compiled.targetLevelIndex[h];
+    added += 1;
+  }
+  if (added === 0) {
+    const h = furthestBehind((x) => levelIndex[x] > 0 && levelIndex[x] < levelCount[x] - 1);
+    if (h >= 0) levelIndex[h] += 1;
+  }
+  return levelIndex;
+}
+
+/** A plan's total planned load: the sum over habits of planned amount ÷ target. */
+export function plannedLoad(compiled: CompiledHabits, levelIndex: ArrayLike<number>): number {
+  let load = 0;
+  for (let h = 0; h < compiled.count; h++) {
+    load += compiled.levels[h][levelIndex[h]] / compiled.target[h];
+  }
+  return load;
+}

@@ -17,6 +17,9 @@ export interface NewPlan {
   logProb: number | null;
   producedBy: string;
   modelId: number | null;
+  /** the /intensity the plan followed and its last day (omitted: not recorded) */
+  intensity?: string | null;
+  intensityUntil?: LocalDate | null;
 }
 
 export function planItemsOf(plan: Plan): PlanItem[] {
@@ -51,6 +54,8 @@ export async function storePlanOnce(
         logProb: plan.logProb,
         producedBy: plan.producedBy,
         modelId: plan.modelId,
+        intensity: plan.intensity ?? null,
+        intensityUntil: plan.intensityUntil ? toDbDate(plan.intensityUntil) : null,
       },
     ],
     skipDuplicates: true,

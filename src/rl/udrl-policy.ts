@@ -239,6 +239,11 @@ export interface TrainUdrlOnPersonaOptions {
   numEnvs?: number;
   config?: Partial<UdrlConfig>;
   onProgress?: (progress: UdrlProgress) => void;
+  /**
+   * Called after every iteration with the policy as it stands (its network is the one still
+   * training: use it before returning, do not dispose it). For learning curves.
+   */
+  onPolicy?: (progress: UdrlProgress, policy: UdrlHabitPolicy) => void;
   signal?: AbortSignal;
 }
 
@@ -260,22 +265,37 @@ export async function trainUdrlOnPersona(
     spec: { observationSize: env.observationSize, levelCount: env.policySpec.levelCount },
     config,
     rng: createRng(deriveSeed(options.seed, "udrl")),
-    onIteration: (progress) => {
+    onIteration: (progress, network, store, used) => {
       history.push(progress);
       options.onProgress?.(progress);
+      options.onPolicy?.(progress, wrap(network, store, used, null));
       return options.signal?.aborted ? "stop" : undefined;
     },
   });
   const { network, store, summary } = trained;
-  const policy = new UdrlHabitPolicy(network, {
-    formatVersion: 1,
-    algorithm: "udrl",
-    observationSpec: env.spec,
-    policySpec: env.policySpec,
-    network: network.config,
-    hyperparameters: trained.config,
-    intensity: intensityRewards(store, trained.config),
-    training: { ...summary, persona: persona.name, seed: options.seed, backend: backend.backend },
-  });
-  return { policy, progress: history };
+  const training = {
+    ...summary,
+    persona: persona.name,
+    seed: options.seed,
+    backend: backend.backend,
+  };
+  return { policy: wrap(network, store, trained.config, training), progress: history };
+
+  function wrap(
+    network: BehaviourNetwork,
+    store: EpisodeStore,
+    used: UdrlConfig,
+    training: UdrlCheckpointHeader["training"],
+  ): UdrlHabitPolicy {
+    return new UdrlHabitPolicy(network, {
+      formatVersion: 1,
+      algorithm: "udrl",
+      observationSpec: env.spec,
+      policySpec: env.policySpec,
+      network: network.config,
+      hyperparameters: used,
+      intensity: intensityRewards(store, used),
+      training,
+    });
+  }
 }

@@ -582,6 +582,8 @@ export interface UdrlTrainOptions {
     progress: UdrlProgress,
     network: BehaviourNetwork,
     store: EpisodeStore,
+    /** the configuration in use (rewardCenter resolved after the warm-up) */
+    config: UdrlConfig,
   ) => undefined | "stop";
 }
 
@@ -722,7 +724,7 @@ export async function trainUdrl(options: UdrlTrainOptions): Promise<{
       bestStdReturn: statistics.stdReward,
       fit,
     };
-    if (options.onIteration?.(progress, network, store) === "stop") {
+    if (options.onIteration?.(progress, network, store, config) === "stop") {
       stoppedEarly = steps < config.totalSteps;
       break;
     }
