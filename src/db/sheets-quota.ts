@@ -58,11 +58,13 @@ export async function takeToken(
 /** Google answered 429: nobody takes from the bucket until `until`, and it starts empty then. */
 export async function blockBucket(db: Database, name: string, until: Date): Promise<void> {
   await db.prisma.$executeRaw`
-    UPDATE sheets_quota SET
-      blocked_until = greatest(coalesce(blocked_until, ${until}::timestamptz), ${until}::timestamptz),
-      tokens = 0, refilled_at = greatest(refilled_at, ${until}::timestamptz),
-      throttled = throttled + 1
-    WHERE name = ${name}`;
+    INSERT INTO sheets_quota (name, tokens, refilled_at, window_start, blocked_until, throttled)
+    VALUES (${name}, 0, ${until}, ${minuteOf(until)}, ${until}, 1)
+    ON CONFLICT (name) DO UPDATE SET
+      blocked_until = greatest(coalesce(sheets_quota.blocked_until, ${until}::timestamptz), ${until}::timestamptz),
+      tokens = 0,
+      refilled_at = greatest(sheets_quota.refilled_at, ${until}::timestamptz),
+      throttled = sheets_quota.throttled + 1`;
 }
 
 export interface BucketUsage {

@@ -64,7 +64,7 @@ export interface SheetsMirrorTuning {
   leaseMs: number;
   /** events claimed per query (default 10) */
   batchSize: number;
-  /** at most this many syncs per tick per instance (default 50; Sheets allows 300 writes/min) */
+  /** at most this many syncs per tick per instance (default 50; the shared buckets limit the rate) */
   maxPerTick: number;
   /** done events older than this are pruned, keeping each person's latest (default 7 days) */
   keepDoneMs: number;
@@ -80,6 +80,10 @@ export interface SheetsMirrorTuning {
   handEditCheckMs: number;
   /** longest wait after Google answered 429 (default 15 min) */
   maxThrottleDelayMs: number;
+  /** how often due syncs are worked (default 10 s: the quota is spent over the minute) */
+  workIntervalMs: number;
+  /** how often the fingerprints are scanned and Drive is polled (default 1 min) */
+  scanIntervalMs: number;
 }
 
 export const DEFAULT_TUNING: SheetsMirrorTuning = {
@@ -96,6 +100,8 @@ export const DEFAULT_TUNING: SheetsMirrorTuning = {
   editPollMs: 60_000,
   handEditCheckMs: 6 * 3_600_000,
   maxThrottleDelayMs: 15 * 60_000,
+  workIntervalMs: 10_000,
+  scanIntervalMs: 60_000,
 };
 
 /** Shared bucket names (sheets_quota rows). */
@@ -107,11 +113,12 @@ export const QUOTA_BUCKETS = {
 type CallKind = keyof typeof QUOTA_BUCKETS;
 
 /**
- * A bucket that never exceeds `perMinute` calls in any 60 seconds: a burst of a tenth of the
- * quota, refilled at the rest (burst + rate ≤ quota).
+ * A bucket that never exceeds `perMinute` calls in any 60 seconds: a burst of ten seconds' worth
+ * of the quota, refilled at the rest (burst + rate ≤ quota), so a tick every ten seconds can
+ * spend what was refilled since the last one.
  */
 export function bucketRule(perMinute: number): { ratePerMinute: number; capacity: number } {
-  const capacity = Math.max(1, Math.floor(perMinute / 10));
+  const capacity = Math.max(1, Math.ceil(perMinute / 6));
   return { capacity, ratePerMinute: Math.max(1, perMinute - capacity) };
 }
 
@@ -258,6 +265,7 @@ export function startSheetsMirror(options: SheetsMirrorOptions): SheetsMirror {
   let ticking: Promise<MirrorTickResult> | null = null;
   let stopped = false;
   let lastPrune = 0;
+  let lastScan = Number.NEGATIVE_INFINITY;
   const jobs: schedule.Job[] = [];
 
   async function scan(at: Date, result: MirrorTickResult): Promise<void> {
@@ -597,8 +605,13 @@ export function startSheetsMirror(options: SheetsMirrorOptions): SheetsMirror {
 
   async function tickOnce(at: Date): Promise<MirrorTickResult> {
     const result = emptyResult(true);
-    await scan(at, result);
-    await poll(at, result);
+    // looking for changes every minute is enough; work is done every tick (the buckets refill
+    // within a minute, so the quota is spread over it)
+    if (at.getTime() - lastScan >= tuning.scanIntervalMs || at.getTime() < lastScan) {
+      lastScan = at.getTime();
+      await scan(at, result);
+      await poll(at, result);
+    }
     let quotaLeft = true;
     while (!stopped && quotaLeft && result.processed < tuning.maxPerTick) {
       const limit = Math.min(tuning.batchSize, tuning.maxPerTick - result.processed);
@@ -645,9 +658,12 @@ export function startSheetsMirror(options: SheetsMirrorOptions): SheetsMirror {
 
   if (!options.manual) {
     const onError = (error: unknown) => log.error({ err: error }, "sheet mirror tick failed");
-    const job = schedule.scheduleJob("* * * * *", () => {
-      mirror.tick().catch(onError);
-    });
+    const job = schedule.scheduleJob(
+      `*/${Math.max(1, Math.round(tuning.workIntervalMs / 1000))} * * * * *`,
+      () => {
+        mirror.tick().catch(onError);
+      },
+    );
     if (job) jobs.push(job);
     mirror.tick().catch(onError);
     log.info({ serviceAccount, apiRoot: config.sheetsApiRoot }, "Google Sheets mirror started");

@@ -48,7 +48,7 @@ beforeAll(async () => {
         manual: true,
         instance: `instance-${i}`,
         // one event per claim, so the instances interleave
-        tuning: { batchSize: 1 },
+        tuning: { batchSize: 1, scanIntervalMs: 0 },
       }),
     );
   }

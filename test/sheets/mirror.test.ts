@@ -47,7 +47,8 @@ function mirror(privateKey = keys.privateKey, tuning = {}): SheetsMirror {
     now: () => t0,
     manual: true,
     instance: "test",
-    tuning,
+    // every tick scans (production scans once a minute)
+    tuning: { scanIntervalMs: 0, ...tuning },
     notifyPerson: async (notice) => {
       notices.push(notice);
     },
