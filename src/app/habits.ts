@@ -67,6 +67,11 @@ export async function habitsOverview(
 }
 
 /** Whether the person has any active habit. */
+/** The person's active habits, in their order. */
+export async function habitsOf(deps: Pick<AppDeps, "db">, person: User): Promise<Habit[]> {
+  return listHabits(deps.db, person.id);
+}
+
 export async function hasHabits(deps: Pick<AppDeps, "db">, person: User): Promise<boolean> {
   return (await listHabits(deps.db, person.id)).length > 0;
 }

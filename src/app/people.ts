@@ -96,13 +96,48 @@ export interface PersonSettings {
   sheetId?: string | null;
 }
 
-/** Stores the person's choices; returns the person as they are now. */
+/**
+ * Stores the person's choices (a chosen time zone or plan time is an onboarding step done);
+ * returns the person as they are now.
+ */
 export async function changeSettings(
-  deps: Pick<AppDeps, "db">,
+  deps: Pick<AppDeps, "db" | "now">,
   person: User,
   settings: PersonSettings,
 ): Promise<User> {
-  return updateUserSettings(deps.db, person.id, settings);
+  const now = deps.now();
+  return updateUserSettings(deps.db, person.id, {
+    ...settings,
+    ...(settings.timezone !== undefined ? { timezoneChosenAt: now } : {}),
+    ...(settings.planTime !== undefined ? { planTimeChosenAt: now } : {}),
+  });
+}
+
+/** Where a person who is not onboarded yet stands: the next thing to ask them. */
+export type OnboardingStep = "timezone" | "plan-time" | "habits" | "done";
+
+/** The next onboarding question for a person, from what they already chose. */
+export function onboardingStep(person: User): OnboardingStep {
+  if (person.onboardedAt) return "done";
+  if (!person.timezoneChosenAt) return "timezone";
+  if (!person.planTimeChosenAt) return "plan-time";
+  return "habits";
+}
+
+/**
+ * Someone with a chosen time zone and at least one active habit is onboarded, however they got
+ * there (the buttons, `/habits add …` before the last step, a plan time typed after the habit);
+ * the plan time is the one they chose or the default. Returns the person as they are now and
+ * whether this call onboarded them.
+ */
+export async function completeOnboarding(
+  deps: Pick<AppDeps, "db" | "now">,
+  person: User,
+): Promise<{ person: User; onboarded: boolean }> {
+  if (person.onboardedAt || !person.timezoneChosenAt) return { person, onboarded: false };
+  if ((await listHabits(deps.db, person.id)).length === 0) return { person, onboarded: false };
+  const updated = await updateUserSettings(deps.db, person.id, { onboardedAt: deps.now() });
+  return { person: updated, onboarded: true };
 }
 
 /** The habits offered at the end of onboarding. */

@@ -6,6 +6,7 @@ import { planButtonEntryKey, planButtonKeyPrefix } from "../coach/idempotency.js
 import {
   DEFAULT_BACKFILL_DAYS,
   daysBetween,
+  implausibleItems,
   type LocalDate,
   type MatchKind,
   parseReport,
@@ -33,6 +34,15 @@ export interface StoredItem {
   day: LocalDate;
   /** what the person typed for the habit, when it was not its exact name or alias */
   guessedFrom?: string;
+  /** a yes/no habit that was already done that day: nothing more was stored */
+  alreadyDone?: boolean;
+}
+
+/** An amount worth asking about before storing ("run 30" for a 5 km habit). */
+export interface ImplausibleItem {
+  habit: Habit;
+  amount: number;
+  day: LocalDate;
 }
 
 /** Matches the person should see spelled out: “wlk” → walk, “vio” → violin. */
@@ -41,6 +51,8 @@ const GUESSES: ReadonlySet<MatchKind> = new Set(["prefix", "words", "misspelling
 export type ReportOutcome =
   | { kind: "no-habits" }
   | { kind: "not-understood"; problems: string[]; habits: Habit[] }
+  /** nothing stored yet: amounts typed without a unit, far above the habit's session target */
+  | { kind: "implausible"; items: ImplausibleItem[]; today: LocalDate }
   | {
       kind: "stored";
       items: StoredItem[];
@@ -52,43 +64,76 @@ export type ReportOutcome =
 
 /**
  * Stores what a person reported in words ("ran 30 min, violin 15 yesterday"). `keyOf` gives
- * each parsed item's idempotency key (by its position in the report).
+ * each parsed item's idempotency key (by its position in the report). Amounts typed without a
+ * unit and far above the session target are asked about first (outcome "implausible"; store
+ * them with `confirmed`); `today` reads the report as of that day (a confirmation given after
+ * midnight stores what was meant before it). A yes/no habit already done that day is not
+ * stored again (its item says alreadyDone).
  */
 export async function logReport(
   deps: Pick<AppDeps, "db" | "now" | "log">,
   person: User,
   text: string,
-  options: { source: EntrySource; keyOf: (position: number) => string },
+  options: {
+    source: EntrySource;
+    keyOf: (position: number) => string;
+    confirmed?: boolean;
+    today?: LocalDate;
+  },
 ): Promise<ReportOutcome> {
   const { db, now } = deps;
   const state = await loadCoachState(db, person, now());
   if (state.habits.length === 0) return { kind: "no-habits" };
   const parsed = parseReport(text, state.specs, {
-    today: state.today,
+    today: options.today ?? state.today,
     backfillDays: DEFAULT_BACKFILL_DAYS,
   });
   if (!parsed.ok)
     return { kind: "not-understood", problems: parsed.problems, habits: state.habits };
   const byId = new Map(state.habits.map((h) => [String(h.id), h]));
-  const entries: NewEntry[] = parsed.items.map((item, position) => ({
-    habitId: Number(item.habitId),
-    day: item.day,
-    amount: item.amount,
-    source: options.source,
-    idempotencyKey: options.keyOf(position),
-  }));
-  const { inserted } = await insertEntries(db, person.id, entries);
+  const doubtful = options.confirmed ? [] : implausibleItems(parsed.items, state.specs);
+  if (doubtful.length > 0) {
+    return {
+      kind: "implausible",
+      items: doubtful.map((i) => ({ habit: byId.get(i.habitId)!, amount: i.amount, day: i.day })),
+      today: options.today ?? state.today,
+    };
+  }
+  const entries: (NewEntry & { alreadyDone: boolean })[] = [];
+  for (const [position, item] of parsed.items.entries()) {
+    const key = options.keyOf(position);
+    const habit = byId.get(item.habitId)!;
+    let alreadyDone = false;
+    if (habit.kind === "check") {
+      const that = await entriesOfHabitOnDay(db, person.id, habit.id, item.day);
+      const done = that.filter((e) => !e.retractedAt).reduce((sum, e) => sum + e.amount, 0);
+      // a re-delivered report finds its own entry: that is a duplicate, not "already done"
+      alreadyDone = done >= 1 && !that.some((e) => e.idempotencyKey === key);
+    }
+    entries.push({
+      habitId: habit.id,
+      day: item.day,
+      amount: item.amount,
+      source: options.source,
+      idempotencyKey: key,
+      alreadyDone,
+    });
+  }
+  const toStore = entries.filter((e) => !e.alreadyDone).map(({ alreadyDone: _, ...e }) => e);
+  const { inserted } =
+    toStore.length > 0 ? await insertEntries(db, person.id, toStore) : { inserted: 0 };
   deps.log.info({ userId: person.id, items: entries.length, inserted }, "report stored");
-  const items: StoredItem[] = parsed.items.map((item) => ({
+  const items: StoredItem[] = parsed.items.map((item, position) => ({
     habit: byId.get(item.habitId)!,
     amount: item.amount,
     day: item.day,
     ...(GUESSES.has(item.match) ? { guessedFrom: item.heard } : {}),
+    ...(entries[position].alreadyDone ? { alreadyDone: true } : {}),
   }));
   return {
     kind: "stored",
     items,
-    duplicate: inserted === 0,
+    duplicate: inserted === 0 && toStore.length > 0,
     after: await loadCoachState(db, person, now()),
   };
 }

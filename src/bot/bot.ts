@@ -6,6 +6,7 @@ import type { Update, UserFromGetMe } from "telegraf/types";
 import type { User } from "../generated/prisma/client.js";
 import type { Logger } from "../logger.js";
 import { adminCommands } from "./commands/admin.js";
+import { openQuestionAnswers } from "./commands/answers.js";
 import { deletemeCommand } from "./commands/deleteme.js";
 import { doneCommand, plainReports } from "./commands/done.js";
 import { exportCommand } from "./commands/export.js";
@@ -83,9 +84,10 @@ export function createBot(deps: BotDeps): Telegraf<CoachContext> {
     adminCommands,
     runsCommand,
   );
-  // Catch-alls, in this order: onboarding answers, changes to today's plan ("skip run"), then
-  // any other text is a report.
-  bot.use(onboardingAnswers, planSteeringText, plainReports);
+  // Catch-alls, in this order: answers to the open question ("daily" after "how many days a
+  // week?"), onboarding answers, changes to today's plan ("skip run"), then any other text is a
+  // report.
+  bot.use(openQuestionAnswers, onboardingAnswers, planSteeringText, plainReports);
   bot.on("message", async (ctx) => {
     await ctx.reply(
       ctx.person

@@ -14,8 +14,14 @@ export function formatAmount(habit: Pick<Habit, "kind" | "unit">, amount: number
   if (habit.kind === "check") return amount >= 1 ? "done" : "not done";
   if (habit.kind === "duration") return `${trimNumber(amount)} min`;
   const unit = habit.unit === "" ? "times" : habit.unit;
-  const singular = amount === 1 && unit.endsWith("s") ? unit.slice(0, -1) : unit;
-  return `${trimNumber(amount)} ${singular}`;
+  return `${trimNumber(amount)} ${amount === 1 ? singularOf(unit) : unit}`;
+}
+
+/** "glasses" → "glass", "pages" → "page", "reps" → "rep"; other words as they are. */
+export function singularOf(unit: string): string {
+  if (/(ss|sh|ch|x|z)es$/i.test(unit)) return unit.slice(0, -2);
+  if (/[^s]s$/i.test(unit)) return unit.slice(0, -1);
+  return unit;
 }
 
 /** "30 min, 5×/week" */
@@ -43,14 +49,21 @@ export function formatEma(ema: number | undefined): string {
   return (ema ?? 0).toFixed(2);
 }
 
-/** How to report the person's own habits: “run 30, floss” (up to two of their habits). */
+/**
+ * How to report the person's own habits, in their own units: “run 5 km, floss” (up to two of
+ * their habits; minutes need no unit).
+ */
 export function reportExample(
-  habits: Pick<Habit, "name" | "kind" | "target">[],
+  habits: Pick<Habit, "name" | "kind" | "target" | "unit">[],
   fallback = "run 30, violin 15",
 ): string {
   if (habits.length === 0) return fallback;
   return habits
     .slice(0, 2)
-    .map((h) => (h.kind === "check" ? h.name : `${h.name} ${trimNumber(h.target)}`))
+    .map((h) => {
+      if (h.kind === "check") return h.name;
+      if (h.kind === "duration" || h.unit === "") return `${h.name} ${trimNumber(h.target)}`;
+      return `${h.name} ${formatAmount(h, h.target)}`;
+    })
     .join(", ");
 }

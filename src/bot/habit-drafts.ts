@@ -2,8 +2,9 @@
 // outcome; the rules are checked by the use case (src/app/habits.ts) against the coach core.
 import { addHabit } from "../app/habits.js";
 import type { User } from "../generated/prisma/client.js";
+import { afterHabitAdded } from "./commands/start.js";
 import type { CoachContext } from "./context.js";
-import { formatAmount, formatGoal } from "./format.js";
+import { formatAmount, formatGoal, reportExample } from "./format.js";
 import type { HabitDraft } from "./habit-definition.js";
 
 export function problemsText(intro: string, problems: { message: string }[]): string {
@@ -29,8 +30,10 @@ export async function addDraft(ctx: CoachContext, person: User, draft: HabitDraf
       const { habit } = outcome;
       const levels = habit.levels.map((l) => formatAmount(habit, l)).join(" / ");
       await ctx.reply(
-        `Added ${habit.name}: ${formatGoal(habit)}.\nPlannable amounts: ${levels}.\nLog it like “${habit.name}${habit.kind === "check" ? "" : ` ${habit.target}`}”; it appears in tomorrow's plan (or /plan if today's isn't made yet).`,
+        `Added ${habit.name}: ${formatGoal(habit)}.\nPlannable amounts: ${levels}.\nLog it like “${reportExample([habit])}”; it appears in tomorrow's plan (or /plan if today's isn't made yet).`,
       );
+      // someone still setting up may be done now (time zone + a habit)
+      await afterHabitAdded(ctx, ctx.person ?? person);
       return;
     }
   }

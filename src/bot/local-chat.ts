@@ -6,7 +6,15 @@
 //   you> 2                           → presses button [2] of the latest message with buttons
 //   you> /location 52.52 13.40       → shares a location
 //   you> /quit (or Ctrl-D)           → ends the chat
-import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  createWriteStream,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { userInfo } from "node:os";
 import { basename, join } from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
@@ -91,6 +99,20 @@ export interface LocalBotApiOptions {
    * typing "1" after a restart still presses the button it showed; unset: nothing is kept.
    */
   stateFile?: string;
+  /** the person's first name (default: the name of the computer's user account) */
+  firstName?: string;
+}
+
+/** The computer's user name as a first name ("ada" → "Ada"); "there" when there is none. */
+export function localFirstName(): string {
+  let name = "";
+  try {
+    name = userInfo().username;
+  } catch {
+    // no user database entry (e.g. a container's numeric user): no name
+  }
+  name = name.replace(/[^\p{L}\p{N}._-]/gu, "").slice(0, 40);
+  return name === "" || name === "root" ? "there" : name[0].toUpperCase() + name.slice(1);
 }
 
 interface SavedState {
@@ -112,8 +134,10 @@ export class LocalBotApi {
   private readonly output: Writable;
   private readonly filesDir: string;
   readonly chatId: number;
+  readonly firstName: string;
 
   constructor(options: LocalBotApiOptions) {
+    this.firstName = options.firstName ?? localFirstName();
     this.output = options.output;
     this.filesDir = options.filesDir;
     this.chatId = options.chatId ?? LOCAL_USER_ID;
@@ -189,7 +213,7 @@ export class LocalBotApi {
     return {
       message_id: this.nextMessageId++,
       date: Math.floor(Date.now() / 1000),
-      chat: { id: this.chatId, type: "private", first_name: "You" },
+      chat: { id: this.chatId, type: "private", first_name: this.firstName },
       from: LOCAL_BOT_USER,
       ...extra,
     };
@@ -299,15 +323,18 @@ export class LocalBotApi {
   updateFor(line: string, updateId: number): Record<string, unknown> | undefined {
     const text = line.trim();
     if (text === "") return undefined;
-    const from = { id: LOCAL_USER_ID, is_bot: false, first_name: "You", language_code: "en" };
-    const chat = { id: this.chatId, type: "private", first_name: "You" };
+    const from = {
+      id: LOCAL_USER_ID,
+      is_bot: false,
+      first_name: this.firstName,
+      language_code: "en",
+    };
+    const chat = { id: this.chatId, type: "private", first_name: this.firstName };
     const date = Math.floor(Date.now() / 1000);
-    if (/^\d{1,2}$/.test(text) && this.choices.length > 0) {
-      const choice = this.choices[Number(text) - 1];
-      if (!choice) {
-        this.print(`(there is no choice ${text}; pick 1-${this.choices.length})`);
-        return undefined;
-      }
+    // A number picks a button; one with no button of that number is an answer to the question
+    // ("7" at the plan-time question is 07:00).
+    const choice = /^\d{1,2}$/.test(text) ? this.choices[Number(text) - 1] : undefined;
+    if (choice) {
       this.print(`       → ${choice.text}`);
       return {
         update_id: updateId,
@@ -367,6 +394,29 @@ export class LocalBotApi {
       },
     };
   }
+}
+
+/** Names of the files local chat mode saves: "2026-11-22T09-00-00-000Z-stats-30d.png". */
+const SAVED_FILE = /^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z-/;
+
+/**
+ * Deletes the charts and exports local chat mode saved in `dir` (the person deleted their data:
+ * nothing about them stays on disk either); returns how many files it deleted.
+ */
+export function deleteSavedFiles(dir: string): number {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0; // nothing was ever saved
+  }
+  let deleted = 0;
+  for (const name of names) {
+    if (!SAVED_FILE.test(name)) continue;
+    rmSync(join(dir, name), { force: true });
+    deleted++;
+  }
+  return deleted;
 }
 
 export interface LocalChatOptions {

@@ -1,63 +1,123 @@
 // Reading a time zone and a time of day from what people type: an IANA name (Europe/Berlin), a
 // city (Berlin, new york, São Paulo), a UTC offset (+2, UTC-5, GMT+5:30) or a shared location;
 // and a plan time (7:30, 07:30, 7am, 9.15 pm).
-import { canonicalTimeZone, foldName, isValidTimeZone, utcOffsetMinutes } from "../coach/index.js";
+import tzLookup from "@photostructure/tz-lookup";
+import cityTimezones from "city-timezones";
+import countriesAndTimezones from "countries-and-timezones";
+import {
+  buildPlaceIndex,
+  type CityRecord,
+  canonicalTimeZone,
+  findPlace,
+  isValidTimeZone,
+  MAX_ZONE_CHOICES,
+  modernZoneName,
+  type PlaceData,
+  type PlaceIndex,
+  utcOffsetMinutes,
+  type ZoneChoice,
+  type ZoneRecord,
+  zoneRenames,
+} from "../coach/index.js";
 
 export type TimezoneAnswer =
-  | { ok: true; zone: string; how: "name" | "city" | "offset" | "location" }
-  | { ok: false; problem: string };
+  | {
+      ok: true;
+      zone: string;
+      how: "name" | "city" | "country" | "offset" | "location";
+      /** the typed place was read as a misspelling of this one ("Berln" → Berlin) */
+      correctedTo?: string;
+    }
+  | { ok: false; problem: string }
+  /** a country with several time zones: which one? */
+  | { ok: false; country: string; choices: ZoneChoice[]; problem: string };
 
-/** Cities people commonly name that are not themselves IANA zone names. */
-const CITY_ZONES: Record<string, string> = {
-  "san francisco": "America/Los_Angeles",
-  seattle: "America/Los_Angeles",
-  "las vegas": "America/Los_Angeles",
-  "san diego": "America/Los_Angeles",
-  portland: "America/Los_Angeles",
-  boston: "America/New_York",
-  washington: "America/New_York",
-  philadelphia: "America/New_York",
-  miami: "America/New_York",
-  atlanta: "America/New_York",
-  montreal: "America/Toronto",
-  houston: "America/Chicago",
-  dallas: "America/Chicago",
-  austin: "America/Chicago",
-  "salt lake city": "America/Denver",
-  munich: "Europe/Berlin",
-  hamburg: "Europe/Berlin",
-  frankfurt: "Europe/Berlin",
-  cologne: "Europe/Berlin",
-  barcelona: "Europe/Madrid",
-  milan: "Europe/Rome",
-  geneva: "Europe/Zurich",
-  manchester: "Europe/London",
-  edinburgh: "Europe/London",
-  kyiv: "Europe/Kyiv",
-  kiev: "Europe/Kyiv",
+/**
+ * Where the place data comes from: city-timezones (7,300 cities with population, country,
+ * province and zone), countries-and-timezones (every country's zones, and the zone list with its
+ * renamed and merged names) and @photostructure/tz-lookup (a shared location's zone from the
+ * time-zone boundaries). All three are maintained data packages; the matching itself is the coach
+ * core's (src/coach/places.ts).
+ */
+function zoneRecords(): ZoneRecord[] {
+  return Object.values(countriesAndTimezones.getAllTimezones({ deprecated: true })).map((z) => ({
+    name: z.name,
+    ...(z.aliasOf ? { aliasOf: z.aliasOf } : {}),
+    utcOffset: z.utcOffset,
+    dstOffset: z.dstOffset,
+  }));
+}
+
+function placeData(): PlaceData {
+  const zones = zoneRecords();
+  const countries = Object.values(countriesAndTimezones.getAllCountries()).map((c) => ({
+    code: c.id,
+    name: c.name,
+    otherNames: OTHER_COUNTRY_NAMES[c.id] ?? [],
+    zones: c.timezones,
+  }));
+  const cities: CityRecord[] = cityTimezones.cityMapping.map((c) => ({
+    name: c.city,
+    ...(c.city_ascii && c.city_ascii !== c.city ? { asciiName: c.city_ascii } : {}),
+    countryCode: c.iso2,
+    ...(c.province ? { province: c.province } : {}),
+    zone: c.timezone,
+    population: c.pop,
+  }));
+  for (const [name, zone] of Object.entries(OTHER_CITY_NAMES)) {
+    cities.push({ name, countryCode: "", zone, population: 0 });
+  }
+  return { cities, countries, zones, platformZones: Intl.supportedValuesOf("timeZone") };
+}
+
+/** Names people use for a country besides the data set's own (keys: ISO codes). */
+const OTHER_COUNTRY_NAMES: Record<string, string[]> = {
+  US: ["USA", "US", "United States", "America"],
+  GB: ["UK", "Great Britain", "Britain", "England", "Scotland", "Wales"],
+  NL: ["Holland", "The Netherlands"],
+  CZ: ["Czech Republic"],
+  TR: ["Turkey"],
+  KR: ["Korea"],
+  AE: ["UAE", "Emirates"],
+  CI: ["Côte d'Ivoire"],
+  CV: ["Cape Verde"],
+  MM: ["Burma"],
+  SZ: ["Swaziland"],
+  MK: ["Macedonia"],
+  RU: ["Russian Federation"],
+};
+
+/** Nicknames and older names of cities that the city list spells differently. */
+const OTHER_CITY_NAMES: Record<string, string> = {
+  rio: "America/Sao_Paulo",
+  saigon: "Asia/Ho_Chi_Minh",
+  bombay: "Asia/Kolkata",
+  calcutta: "Asia/Kolkata",
+  madras: "Asia/Kolkata",
+  bangalore: "Asia/Kolkata",
   "st petersburg": "Europe/Moscow",
   "saint petersburg": "Europe/Moscow",
-  delhi: "Asia/Kolkata",
-  "new delhi": "Asia/Kolkata",
-  mumbai: "Asia/Kolkata",
-  bangalore: "Asia/Kolkata",
-  bengaluru: "Asia/Kolkata",
-  chennai: "Asia/Kolkata",
-  beijing: "Asia/Shanghai",
-  shenzhen: "Asia/Shanghai",
-  "ho chi minh city": "Asia/Ho_Chi_Minh",
-  saigon: "Asia/Ho_Chi_Minh",
-  hanoi: "Asia/Bangkok",
-  osaka: "Asia/Tokyo",
-  kyoto: "Asia/Tokyo",
-  "rio de janeiro": "America/Sao_Paulo",
-  rio: "America/Sao_Paulo",
-  "cape town": "Africa/Johannesburg",
-  canberra: "Australia/Sydney",
-  wellington: "Pacific/Auckland",
-  "tel aviv": "Asia/Jerusalem",
-  "abu dhabi": "Asia/Dubai",
+  "new york city": "America/New_York",
+  nyc: "America/New_York",
+  la: "America/Los_Angeles",
+  sf: "America/Los_Angeles",
 };
+
+let places: PlaceIndex | undefined;
+let renames: Map<string, string> | undefined;
+
+/** The place index, built once on first use. */
+export function placeIndex(): PlaceIndex {
+  places ??= buildPlaceIndex(placeData());
+  return places;
+}
+
+/** The modern spelling of a stored zone name (Asia/Calcutta → Asia/Kolkata). */
+export function modernZone(zone: string): string {
+  renames ??= places?.modernNames ?? zoneRenames(zoneRecords(), Intl.supportedValuesOf("timeZone"));
+  const canonical = canonicalTimeZone(zone);
+  return canonical === null ? zone : (renames.get(canonical) ?? canonical);
+}
 
 /** Offsets that are not whole hours map to the zone most people with that offset live in. */
 const FRACTIONAL_OFFSET_ZONES: Record<string, string> = {
@@ -74,91 +134,6 @@ const FRACTIONAL_OFFSET_ZONES: Record<string, string> = {
   "765": "Pacific/Chatham",
 };
 
-/** A few cities with coordinates, to place a shared location in a zone with daylight saving. */
-const REFERENCE_CITIES: [number, number, string][] = [
-  [52.52, 13.4, "Europe/Berlin"],
-  [51.51, -0.13, "Europe/London"],
-  [48.86, 2.35, "Europe/Paris"],
-  [40.42, -3.7, "Europe/Madrid"],
-  [38.72, -9.14, "Europe/Lisbon"],
-  [41.9, 12.5, "Europe/Rome"],
-  [52.23, 21.01, "Europe/Warsaw"],
-  [59.33, 18.07, "Europe/Stockholm"],
-  [60.17, 24.94, "Europe/Helsinki"],
-  [50.45, 30.52, "Europe/Kyiv"],
-  [37.98, 23.73, "Europe/Athens"],
-  [41.01, 28.98, "Europe/Istanbul"],
-  [55.76, 37.62, "Europe/Moscow"],
-  [30.04, 31.24, "Africa/Cairo"],
-  [6.52, 3.38, "Africa/Lagos"],
-  [-1.29, 36.82, "Africa/Nairobi"],
-  [-26.2, 28.05, "Africa/Johannesburg"],
-  [-33.92, 18.42, "Africa/Johannesburg"],
-  [33.57, -7.59, "Africa/Casablanca"],
-  [5.6, -0.19, "Africa/Accra"],
-  [9.03, 38.74, "Africa/Addis_Ababa"],
-  [24.71, 46.68, "Asia/Riyadh"],
-  [43.24, 76.89, "Asia/Almaty"],
-  [22.32, 114.17, "Asia/Hong_Kong"],
-  [14.6, 120.98, "Asia/Manila"],
-  [3.14, 101.69, "Asia/Kuala_Lumpur"],
-  [10.82, 106.63, "Asia/Ho_Chi_Minh"],
-  [-27.47, 153.03, "Australia/Brisbane"],
-  [-34.93, 138.6, "Australia/Adelaide"],
-  [64.15, -21.94, "Atlantic/Reykjavik"],
-  [53.35, -6.26, "Europe/Dublin"],
-  [25.2, 55.27, "Asia/Dubai"],
-  [35.69, 51.39, "Asia/Tehran"],
-  [24.86, 67.0, "Asia/Karachi"],
-  [19.08, 72.88, "Asia/Kolkata"],
-  [23.81, 90.41, "Asia/Dhaka"],
-  [13.76, 100.5, "Asia/Bangkok"],
-  [1.35, 103.82, "Asia/Singapore"],
-  [-6.2, 106.85, "Asia/Jakarta"],
-  [31.23, 121.47, "Asia/Shanghai"],
-  [37.57, 126.98, "Asia/Seoul"],
-  [35.68, 139.69, "Asia/Tokyo"],
-  [-33.87, 151.21, "Australia/Sydney"],
-  [-31.95, 115.86, "Australia/Perth"],
-  [-36.85, 174.76, "Pacific/Auckland"],
-  [21.31, -157.86, "Pacific/Honolulu"],
-  [61.22, -149.9, "America/Anchorage"],
-  [34.05, -118.24, "America/Los_Angeles"],
-  [39.74, -104.99, "America/Denver"],
-  [41.88, -87.63, "America/Chicago"],
-  [40.71, -74.01, "America/New_York"],
-  [43.65, -79.38, "America/Toronto"],
-  [49.28, -123.12, "America/Vancouver"],
-  [33.45, -112.07, "America/Phoenix"],
-  [44.65, -63.57, "America/Halifax"],
-  [23.11, -82.37, "America/Havana"],
-  [10.49, -66.88, "America/Caracas"],
-  [19.43, -99.13, "America/Mexico_City"],
-  [4.71, -74.07, "America/Bogota"],
-  [-12.05, -77.04, "America/Lima"],
-  [-23.55, -46.63, "America/Sao_Paulo"],
-  [-34.6, -58.38, "America/Argentina/Buenos_Aires"],
-  [-33.45, -70.67, "America/Santiago"],
-];
-
-/** A shared location farther than this from every reference city falls back to longitude. */
-export const NEAREST_CITY_KM = 1000;
-
-let zoneIndex: Map<string, string> | undefined;
-
-function knownZones(): Map<string, string> {
-  if (zoneIndex) return zoneIndex;
-  zoneIndex = new Map();
-  const zones = Intl.supportedValuesOf("timeZone");
-  for (const zone of zones) {
-    zoneIndex.set(foldName(zone), zone);
-    const city = zone.split("/").pop() ?? zone;
-    const key = foldName(city.replace(/_/g, " "));
-    if (!zoneIndex.has(key)) zoneIndex.set(key, zone);
-  }
-  return zoneIndex;
-}
-
 /** The zone for a UTC offset in minutes (east positive). */
 export function zoneForOffset(minutes: number): string | undefined {
   if (minutes % 60 === 0) {
@@ -167,12 +142,22 @@ export function zoneForOffset(minutes: number): string | undefined {
     // IANA's Etc zones have inverted signs: UTC+2 is Etc/GMT-2.
     return hours === 0 ? "UTC" : `Etc/GMT${hours > 0 ? "-" : "+"}${Math.abs(hours)}`;
   }
-  return FRACTIONAL_OFFSET_ZONES[String(minutes)];
+  const zone = FRACTIONAL_OFFSET_ZONES[String(minutes)];
+  return zone === undefined ? undefined : modernZone(zone);
 }
 
-const OFFSET = /^(?:utc|gmt)?\s*([+\-−])\s*(\d{1,2})(?::?(\d{2}))?$/i;
+/** Whether a zone is a fixed offset (no daylight saving, no place): UTC, Etc/GMT-2. */
+export function isFixedOffsetZone(zone: string): boolean {
+  return zone === "UTC" || zone.startsWith("Etc/");
+}
 
-export function parseTimezone(text: string): TimezoneAnswer {
+const OFFSET = /^(?:utc|gmt)?\s*([+\-−])\s*(\d{1,2})(?:[:.]?(\d{2}))?$/i;
+
+/**
+ * A time zone from what a person typed: an offset, an IANA name, a city, or a country (one with
+ * several zones asks which). `at` decides which of a country's zones keep the same clock.
+ */
+export function parseTimezone(text: string, at: Date = new Date()): TimezoneAnswer {
   const input = text.trim();
   if (input === "")
     return { ok: false, problem: "Please send a city, an offset like +2, or your location." };
@@ -183,49 +168,72 @@ export function parseTimezone(text: string): TimezoneAnswer {
     const minutes = sign * (Number(offset[2]) * 60 + Number(offset[3] ?? 0));
     const zone = zoneForOffset(minutes);
     if (!zone) {
+      const typed = `UTC${offset[1]}${offset[2]}${offset[3] ? `:${offset[3]}` : ""}`;
       return {
         ok: false,
-        problem: `There is no time zone at UTC${offset[1]}${offset[2]}${offset[3] ? `:${offset[3]}` : ""}. Offsets go from -12 to +14.`,
+        problem:
+          Math.abs(minutes) > 14 * 60
+            ? `There is no time zone at ${typed}. Offsets go from -12 to +14.`
+            : `No time zone uses ${typed}. Send your city instead (e.g. Kathmandu), or a whole-hour offset like +5.`,
       };
     }
     return { ok: true, zone, how: "offset" };
   }
-  const canonical = input.includes("/") ? canonicalTimeZone(input) : null;
-  if (canonical !== null) return { ok: true, zone: canonical, how: "name" };
-  const key = foldName(input);
-  const zone = CITY_ZONES[key] ?? knownZones().get(key);
-  if (zone && isValidTimeZone(zone)) return { ok: true, zone, how: "city" };
+  if (input.length > 80) {
+    return {
+      ok: false,
+      problem: "That is too long for a place — send just your city, e.g. Lisbon.",
+    };
+  }
+  const found = findPlace(placeIndex(), input, at);
+  if (found.kind === "zone" && isValidTimeZone(found.zone)) {
+    return {
+      ok: true,
+      zone: found.zone,
+      how: found.how,
+      ...(found.corrected ? { correctedTo: found.place } : {}),
+    };
+  }
+  if (found.kind === "choose") {
+    if (found.choices.length > MAX_ZONE_CHOICES) {
+      return {
+        ok: false,
+        problem: `${found.country} has ${found.choices.length} time zones — send your city instead (e.g. ${found.choices[0].city}).`,
+      };
+    }
+    return {
+      ok: false,
+      country: found.country,
+      choices: found.choices,
+      problem: `${found.country} has more than one time zone — which is yours? Tap one, or send your city.`,
+    };
+  }
   return {
     ok: false,
-    problem: `I don't know a time zone for "${input.slice(0, 40)}". Try a big city near you (e.g. Lisbon), an offset like +2 or UTC-5, or share your location.`,
+    problem: `I don't know a time zone for "${input.slice(0, 40)}". Try a big city near you (e.g. Lisbon), your country, an offset like +2 or UTC-5, or share your location.`,
   };
 }
 
-function distanceKm(lat1: number, lon1: number, lat2: number, lon2: number): number {
-  const rad = Math.PI / 180;
-  const dLat = (lat2 - lat1) * rad;
-  const dLon = (lon2 - lon1) * rad;
-  const a =
-    Math.sin(dLat / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dLon / 2) ** 2;
-  return 2 * 6371 * Math.asin(Math.sqrt(a));
-}
-
 /**
- * A zone for a shared location: the nearest reference city within NEAREST_CITY_KM (so daylight saving
- * is right in populated areas), otherwise the whole-hour offset of the longitude.
+ * A zone for a shared location, from the time-zone boundaries (so daylight saving is right
+ * wherever people live); out at sea, the whole-hour offset of the longitude.
  */
 export function timezoneFromLocation(latitude: number, longitude: number): TimezoneAnswer {
-  if (!Number.isFinite(latitude) || !Number.isFinite(longitude) || Math.abs(latitude) > 90) {
+  if (
+    !Number.isFinite(latitude) ||
+    !Number.isFinite(longitude) ||
+    Math.abs(latitude) > 90 ||
+    Math.abs(longitude) > 180
+  ) {
     return { ok: false, problem: "That location looks invalid." };
   }
-  let best: { zone: string; km: number } | undefined;
-  for (const [lat, lon, zone] of REFERENCE_CITIES) {
-    const km = distanceKm(latitude, longitude, lat, lon);
-    if (!best || km < best.km) best = { zone, km };
+  let zone: string | null = null;
+  try {
+    zone = modernZoneName(placeIndex(), tzLookup(latitude, longitude));
+  } catch {
+    zone = null;
   }
-  if (best && best.km <= NEAREST_CITY_KM && isValidTimeZone(best.zone)) {
-    return { ok: true, zone: best.zone, how: "location" };
-  }
+  if (zone !== null && isValidTimeZone(zone)) return { ok: true, zone, how: "location" };
   const hours = Math.max(-12, Math.min(14, Math.round(longitude / 15)));
   return { ok: true, zone: zoneForOffset(hours * 60) ?? "UTC", how: "location" };
 }
@@ -251,5 +259,5 @@ export function describeZone(zone: string, now: Date): string {
   const minutes = utcOffsetMinutes(now, zone);
   const abs = Math.abs(minutes);
   const hhmm = `${String(Math.floor(abs / 60)).padStart(2, "0")}:${String(abs % 60).padStart(2, "0")}`;
-  return `${zone} (UTC${minutes < 0 ? "-" : "+"}${hhmm})`;
+  return `${modernZone(zone)} (UTC${minutes < 0 ? "-" : "+"}${hhmm})`;
 }

@@ -134,6 +134,15 @@ export function isChoosableDayStartHour(hour: number): boolean {
   return Number.isInteger(hour) && hour >= 0 && hour <= MAX_DAY_START_HOUR;
 }
 
+/**
+ * Whether a plan time ("HH:MM") comes before the day-start hour: a plan sent then would belong to
+ * the previous day (dayOf), which nobody choosing a morning time means.
+ */
+export function planTimeBeforeDayStart(planTime: string, dayStartHour: number): boolean {
+  const m = /^(\d{1,2}):(\d{2})$/.exec(planTime.trim());
+  return m !== null && Number(m[1]) < dayStartHour;
+}
+
 function checkDayStartHour(dayStartHour: number): void {
   if (!Number.isInteger(dayStartHour) || dayStartHour < 0 || dayStartHour > 23) {
     throw new RangeError(`day-start hour must be a whole number 0–23, got ${dayStartHour}`);

@@ -4,12 +4,14 @@
  */
 
 export * from "./adjust.js";
+export * from "./answers.js";
 export * from "./days.js";
 export * from "./ema.js";
 export * from "./habits.js";
 export * from "./idempotency.js";
 export * from "./observation.js";
 export * from "./parse.js";
+export * from "./places.js";
 export * from "./planner.js";
 export * from "./rng.js";
 export * from "./text.js";

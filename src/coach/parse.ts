@@ -5,6 +5,7 @@
  * stored and every problem is named (docs/method.md, "Parsing").
  */
 
+import { numberWordsToDigits } from "./answers.js";
 import { addDays, daysBetween, epochDayOf, type LocalDate, weekdayOf } from "./days.js";
 import { foldName, type HabitSpec, MAX_DURATION_MINUTES } from "./habits.js";
 import { CONTINUOUS_UNITS, UNIT_WORDS, type UnitClass } from "./units.js";
@@ -14,6 +15,11 @@ export const MAX_REPORT_LENGTH = 1000;
 export const MAX_REPORT_ITEMS = 30;
 /** A count above this many session targets is refused as a likely typo. */
 export const ABSURD_COUNT_FACTOR = 50;
+/**
+ * An amount typed without a unit that is more than this many session targets is asked about
+ * before it is stored ("run 30" for a 5 km habit: 30 km, or 30 minutes?).
+ */
+export const IMPLAUSIBLE_FACTOR = 5;
 /** Shortest input a prefix or a misspelling is matched from. */
 export const MIN_FUZZY_LENGTH = 3;
 
@@ -31,6 +37,8 @@ export interface ParsedItem {
   heard: string;
   /** How the words matched the habit's name or an alias. */
   match: MatchKind;
+  /** The amount was typed with a unit ("5 km", "30 min"), not as a bare number. */
+  unitGiven: boolean;
 }
 
 /** exact name or alias / word forms (-ing, -ed, ran) / prefix / whole words of a name / misspelling */
@@ -585,6 +593,43 @@ function chunk(tokens: Token[]): ItemParts[] {
   return items;
 }
 
+/**
+ * "drank 6 water", "did 20 pushups": an amount after words that name no habit belongs to the
+ * habit named right after it (the words before were a verb, not a habit).
+ */
+function amountBeforeName(items: ItemParts[], lexicon: LexiconEntry[]): ItemParts[] {
+  const out: ItemParts[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const cur = items[i];
+    const next = items[i + 1];
+    const names = (p: ItemParts) => p.words.map((w) => (w.t === "word" ? w.w : ""));
+    if (
+      next !== undefined &&
+      cur.amounts.length > 0 &&
+      cur.words.length > 0 &&
+      cur.bad.length === 0 &&
+      next.amounts.length === 0 &&
+      next.bad.length === 0 &&
+      next.words.length > 0 &&
+      matchHabit(names(cur), lexicon).kind === "unknown" &&
+      matchHabit(names(next), lexicon).kind === "found"
+    ) {
+      out.push({
+        words: next.words,
+        amounts: cur.amounts,
+        dates: [...cur.dates, ...next.dates],
+        bad: [],
+        fillers: [...cur.fillers, ...cur.words, ...next.fillers],
+        text: `${cur.text} ${next.text}`,
+      });
+      i++;
+      continue;
+    }
+    out.push(cur);
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------- amounts per habit
 
 function unitClassOf(habit: HabitSpec): UnitClass | "custom" {
@@ -681,6 +726,19 @@ function clean(text: string): string {
   );
 }
 
+/**
+ * Days counted back from today, written out ("2 days ago", "a week ago", "the day before
+ * yesterday"), become the date itself, which the tokenizer reads like a typed date.
+ */
+function relativeDays(text: string, today: LocalDate): string {
+  return text
+    .replace(/\b(?:the\s+)?day\s+before\s+yesterday\b/gi, ` ${addDays(today, -2)} `)
+    .replace(/\b(\d{1,3}|an?)\s*(days?|d|weeks?|w)\s+ago\b/gi, (_m, n: string, unit: string) => {
+      const count = /^an?$/i.test(n) ? 1 : Number(n);
+      return ` ${addDays(today, -count * (/^w/i.test(unit) ? 7 : 1))} `;
+    });
+}
+
 function splitSegments(text: string): string[] {
   return text.split(/[,;\n\r]|\band\b|&|\+/i).filter((s) => s.trim() !== "");
 }
@@ -715,11 +773,12 @@ export function parseReport(text: string, habits: HabitSpec[], context: ParseCon
   for (const u of [...unitWords]) for (const f of wordForms(u)) unitWords.add(f);
   const ctx: DateContext = { today: context.today };
 
-  const cleaned = clean(text);
+  const keep = (word: string) => habitWords.has(foldName(word).replace(/ /g, ""));
+  const cleaned = relativeDays(numberWordsToDigits(clean(text), keep), context.today);
   const parts: ItemParts[] = [];
   for (const segment of splitSegments(cleaned)) {
     const tokens = attachUnits(tokenize(segment, ctx, habitWords), unitWords);
-    parts.push(...chunk(tokens));
+    parts.push(...amountBeforeName(chunk(tokens), lexicon));
   }
   const problems: string[] = [];
   const addProblem = (p: string) => {
@@ -833,8 +892,27 @@ export function parseReport(text: string, habits: HabitSpec[], context: ParseCon
     } else {
       day = messageDays.size === 1 ? [...messageDays][0] : context.today;
     }
-    items.push({ habitId: habit.id, amount, day, heard: phrase, match: match.how });
+    const unitGiven = part.amounts.some((a) => a.unit !== null || a.otherUnit !== null);
+    items.push({ habitId: habit.id, amount, day, heard: phrase, match: match.how, unitGiven });
   }
   if (problems.length > 0) return { ok: false, problems };
   return { ok: true, items };
+}
+
+/**
+ * Items whose amount was typed without a unit and is more than IMPLAUSIBLE_FACTOR session
+ * targets ("run 30" for a 5 km habit): worth a question before storing.
+ */
+export function implausibleItems(items: ParsedItem[], habits: HabitSpec[]): ParsedItem[] {
+  const byId = new Map(habits.map((h) => [h.id, h]));
+  return items.filter((item) => {
+    const habit = byId.get(item.habitId);
+    return (
+      habit !== undefined &&
+      habit.kind !== "check" &&
+      !item.unitGiven &&
+      habit.target > 0 &&
+      item.amount > IMPLAUSIBLE_FACTOR * habit.target
+    );
+  });
 }

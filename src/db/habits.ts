@@ -150,11 +150,13 @@ export async function setHabitArchived(
  */
 export function habitLifetimesOf(
   rows: readonly Habit[],
-  entries: readonly { habitId: number; day: Date }[],
+  entries: readonly { habitId: number; day: Date; retractedAt?: Date | null }[],
   dayIn: (instant: Date) => LocalDate,
 ): HabitLifetime[] {
   const firstEntry = new Map<number, LocalDate>();
   for (const e of entries) {
+    // an undone report never happened: it does not move the habit's start back
+    if (e.retractedAt != null) continue;
     const day = fromDbDate(e.day);
     const prev = firstEntry.get(e.habitId);
     if (prev === undefined || day < prev) firstEntry.set(e.habitId, day);

@@ -1,5 +1,5 @@
 // People: registration (idempotent, race-safe), lookup and settings.
-import type { User } from "../generated/prisma/client.js";
+import { Prisma, type User } from "../generated/prisma/client.js";
 import type { Database } from "./client.js";
 
 export interface Registration {
@@ -88,6 +88,8 @@ export interface SettingsChange {
   sheetId?: string | null;
   ingestTokenHash?: string | null;
   onboardedAt?: Date;
+  timezoneChosenAt?: Date;
+  planTimeChosenAt?: Date;
 }
 
 export async function updateUserSettings(
@@ -96,4 +98,19 @@ export async function updateUserSettings(
   change: SettingsChange,
 ): Promise<User> {
   return db.prisma.user.update({ where: { id: userId }, data: change });
+}
+
+/** Stores the question the bot waits for a typed answer to (null: none). */
+export async function setOpenQuestion(
+  db: Database,
+  userId: number,
+  question: Record<string, unknown> | null,
+  at: Date,
+): Promise<void> {
+  await db.prisma.user.update({
+    where: { id: userId },
+    data: question
+      ? { openQuestion: question as object, openQuestionAt: at }
+      : { openQuestion: Prisma.DbNull, openQuestionAt: null },
+  });
 }

@@ -28,6 +28,16 @@ describe("time zones from chat", () => {
     ["GMT+5:30", "Asia/Kolkata"],
     ["utc", "UTC"],
     ["−3", "Etc/GMT+3"],
+    // issue 13: the maintained data set, modern names, countries, typos, fractional offsets
+    ["Kathmandu", "Asia/Kathmandu"],
+    ["Kolkata", "Asia/Kolkata"],
+    ["Asia/Calcutta", "Asia/Kolkata"],
+    ["Europe/Kiev", "Europe/Kyiv"],
+    ["Nepal", "Asia/Kathmandu"],
+    ["Germany", "Europe/Berlin"],
+    ["Berln", "Europe/Berlin"],
+    ["+5:45", "Asia/Kathmandu"],
+    ["Portland, Oregon", "America/Los_Angeles"],
   ])("%s → %s", (input, zone) => {
     expect(parseTimezone(input)).toMatchObject({ ok: true, zone });
   });
@@ -55,7 +65,9 @@ describe("time zones from chat", () => {
     }
   });
 
-  it("places shared locations near reference cities, else by longitude", () => {
+  it("places shared locations by the time-zone boundaries, at sea by longitude", () => {
+    expect(timezoneFromLocation(27.7, 85.32)).toMatchObject({ zone: "Asia/Kathmandu" });
+    expect(timezoneFromLocation(50.45, 30.52)).toMatchObject({ zone: "Europe/Kyiv" });
     expect(timezoneFromLocation(48.14, 11.58)).toMatchObject({ ok: true, zone: "Europe/Berlin" }); // Munich
     expect(timezoneFromLocation(-33.9, 18.4)).toMatchObject({ zone: "Africa/Johannesburg" }); // Cape Town
     expect(timezoneFromLocation(-40, -140)).toMatchObject({ zone: "Etc/GMT+9" }); // mid-Pacific

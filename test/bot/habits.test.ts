@@ -51,7 +51,9 @@ describe("/habits", () => {
 
   it("explains what is wrong with a definition", async () => {
     const [noDays] = await t.emulator.ask(USER, "/habits add yoga 20min");
-    expect(noDays.text).toMatch(/How many days a week for “yoga”\?/);
+    expect(noDays.text).toBe(
+      "New habit “yoga”, 20 min per session: how many days a week? Tap one, or type it (e.g. 5 or daily).",
+    );
     const [tooMany] = await t.emulator.ask(USER, "/habits add yoga 20min 9/week");
     expect(tooMany.text).toMatch(/I can't add “yoga”:\n• days per week must be 1–7, got 9/);
     const [huge] = await t.emulator.ask(USER, "/habits add nap 2000min 3/week");
@@ -172,7 +174,7 @@ describe("/habits add, guided", () => {
     expect(t.emulator.message(USER2, askKind.message_id)?.keyboard).toEqual([]);
     const days = await t.emulator.tap(USER2, minutes.messages[0], "45", 1);
     expect(days.messages[0].text).toBe(
-      "New habit “swim”, 45 min per session: how many days a week?",
+      "New habit “swim”, 45 min per session: how many days a week? Tap one, or type it (e.g. 5 or daily).",
     );
     const added = await t.emulator.tap(USER2, days.messages[0], "2×", 1);
     expect(added.messages[0].text).toMatch(/^Added swim: 45 min, 2×\/week\./);
@@ -186,7 +188,9 @@ describe("/habits add, guided", () => {
     const [bad] = await t.emulator.ask(USER2, "lots", 1, { replyTo: amount.messages[0] });
     expect(bad.text).toContain("is not an amount with a unit");
     const [askDays] = await t.emulator.ask(USER2, "20 pages", 1, { replyTo: amount.messages[0] });
-    expect(askDays.text).toBe("New habit “read”, 20 pages per session: how many days a week?");
+    expect(askDays.text).toBe(
+      "New habit “read”, 20 pages per session: how many days a week? Tap one, or type it (e.g. 5 or daily).",
+    );
     const added = await t.emulator.tap(USER2, askDays, "daily", 1);
     expect(added.messages[0].text).toMatch(/^Added read: 20 pages, daily\./);
 

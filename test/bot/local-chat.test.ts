@@ -1,5 +1,5 @@
 // Local chat mode: the same bot in a terminal, driven through stdin/stdout.
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -7,7 +7,7 @@ import { startSchedules } from "../../src/app/scheduling/schedule.js";
 import { createBot } from "../../src/bot/bot.js";
 import { createPlanSender } from "../../src/bot/commands/plan.js";
 import type { BotDeps } from "../../src/bot/context.js";
-import { LocalBotApi, runLocalChat } from "../../src/bot/local-chat.js";
+import { LocalBotApi, localFirstName, runLocalChat } from "../../src/bot/local-chat.js";
 import { parseConfig } from "../../src/config.js";
 import { testBotDeps } from "../support/bot-deps.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
@@ -20,7 +20,7 @@ async function converse(lines: string[], deps: BotDeps, stateFile?: string): Pro
   output.on("data", (chunk: Buffer) => {
     printed += chunk.toString();
   });
-  const api = new LocalBotApi({ output, filesDir: deps.chartsDir, stateFile });
+  const api = new LocalBotApi({ output, filesDir: deps.chartsDir, stateFile, firstName: "Ada" });
   const bot = createBot({ ...deps, transport: api.handle });
   const done = runLocalChat(bot, { input, output, api, firstUpdateId: Date.now() });
   for (const line of lines) input.write(`${line}\n`);
@@ -51,8 +51,9 @@ describe("local chat mode (in process)", () => {
       deps,
     );
     expect(out).toContain("local chat mode");
-    expect(out).toContain("coach> Hi You!");
-    expect(out).toContain("Time zone set: Europe/Lisbon");
+    // the person's own first name, not "You" (issue 13)
+    expect(out).toContain("coach> Hi Ada!");
+    expect(out).toContain("Time zone: Europe/Lisbon");
     expect(out).toMatch(/\[2\] 07:30[\s\S]*→ 07:30/);
     expect(out).toContain("→ Use the starter set");
     expect(out).toContain("coach> Plan for Sun 22 Nov:");
@@ -99,6 +100,50 @@ describe("local chat mode (in process)", () => {
     }
   });
 
+  /** Runs `chat` against a fresh database (a new person in a new terminal). */
+  async function withFreshChat(chat: (deps: BotDeps, fresh: TestDatabase) => Promise<void>) {
+    const fresh = await createTestDatabase();
+    const freshDeps = testBotDeps(fresh.db, {
+      config: parseConfig({ LOG_LEVEL: "silent" }),
+      now: () => new Date("2026-11-22T09:00:00Z"),
+    });
+    try {
+      await chat(freshDeps, fresh);
+    } finally {
+      await fresh.dispose();
+      rmSync(freshDeps.chartsDir, { recursive: true, force: true });
+    }
+  }
+
+  it("takes a bare hour at the plan-time question as the time, not as a button (issue 13)", () =>
+    withFreshChat(async (freshDeps, fresh) => {
+      const out = await converse(["/start", "Lisbon", "7"], freshDeps);
+      expect(out).toContain("[4] 12:00");
+      expect(out).toContain("Plan time: 07:00.");
+      const user = await fresh.db.prisma.user.findUniqueOrThrow({ where: { telegramId: 1n } });
+      expect(user.planTime).toBe("07:00");
+      expect(localFirstName()).toMatch(/^(there|\p{Lu}.*)$/u);
+    }));
+
+  it(
+    "/deleteme also deletes the charts and exports it saved on disk (issue 13)",
+    () =>
+      withFreshChat(async (freshDeps, fresh) => {
+        const before = await converse(
+          ["/start", "Lisbon", "2", "1", "walk 20", "/stats", "/export"],
+          freshDeps,
+        );
+        expect(before).toMatch(/\[photo saved to /);
+        expect(before).toMatch(/\[document saved to /);
+        expect(readdirSync(freshDeps.chartsDir)).toHaveLength(2);
+        const out = await converse(["/deleteme delete all my data"], freshDeps);
+        expect(out).toContain("and 2 saved files (charts, exports)");
+        expect(readdirSync(freshDeps.chartsDir)).toEqual([]);
+        expect(await fresh.db.prisma.user.count()).toBe(0);
+      }),
+    60_000,
+  );
+
   it("points to coachrl import for the ingest token, since local chat runs no HTTP server", async () => {
     const out = await converse(["/settings token"], deps);
     expect(out).toMatch(/crl_[A-Za-z0-9_-]{43}/);
@@ -108,10 +153,11 @@ describe("local chat mode (in process)", () => {
 
   it("keeps the conversation across runs (update ids grow) and explains bad choices", async () => {
     const out = await converse(
-      ["/plan", "9", "/location 52.5 13.4", "/habits add", "swim", "1", "4", "2"],
+      ["/plan", "99", "/location 52.5 13.4", "/habits add", "swim", "1", "4", "2"],
       deps,
     );
-    expect(out).toContain("(there is no choice 9; pick 1-2)");
+    // a number without a button of that number is text (here: no report)
+    expect(out).toContain('Which habit is "99" for?');
     expect(out).toContain("(your next message answers this)");
     expect(out).toContain("New habit “swim”: how do you measure it?");
     expect(out).toContain("Added swim: 30 min, 2×/week.");

@@ -70,6 +70,12 @@ describe("onboarding over the Bot API", () => {
     const { emulator } = t;
     await emulator.ask(105, "/start");
     await emulator.ask(105, "Lisbon");
+    // at the plan-time question: asked again, quoting no plan time the person never chose
+    const [askAgain] = await emulator.ask(105, "run 30");
+    expect(askAgain.text).toBe(
+      "I couldn't read “run 30” as a time. When should I send your daily plan? Tap a time or type one (e.g. 06:45).",
+    );
+    await emulator.ask(105, "7:30");
     const [reminder] = await emulator.ask(105, "run 30");
     expect(reminder.text).toContain(
       "I couldn't read “run 30” as a place or a time — we're not quite done setting up.",
@@ -95,7 +101,9 @@ describe("onboarding over the Bot API", () => {
     await emulator.ask(106, "/start");
     const [askTime] = await emulator.ask(106, "Berlin");
     const { messages } = await emulator.tap(106, askTime, "07:30", 1);
-    await emulator.ask(106, "/habits add stroll 20min 5/week");
+    // a habit of their own after the plan time: set up at once (issue 13)
+    const [, setUp] = await emulator.ask(106, "/habits add stroll 20min 5/week", 2);
+    expect(setUp.text).toContain("You're set up!");
     const [edited] = await emulator.ask(106, "/habits edit stroll aliases walk");
     expect(edited.text).toContain("Also known as: walk");
     const done = await emulator.tap(106, messages[0], "Use the starter set", 1);

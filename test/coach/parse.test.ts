@@ -108,10 +108,21 @@ const CASES: Case[] = [
   // --- problems: names
   { text: "xyz 10", expect: no(`I don't know a habit called "xyz". ${ALL_HABITS}`) },
   { text: "yoga 20", expect: no(`I don't know a habit called "yoga" — did you mean "jog" (run)?`) },
+  // --- issue 13: number words, days ago, the amount before the name
+  { text: "run thirty", expect: ok(["run", 30]) },
+  { text: "ran twenty-five minutes", expect: ok(["run", 25]) },
+  { text: "read twenty five pages", expect: ok(["read", 25]) },
+  { text: "run 30 2 days ago", expect: ok(["run", 30, "2026-11-20"]) },
+  { text: "violin 15 three days ago", expect: ok(["violin", 15, "2026-11-19"]) },
+  { text: "run 30 a week ago", expect: ok(["run", 30, "2026-11-15"]) },
+  { text: "run 30 the day before yesterday", expect: ok(["run", 30, "2026-11-20"]) },
   {
-    text: "run thirty",
-    expect: no(`I don't know a habit called "run thirty" — did you mean "run"?`),
+    text: "run 30 9 days ago",
+    expect: no("2026-11-13 is more than 7 days ago — I can only back-fill the last 7 days."),
   },
+  { text: "drank 6 water", expect: ok(["water", 6]) },
+  { text: "drank 6 glasses of water", expect: ok(["water", 6]) },
+  { text: "did 20 push ups yesterday", expect: ok(["pushups", 20, Y]) },
   {
     text: "stre 10",
     expect: no(`"stre" could be "stretch" or "strength" — which one? Write more of the name.`),

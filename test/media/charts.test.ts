@@ -152,7 +152,9 @@ describe("stats chart", () => {
       vconcat: { facet?: unknown; layer?: unknown[] }[];
     };
     expect(spec.vconcat[0].facet).toBeUndefined();
-    expect(spec.vconcat[0].layer).toHaveLength(3);
+    // lines, day-one markers (issue 13: a habit with one day of data has no line), goal, label
+    expect(spec.vconcat[0].layer).toHaveLength(4);
+    expect(spec.vconcat[0].layer?.[1]).toMatchObject({ mark: { type: "point" } });
   });
 });
 

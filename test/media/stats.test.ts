@@ -34,11 +34,19 @@ describe("/stats period", () => {
     expect(parseStatsPeriod(" 90 ")).toEqual({ ok: true, days: 90 });
     expect(parseStatsPeriod("365 days")).toEqual({ ok: true, days: 365 });
   });
+  it("takes a week, any number of days from 7 to 365, and the words for them (issue 13)", () => {
+    expect(parseStatsPeriod("7")).toEqual({ ok: true, days: 7 });
+    expect(parseStatsPeriod("45")).toEqual({ ok: true, days: 45 });
+    expect(parseStatsPeriod("last week")).toEqual({ ok: true, days: 7 });
+    expect(parseStatsPeriod("year")).toEqual({ ok: true, days: 365 });
+  });
   it("names the choices for anything else", () => {
-    expect(parseStatsPeriod("45")).toEqual({
+    expect(parseStatsPeriod("3")).toEqual({
       ok: false,
-      message: 'I can show the last 30, 90 or 365 days, not "45". Try /stats 90.',
+      message:
+        'I can show the last 7 to 365 days (e.g. /stats 7, /stats 90, /stats year), not "3".',
     });
+    expect(parseStatsPeriod("forever")).toMatchObject({ ok: false });
   });
 });
 

@@ -173,6 +173,18 @@ export function statsChartSpec(input: StatsChartInput): TopLevelSpec {
   const emaMax = Math.max(1.2, ...emaRows.map((r) => r.ema));
   const yDomain = [0, Math.ceil(emaMax * 10) / 10];
   const names = input.habits.map((h) => h.name);
+  // A line needs two days: a habit with one day of data (day one) is drawn as a marker.
+  const daysPerHabit = new Map<string, number>();
+  for (const r of emaRows) daysPerHabit.set(r.habit, (daysPerHabit.get(r.habit) ?? 0) + 1);
+  const singleDays = emaRows.filter((r) => daysPerHabit.get(r.habit) === 1);
+  /** One colour per habit, in the person's order (lines and day-one markers alike). */
+  const habitColour = {
+    field: "habit",
+    type: "nominal",
+    title: null,
+    scale: { scheme: "tableau10" },
+    sort: names,
+  };
   /** All habits in one panel, one colour each (few habits). */
   function overlaid() {
     return {
@@ -190,13 +202,16 @@ export function statsChartSpec(input: StatsChartInput): TopLevelSpec {
               title: "EMA (1 = goal)",
               scale: { domain: yDomain, nice: false },
             },
-            color: {
-              field: "habit",
-              type: "nominal",
-              title: null,
-              scale: { scheme: "tableau10" },
-              sort: names,
-            },
+            color: habitColour,
+          },
+        },
+        {
+          data: { values: singleDays },
+          mark: { type: "point", filled: true, size: 220, opacity: 1 },
+          encoding: {
+            x,
+            y: { field: "ema", type: "quantitative", scale: { domain: yDomain, nice: false } },
+            color: habitColour,
           },
         },
         {
@@ -257,6 +272,18 @@ export function statsChartSpec(input: StatsChartInput): TopLevelSpec {
                 scale: { domain: yDomain, nice: false },
                 axis: { values: [0, 0.5, 1], labelFontSize: 18 },
               },
+            },
+          },
+          {
+            // a panel with one day of data: a marker instead of a line
+            transform: [
+              { joinaggregate: [{ op: "count", as: "days" }], groupby: ["habit"] },
+              { filter: "datum.days === 1" },
+            ],
+            mark: { type: "point", filled: true, size: 160, color: "#1f77b4", opacity: 1 },
+            encoding: {
+              x,
+              y: { field: "ema", type: "quantitative", scale: { domain: yDomain, nice: false } },
             },
           },
           {

@@ -5,6 +5,7 @@
 import { Composer, Markup } from "telegraf";
 import { type DeletedCounts, deletePersonData } from "../../app/people.js";
 import type { CoachContext } from "../context.js";
+import { deleteSavedFiles } from "../local-chat.js";
 import { commandArgs } from "../person-guard.js";
 
 export const DELETE_PHRASE = "delete all my data";
@@ -49,11 +50,15 @@ const pending = new Map<string, number>();
 const deleteNow = async (ctx: CoachContext) => {
   const person = ctx.person!;
   const counts = await deletePersonData(ctx.deps, person);
+  // local chat mode keeps the charts and exports it showed as files: those go too
+  const files = ctx.deps.transport ? deleteSavedFiles(ctx.deps.chartsDir) : 0;
   pending.delete(String(person.chatId));
-  ctx.log.info({ userId: person.id, counts }, "person deleted their data");
+  ctx.log.info({ userId: person.id, counts, files }, "person deleted their data");
   ctx.person = undefined;
+  const saved =
+    files > 0 ? `, and ${files} saved file${files === 1 ? "" : "s"} (charts, exports)` : "";
   await ctx.reply(
-    `Done: I deleted ${describeDeleted(counts)}. Nothing about you is stored any more.\nIf you ever want to start again, send /start.`,
+    `Done: I deleted ${describeDeleted(counts)}${saved}. Nothing about you is stored any more.\nIf you ever want to start again, send /start.`,
   );
 };
 

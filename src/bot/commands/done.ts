@@ -5,18 +5,33 @@
 import { Composer } from "telegraf";
 import { message } from "telegraf/filters";
 import type { CoachState } from "../../app/coach-state.js";
+import { habitsOf } from "../../app/habits.js";
 import { todaysPlan } from "../../app/planning.js";
-import { logPlannedHabit, logReport, type StoredItem } from "../../app/reports.js";
+import {
+  askQuestion,
+  closeQuestion,
+  type OpenQuestion,
+  openQuestionOf,
+} from "../../app/questions.js";
+import {
+  type ImplausibleItem,
+  logPlannedHabit,
+  logReport,
+  type StoredItem,
+} from "../../app/reports.js";
 import { reportEntryKey } from "../../coach/idempotency.js";
+import { type SmallTalk, smallTalkOf, yesNoAnswer } from "../../coach/index.js";
 import type { Habit, User } from "../../generated/prisma/client.js";
 import { callbackData, decodeCallback } from "../callback-data.js";
 import type { CoachContext } from "../context.js";
 import { formatAmount, formatDate, formatDay, formatEma, reportExample } from "../format.js";
 import { HABIT_ADD_EXAMPLE } from "../habit-definition.js";
 import { requirePerson } from "../person-guard.js";
-import { CHECK_IN_HEAD } from "./check-in.js";
 import { planButtons, renderPlan } from "../plan-message.js";
 import { editQuietly } from "../telegram-edits.js";
+import { CHECK_IN_HEAD } from "./check-in.js";
+import { HELP_TEXT } from "./help.js";
+import { planMessage } from "./plan.js";
 
 /** The confirmation for stored items: amount, day and the EMA now, per habit. */
 export function confirmationText(
@@ -24,15 +39,22 @@ export function confirmationText(
   stored: StoredItem[],
   duplicate: boolean,
 ): string {
-  const lines = stored.map(({ habit, amount, day, guessedFrom }) => {
+  const lines = stored.map(({ habit, amount, day, guessedFrom, alreadyDone }) => {
     const when = formatDay(day, state.today);
     const date = when === "today" || when === "yesterday" ? ` (${formatDate(day)})` : "";
     const amountText = habit.kind === "check" ? "done" : formatAmount(habit, amount);
     const guess =
       guessedFrom === undefined ? "" : ` (I read “${guessedFrom.slice(0, 40)}” as ${habit.name})`;
+    if (alreadyDone) {
+      return `✓ ${habit.name}: already done ${when}${date}, nothing more to log → EMA ${formatEma(state.emasToday[String(habit.id)])}${guess}`;
+    }
     return `✓ ${habit.name}: ${amountText}, ${when}${date} → EMA ${formatEma(state.emasToday[String(habit.id)])}${guess}`;
   });
-  const head = duplicate ? "Already stored (this message was delivered twice):" : "Stored:";
+  const head = duplicate
+    ? "Already stored (this message was delivered twice):"
+    : stored.every((i) => i.alreadyDone)
+      ? "Nothing new:"
+      : "Stored:";
   return `${head}\n${lines.join("\n")}`;
 }
 
@@ -53,13 +75,118 @@ async function storeTextReport(ctx: CoachContext, person: User, text: string): P
     source: "chat",
     keyOf: (position) => reportEntryKey(updateId, position),
   });
+  if (outcome.kind !== "stored" && outcome.kind !== "implausible") {
+    const talk = smallTalkOf(text);
+    if (talk) {
+      await answerSmallTalk(ctx, person, talk);
+      return;
+    }
+  }
   if (outcome.kind === "no-habits") {
     await ctx.reply(`You have no habits yet. Add one first, e.g. ${HABIT_ADD_EXAMPLE}`);
   } else if (outcome.kind === "not-understood") {
     await ctx.reply(reportProblemsText(outcome.problems, outcome.habits));
+  } else if (outcome.kind === "implausible") {
+    await askReportConfirmation(ctx, person, { text, updateId, day: outcome.today }, outcome.items);
   } else {
     await ctx.reply(confirmationText(outcome.after, outcome.items, outcome.duplicate));
   }
+}
+
+/** Thanks, a greeting, "what should I do today?": answered with the plan or help, not as a report. */
+async function answerSmallTalk(ctx: CoachContext, person: User, talk: SmallTalk): Promise<void> {
+  const habits = await habitsOf(ctx.deps, person);
+  const example = habits.length > 0 ? reportExample(habits) : undefined;
+  const tell = example
+    ? `Tell me what you did any time, e.g. “${example}”.`
+    : `Add a habit first, e.g. ${HABIT_ADD_EXAMPLE}`;
+  switch (talk) {
+    case "thanks":
+      await ctx.reply(`You're welcome! ${tell}`);
+      return;
+    case "greeting":
+      await ctx.reply(`Hi! ${tell} /plan shows today's plan.`);
+      return;
+    case "today": {
+      const rendered = await planMessage(ctx.deps, person);
+      await ctx.reply(
+        rendered.text,
+        rendered.keyboard.length > 0
+          ? { reply_markup: { inline_keyboard: rendered.keyboard } }
+          : {},
+      );
+      return;
+    }
+    case "how-am-i-doing":
+      await ctx.reply(
+        `/habits shows each habit's EMA (1.00 = on goal); /stats draws them. ${tell}`,
+      );
+      return;
+    case "help":
+      await ctx.reply(HELP_TEXT);
+      return;
+  }
+}
+
+/** Callback data of the "store it?" buttons after an implausible amount. */
+const CONFIRM_YES = "rc:y";
+const CONFIRM_NO = "rc:n";
+
+/** "30 km of run is 6 times your usual 5 km — store it?" with Yes/No (typed yes/no works too). */
+async function askReportConfirmation(
+  ctx: CoachContext,
+  person: User,
+  report: { text: string; updateId: number; day: string },
+  items: ImplausibleItem[],
+): Promise<void> {
+  await askQuestion(ctx.deps, person, { kind: "confirm-report", ...report });
+  const lines = items.map(({ habit, amount }) => {
+    const times = Math.round(amount / habit.target);
+    return `${formatAmount(habit, amount)} of ${habit.name} is ${times} times your usual ${formatAmount(habit, habit.target)}.`;
+  });
+  const example = reportExample(items.map((i) => i.habit));
+  await ctx.reply(`${lines.join("\n")}\nStore it? (With the unit it's clear, e.g. “${example}”.)`, {
+    reply_markup: {
+      inline_keyboard: [
+        [
+          { text: "Yes, store it", callback_data: CONFIRM_YES },
+          { text: "No", callback_data: CONFIRM_NO },
+        ],
+      ],
+    },
+  });
+}
+
+/**
+ * The answer to "store it?" (typed or tapped): yes stores the report as it was meant (its day,
+ * its update's idempotency keys), no stores nothing. False when the text is no yes or no.
+ */
+export async function answerReportConfirmation(
+  ctx: CoachContext,
+  person: User,
+  question: Extract<OpenQuestion, { kind: "confirm-report" }>,
+  answer: string | boolean,
+): Promise<boolean> {
+  const yes = typeof answer === "boolean" ? answer : yesNoAnswer(answer);
+  if (yes === undefined) return false;
+  if (!yes) {
+    await ctx.reply("OK, nothing stored. Write it again with its unit when you like.");
+    return true;
+  }
+  const outcome = await logReport(ctx.deps, person, question.text, {
+    source: "chat",
+    keyOf: (position) => reportEntryKey(question.updateId, position),
+    confirmed: true,
+    today: question.day,
+  });
+  if (outcome.kind === "stored") {
+    await ctx.reply(confirmationText(outcome.after, outcome.items, outcome.duplicate));
+  } else if (outcome.kind === "not-understood") {
+    await ctx.reply(reportProblemsText(outcome.problems, outcome.habits));
+  } else {
+    await ctx.reply(`You have no habits yet. Add one first, e.g. ${HABIT_ADD_EXAMPLE}`);
+  }
+  return true;
 }
 
 async function showUnfinished(ctx: CoachContext, person: User): Promise<void> {
@@ -152,6 +279,19 @@ doneCommand.command("done", async (ctx) => {
   else await storeTextReport(ctx, person, args);
 });
 doneCommand.action(/^p:/, (ctx) => onPlanButton(ctx, callbackData(ctx)));
+doneCommand.action(/^rc:[yn]$/, async (ctx) => {
+  const person = await requirePerson(ctx);
+  if (!person) return;
+  const question = openQuestionOf(person, ctx.deps.now());
+  if (question?.kind !== "confirm-report") {
+    await ctx.answerCbQuery("This question has expired — write the report again.");
+    return;
+  }
+  await ctx.answerCbQuery();
+  await editQuietly(ctx, undefined, []);
+  await closeQuestion(ctx.deps, person);
+  await answerReportConfirmation(ctx, person, question, callbackData(ctx) === CONFIRM_YES);
+});
 
 /** Installed last: any other text is a report. */
 export const plainReports = new Composer<CoachContext>();

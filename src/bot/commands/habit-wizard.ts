@@ -6,7 +6,13 @@ import { Composer } from "telegraf";
 import { message } from "telegraf/filters";
 import type { InlineKeyboardButton } from "telegraf/types";
 import { habitCalled } from "../../app/habits.js";
-import { nameProblem } from "../../coach/index.js";
+import {
+  askQuestion,
+  closeQuestion,
+  type HabitSketch,
+  type OpenQuestion,
+} from "../../app/questions.js";
+import { daysPerWeekAnswer, habitKindAnswer, nameProblem } from "../../coach/index.js";
 import type { User } from "../../generated/prisma/client.js";
 import { callbackData } from "../callback-data.js";
 import type { CoachContext } from "../context.js";
@@ -66,6 +72,7 @@ async function askKind(ctx: CoachContext, person: User, name: string): Promise<v
     );
     return;
   }
+  await askQuestion(ctx.deps, person, { kind: "habit-kind", habit: { name: name.trim() } });
   await ctx.reply(`New habit “${name.trim()}”: how do you measure it?`, {
     reply_markup: {
       inline_keyboard: [
@@ -77,11 +84,99 @@ async function askKind(ctx: CoachContext, person: User, name: string): Promise<v
   });
 }
 
-async function askDays(ctx: CoachContext, name: string, amount: string | undefined): Promise<void> {
+/** Asks how many days a week (buttons, or typed: "5", "daily", "twice a week"). */
+export async function askDays(ctx: CoachContext, person: User, habit: HabitSketch): Promise<void> {
+  const amount =
+    habit.kind === undefined || habit.kind === "check" || habit.target === undefined
+      ? undefined
+      : `${habit.target} ${habit.kind === "duration" ? "min" : habit.unit}`.trim();
   const what = amount === undefined ? "a yes/no habit" : `${amount} per session`;
-  await ctx.reply(`New habit “${name}”, ${what}: how many days a week?`, {
-    reply_markup: { inline_keyboard: daysKeyboard() },
+  await askQuestion(ctx.deps, person, { kind: "habit-days", habit });
+  await ctx.reply(
+    `New habit “${habit.name}”, ${what}: how many days a week? Tap one, or type it (e.g. 5 or daily).`,
+    { reply_markup: { inline_keyboard: daysKeyboard() } },
+  );
+}
+
+async function askMinutes(ctx: CoachContext, person: User, name: string): Promise<void> {
+  await askQuestion(ctx.deps, person, {
+    kind: "habit-amount",
+    habit: { name, kind: "duration", unit: "min" },
   });
+  await ctx.reply(`New habit “${name}”, in minutes: how long is one session?`, {
+    reply_markup: {
+      inline_keyboard: [MINUTE_CHOICES.map((m) => ({ text: `${m}`, callback_data: `gw:m:${m}` }))],
+    },
+  });
+}
+
+async function askAmount(ctx: CoachContext, person: User, name: string): Promise<void> {
+  await askQuestion(ctx.deps, person, { kind: "habit-amount", habit: { name, kind: "count" } });
+  await ctx.reply(
+    `New habit “${name}”: how much per session? Reply to this message with the amount and unit, e.g. 20 pages or 5 km.`,
+    { reply_markup: { force_reply: true, input_field_placeholder: "20 pages" } },
+  );
+}
+
+/** An amount per session typed for a habit being added: the days question next. */
+async function answerAmount(
+  ctx: CoachContext,
+  person: User,
+  habit: HabitSketch,
+  answer: string,
+): Promise<boolean> {
+  const minutes = /^(\d{1,3})$/.exec(answer.trim())?.[1];
+  const session =
+    minutes !== undefined && habit.kind === "duration"
+      ? { kind: "duration" as const, unit: "min", target: Number(minutes) }
+      : parseSessionAmount(answer);
+  if (!session || session.target <= 0) return false;
+  const unit = session.kind === "duration" ? "min" : session.unit;
+  await askDays(ctx, person, {
+    name: habit.name,
+    kind: session.kind,
+    unit,
+    target: session.target,
+  });
+  return true;
+}
+
+/**
+ * A typed answer to an open question of the "add a habit" flow (without replying to it): how
+ * it is measured, its amount, its days a week. False when the text is no such answer.
+ */
+export async function answerHabitQuestion(
+  ctx: CoachContext,
+  person: User,
+  question: Extract<OpenQuestion, { habit: HabitSketch }>,
+  text: string,
+): Promise<boolean> {
+  const { habit } = question;
+  switch (question.kind) {
+    case "habit-kind": {
+      const kind = habitKindAnswer(text);
+      if (kind === "duration") await askMinutes(ctx, person, habit.name);
+      else if (kind === "count") await askAmount(ctx, person, habit.name);
+      else if (kind === "check") await askDays(ctx, person, { name: habit.name, kind: "check" });
+      // "20 pages" or "30 min" answers both questions at once
+      else return answerAmount(ctx, person, habit, text);
+      return true;
+    }
+    case "habit-amount":
+      return answerAmount(ctx, person, habit, text);
+    case "habit-days": {
+      const days = daysPerWeekAnswer(text);
+      if (days === undefined) return false;
+      await addDraft(ctx, person, {
+        name: habit.name,
+        kind: habit.kind ?? "check",
+        unit: habit.unit ?? "",
+        ...(habit.target !== undefined ? { target: habit.target } : {}),
+        daysPerWeek: days,
+      });
+      return true;
+    }
+  }
 }
 
 async function onButton(ctx: CoachContext): Promise<void> {
@@ -99,23 +194,16 @@ async function onButton(ctx: CoachContext): Promise<void> {
   const days = /^gw:d:([1-7])$/.exec(data)?.[1];
   await ctx.answerCbQuery();
   await editQuietly(ctx, undefined, []);
+  // a button answers the open question: a later typed word must not answer it again
+  await closeQuestion(ctx.deps, person);
   if (kind === "d") {
-    await ctx.reply(`New habit “${name}”, in minutes: how long is one session?`, {
-      reply_markup: {
-        inline_keyboard: [
-          MINUTE_CHOICES.map((m) => ({ text: `${m}`, callback_data: `gw:m:${m}` })),
-        ],
-      },
-    });
+    await askMinutes(ctx, person, name);
   } else if (kind === "c") {
-    await ctx.reply(
-      `New habit “${name}”: how much per session? Reply to this message with the amount and unit, e.g. 20 pages or 5 km.`,
-      { reply_markup: { force_reply: true, input_field_placeholder: "20 pages" } },
-    );
+    await askAmount(ctx, person, name);
   } else if (kind === "x") {
-    await askDays(ctx, name, undefined);
+    await askDays(ctx, person, { name, kind: "check" });
   } else if (minutes !== undefined) {
-    await askDays(ctx, name, `${Number(minutes)} min`);
+    await askDays(ctx, person, { name, kind: "duration", unit: "min", target: Number(minutes) });
   } else if (days !== undefined) {
     const amount = draftAmount(text);
     const session = amount === undefined ? undefined : parseSessionAmount(amount);
@@ -150,13 +238,9 @@ habitWizard.on(message("text"), async (ctx, next) => {
   }
   const name = draftName(asked);
   if (!name) return next();
-  const session = parseSessionAmount(answer);
-  if (!session || session.target <= 0) {
+  if (!(await answerAmount(ctx, person, { name }, answer))) {
     await ctx.reply(
       `“${answer.slice(0, 40)}” is not an amount with a unit. Reply to my question with e.g. 20 pages or 5 km.`,
     );
-    return;
   }
-  const unit = session.kind === "duration" ? "min" : session.unit;
-  await askDays(ctx, name, `${session.target} ${unit}`);
 });

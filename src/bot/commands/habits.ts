@@ -17,7 +17,7 @@ import { formatAmount, formatEma, formatGoal } from "../format.js";
 import { HABIT_ADD_EXAMPLE, parseHabitDefinition, parseNumberList } from "../habit-definition.js";
 import { addDraft, problemsText } from "../habit-drafts.js";
 import { commandArgs, requirePerson } from "../person-guard.js";
-import { startHabitWizard } from "./habit-wizard.js";
+import { askDays, startHabitWizard } from "./habit-wizard.js";
 
 export const HABITS_USAGE = [
   "Manage habits:",
@@ -64,9 +64,13 @@ async function addDefinition(ctx: CoachContext, person: User, definition: string
   }
   const draft = parsed.draft;
   if (draft.daysPerWeek === undefined) {
-    await ctx.reply(
-      `How many days a week for “${draft.name}”? Add it like “5/week” or “daily”, e.g. /habits add ${definition} 5/week`,
-    );
+    // asked like the guided flow does: buttons, and a typed “daily” or “5” answers too
+    await askDays(ctx, person, {
+      name: draft.name,
+      kind: draft.kind,
+      unit: draft.unit,
+      ...(draft.target !== undefined ? { target: draft.target } : {}),
+    });
     return;
   }
   await addDraft(ctx, person, draft);

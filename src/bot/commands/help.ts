@@ -34,7 +34,7 @@ export const HELP_TEXT = [
   "/habits — your habits; /habits add swim 45min 2/week",
   "/habits edit run target 40 · /habits archive run",
   "/settings — time zone, plan time, day start, Google Sheet, ingest token",
-  "/stats 30|90|365 — charts · /weight 72.4 — record your weight",
+  "/stats 7|30|90|365 — charts · /weight 72.4 — record your weight",
   "/metric waist 81 cm — any other measurement",
   "/export — your data · /deleteme — delete everything",
   "",

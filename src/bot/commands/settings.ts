@@ -4,20 +4,24 @@
 import { Composer } from "telegraf";
 import { changeSettings, issueIngestToken } from "../../app/people.js";
 import { setSheetEdits } from "../../app/sheet-edits.js";
-import { isChoosableDayStartHour, MAX_DAY_START_HOUR } from "../../coach/days.js";
+import {
+  isChoosableDayStartHour,
+  MAX_DAY_START_HOUR,
+  planTimeBeforeDayStart,
+} from "../../coach/days.js";
 import type { AppConfig } from "../../config.js";
 import type { User } from "../../generated/prisma/client.js";
 import { callbackData, decodeCallback, encodeCallback } from "../callback-data.js";
 import type { CoachContext } from "../context.js";
 import { commandArgs, requirePerson } from "../person-guard.js";
-import { describeZone, parseTimeOfDay, parseTimezone } from "../timezone-input.js";
+import { describeZone, modernZone, parseTimeOfDay, parseTimezone } from "../timezone-input.js";
 import {
   capacitySetting,
   checkInSetting,
   PLAN_SETTINGS_USAGE,
   planSettingsLines,
 } from "./plan-settings.js";
-import { applyTimezone } from "./start.js";
+import { applyTimezone, planTimeProblem } from "./start.js";
 
 export const SETTINGS_USAGE = [
   "Change a setting:",
@@ -114,7 +118,7 @@ async function handleSettings(ctx: CoachContext): Promise<void> {
         );
         return;
       }
-      await applyTimezone(ctx, person, parseTimezone(value));
+      await applyTimezone(ctx, person, parseTimezone(value, ctx.deps.now()));
       return;
     case "plan":
     case "plantime":
@@ -126,8 +130,13 @@ async function handleSettings(ctx: CoachContext): Promise<void> {
         );
         return;
       }
+      const problem = planTimeProblem(person, time);
+      if (problem) {
+        await ctx.reply(problem);
+        return;
+      }
       await changeSettings(ctx.deps, person, { planTime: time });
-      await ctx.reply(`Plan time set to ${time} (${person.timezone}).`);
+      await ctx.reply(`Plan time set to ${time} (${modernZone(person.timezone)}).`);
       return;
     }
     case "daystart":
@@ -136,6 +145,12 @@ async function handleSettings(ctx: CoachContext): Promise<void> {
       if (value === "" || !isChoosableDayStartHour(hour)) {
         await ctx.reply(
           `The day-start hour must be a whole hour from 0 to ${MAX_DAY_START_HOUR}, e.g. /settings daystart 4`,
+        );
+        return;
+      }
+      if (planTimeBeforeDayStart(person.planTime, hour)) {
+        await ctx.reply(
+          `Your plan comes at ${person.planTime}; a day starting at ${String(hour).padStart(2, "0")}:00 would make it yesterday's plan. Move the plan first (/settings plan ${String(hour).padStart(2, "0")}:30), then the start of your day.`,
         );
         return;
       }

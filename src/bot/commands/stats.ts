@@ -1,5 +1,5 @@
-// /stats [30|90|365]: a chart of each habit's EMA (goal line at 1) and the daily reward, plus a
-// short summary. EMAs come from the coach core's emaSeries over the stored, non-retracted
+// /stats [7…365 days, or week|month|year]: a chart of each habit's EMA (goal line at 1) and the
+// daily reward, plus a short summary. EMAs come from the coach core's emaSeries over the stored, non-retracted
 // entries, recomputed with a warm-up so the first day of the window is already right.
 import { Composer, Input } from "telegraf";
 import {
@@ -14,20 +14,37 @@ import type { LocalDate } from "../../coach/days.js";
 import type { CoachContext } from "../context.js";
 import { formatDate } from "../format.js";
 import { commandArgs, requirePerson } from "../person-guard.js";
-export const STATS_PERIODS = [30, 90, 365] as const;
-export type StatsPeriod = (typeof STATS_PERIODS)[number];
+/** /stats takes any whole number of days from MIN to MAX (and week, month, quarter, year). */
+export const MIN_STATS_DAYS = 7;
+export const MAX_STATS_DAYS = 365;
 
-/** "" → 30; "90" → 90; anything else → the message to send. */
+const PERIOD_WORDS: Record<string, number> = {
+  week: 7,
+  fortnight: 14,
+  month: 30,
+  quarter: 90,
+  year: 365,
+};
+
+/** "" → 30; "90", "7 days", "week", "year" → days; anything else → the message to send. */
 export function parseStatsPeriod(
   args: string,
-): { ok: true; days: StatsPeriod } | { ok: false; message: string } {
-  const text = args.trim().replace(/\s*(d|days?)$/i, "");
+): { ok: true; days: number } | { ok: false; message: string } {
+  const text = args
+    .trim()
+    .toLowerCase()
+    .replace(/^(the\s+)?(last|past)\s+/, "")
+    .replace(/^(a|one)\s+/, "")
+    .replace(/\s*(d|days?)$/i, "");
   if (text === "") return { ok: true, days: 30 };
+  const word = PERIOD_WORDS[text];
+  if (word !== undefined) return { ok: true, days: word };
   const n = Number(text);
-  if ((STATS_PERIODS as readonly number[]).includes(n)) return { ok: true, days: n as StatsPeriod };
+  if (Number.isInteger(n) && n >= MIN_STATS_DAYS && n <= MAX_STATS_DAYS)
+    return { ok: true, days: n };
   return {
     ok: false,
-    message: `I can show the last 30, 90 or 365 days, not "${args.trim()}". Try /stats 90.`,
+    message: `I can show the last ${MIN_STATS_DAYS} to ${MAX_STATS_DAYS} days (e.g. /stats 7, /stats 90, /stats year), not "${args.trim().slice(0, 40)}".`,
   };
 }
 
@@ -48,7 +65,12 @@ export function statsSummary(
   const { days, states, loggedDays } = window;
   const lines: string[] = [];
   const period = days.length;
-  lines.push(`Last ${period} days (${formatDate(days[0])} – ${formatDate(days[period - 1])})`);
+  // a period across New Year names the years (a year ago is not this November)
+  const firstDay = days[0];
+  const lastDay = days[period - 1];
+  const years = firstDay.slice(0, 4) !== lastDay.slice(0, 4);
+  const dated = (d: LocalDate) => (years ? `${formatDate(d)} ${d.slice(0, 4)}` : formatDate(d));
+  lines.push(`Last ${period} days (${dated(firstDay)} – ${dated(lastDay)})`);
   // days before any habit existed have no reward (the coach core reports 0 for them)
   const rewards = states.filter(hasActiveHabits).map((s) => s.reward);
   const mean = (xs: number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
@@ -100,7 +122,7 @@ export function statsSummary(
   return lines.join("\n");
 }
 
-/** /stats [30|90|365]. */
+/** /stats [period]. */
 export const statsCommand = new Composer<CoachContext>();
 statsCommand.command("stats", async (ctx) => {
   const person = await requirePerson(ctx);
