@@ -186,6 +186,31 @@ async function applyRequest(
   };
 }
 
+export type PlanItemChoices =
+  | { kind: "not-this-plan" }
+  | {
+      kind: "choices";
+      plan: Plan;
+      habit: Habit;
+      /** the plan as changed now */
+      items: PlanItem[];
+      state: CoachState;
+    };
+
+/** What the “Change” button of a plan item offers: the item in the plan as changed now. */
+export async function planItemChoices(
+  deps: Pick<AppDeps, "db" | "now">,
+  person: User,
+  tap: { planId: number; habitId: number },
+): Promise<PlanItemChoices> {
+  const plan = await findPlanById(deps.db, tap.planId);
+  const state = await loadCoachState(deps.db, person, deps.now());
+  const habit = state.habits.find((h) => h.id === tap.habitId);
+  if (!plan || plan.userId !== person.id || !habit) return { kind: "not-this-plan" };
+  const { items } = await planAsChanged(deps.db, plan, state.habits);
+  return { kind: "choices", plan, habit, items, state };
+}
+
 /**
  * Changes the person's daily capacity (minutes a day the plan may take; null = no limit) or
  * evening check-in time (local "HH:MM"; null = off). Capacity applies from the next plan on:

@@ -4,18 +4,16 @@
 // src/app/plan-steering.ts; this module words their outcomes.
 import { Composer } from "telegraf";
 import { message } from "telegraf/filters";
-import { loadCoachState } from "../../app/coach-state.js";
 import {
   type AppliedChange,
   type ChangeAuthor,
   changePlannedAmount,
+  planItemChoices,
   type SteeringOutcome,
   steerPlanByText,
   swapPlannedHabit,
 } from "../../app/plan-steering.js";
-import { planAsChanged } from "../../app/planning.js";
 import { planRevisionKey } from "../../coach/idempotency.js";
-import { findPlanById } from "../../db/plans.js";
 import { callbackData, decodeCallback } from "../callback-data.js";
 import type { CoachContext } from "../context.js";
 import { formatAmount, formatDate } from "../format.js";
@@ -138,16 +136,14 @@ planSteeringButtons.action(/^p[cas]:/, async (ctx) => {
       await answerButtonChange(ctx, await swapPlannedHabit(ctx.deps, person, action, author));
       return;
     case "plan-choices": {
-      const plan = await findPlanById(ctx.deps.db, action.planId);
-      const state = await loadCoachState(ctx.deps.db, person, ctx.deps.now());
-      const habit = state.habits.find((h) => h.id === action.habitId);
-      if (!plan || plan.userId !== person.id || !habit) {
+      const choices = await planItemChoices(ctx.deps, person, action);
+      if (choices.kind === "not-this-plan") {
         await ctx.answerCbQuery(
           "This button doesn't match your plan — send /plan for a fresh one.",
         );
         return;
       }
-      const { items } = await planAsChanged(ctx.deps.db, plan, state.habits);
+      const { plan, habit, items, state } = choices;
       const now = items.find((i) => i.habitId === habit.id)?.amount ?? 0;
       await ctx.answerCbQuery();
       const planned = now > 0 ? ` (planned: ${formatAmount(habit, now)})` : "";
