@@ -10,6 +10,8 @@ import {
   peopleWithActiveHabits,
   pingDatabase,
 } from "../db/operations.js";
+import { type SheetsMirrorHealth, sheetsMirrorHealth } from "../db/sheets.js";
+import { type BucketUsage, bucketUsage } from "../db/sheets-quota.js";
 import { activationsSince, lastTrainingRun, runCountsSince } from "../db/training.js";
 import { peopleWithOpenRuns } from "../db/training-queue.js";
 import { findUserByTelegramId } from "../db/users.js";
@@ -121,6 +123,8 @@ export type ServiceStatus =
       };
       lastRun: TrainingRun | null;
       outbox: OutboxHealth;
+      /** the Google Sheets mirror: backlog and calls per minute of each shared quota bucket */
+      sheets: SheetsMirrorHealth & { buckets: BucketUsage[] };
     };
 
 /** Everything /status reports, gathered from the database and the retrain queue. */
@@ -137,12 +141,14 @@ export async function serviceStatus(deps: AppDeps): Promise<ServiceStatus> {
     };
   }
   const now = deps.now();
-  const [people, nightlyRun, lastRun, outbox, queue] = await Promise.all([
+  const [people, nightlyRun, lastRun, outbox, queue, sheets, buckets] = await Promise.all([
     countPeople(db),
     lastJobRun(db, NIGHTLY_RETRAIN_JOB),
     lastTrainingRun(db),
     outboxHealth(db, new Date(now.getTime() - GAVE_UP_WINDOW_MS)),
     queueCounts(deps),
+    sheetsMirrorHealth(db, now),
+    bucketUsage(db, now),
   ]);
   const nightly =
     nightlyRun === null
@@ -162,5 +168,6 @@ export async function serviceStatus(deps: AppDeps): Promise<ServiceStatus> {
     nightly,
     lastRun,
     outbox,
+    sheets: { ...sheets, buckets },
   };
 }

@@ -140,3 +140,24 @@ export async function sheetsToCheck(
     LIMIT ${limit}`;
   return rows.map((r) => ({ ...r, userId: Number(r.userId) }));
 }
+
+/** The mirror at a glance, for /status and GET /metrics. */
+export interface SheetsMirrorHealth {
+  linked: number;
+  editsEnabled: number;
+  /** sheets_mirror events not done, and of those the ones due now */
+  backlog: number;
+  due: number;
+}
+
+export async function sheetsMirrorHealth(db: Database, now: Date): Promise<SheetsMirrorHealth> {
+  const [linked, editsEnabled, backlog, due] = await Promise.all([
+    db.prisma.user.count({ where: { sheetId: { not: null } } }),
+    db.prisma.sheetLink.count({ where: { editsEnabled: true } }),
+    db.prisma.outboxEvent.count({ where: { kind: "sheets_mirror", doneAt: null } }),
+    db.prisma.outboxEvent.count({
+      where: { kind: "sheets_mirror", doneAt: null, nextAttemptAt: { lte: now } },
+    }),
+  ]);
+  return { linked, editsEnabled, backlog, due };
+}

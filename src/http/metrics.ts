@@ -4,6 +4,8 @@
 // statements; the gauges read from the database (pool, training queue) are written below.
 import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
 import type { Database } from "../db/client.js";
+import { sheetsMirrorHealth } from "../db/sheets.js";
+import { bucketUsage } from "../db/sheets-quota.js";
 import { runQueueCounts } from "../db/training-queue.js";
 
 export type CounterName =
@@ -156,6 +158,39 @@ export class MetricsRegistry {
         ...queue.finishedByWorker.map(
           (w) =>
             `coachrl_training_jobs_finished_by_worker{worker="${labelValue(w.worker)}"} ${w.runs}`,
+        ),
+      );
+    }
+    // the Google Sheets mirror: backlog and Google calls per minute per shared quota bucket
+    const at = new Date(now);
+    const [sheets, buckets] = await Promise.all([
+      sheetsMirrorHealth(this.db, at).catch(() => null),
+      bucketUsage(this.db, at).catch(() => null),
+    ]);
+    if (sheets !== null) {
+      gauge("coachrl_sheets_linked", "People with a linked Google Sheet", sheets.linked);
+      gauge(
+        "coachrl_sheets_mirror_backlog",
+        "Sheet syncs waiting (pending outbox events)",
+        sheets.backlog,
+      );
+      gauge(
+        "coachrl_sheets_mirror_due",
+        "Sheet syncs due now (not waiting for a backoff or quota)",
+        sheets.due,
+      );
+    }
+    if (buckets !== null) {
+      lines.push(
+        "# HELP coachrl_sheets_calls_per_minute Google calls in the last full minute, per quota bucket (sheets:read, sheets:write, drive:read)",
+        "# TYPE coachrl_sheets_calls_per_minute gauge",
+        ...buckets.map(
+          (b) => `coachrl_sheets_calls_per_minute{bucket="${labelValue(b.name)}"} ${b.perMinute}`,
+        ),
+        "# HELP coachrl_sheets_throttled_total Google answers 429 per quota bucket",
+        "# TYPE coachrl_sheets_throttled_total counter",
+        ...buckets.map(
+          (b) => `coachrl_sheets_throttled_total{bucket="${labelValue(b.name)}"} ${b.throttled}`,
         ),
       );
     }

@@ -10,6 +10,7 @@ import {
   queueRetrains,
   type RetrainTarget,
   retrainTargets,
+  type ServiceStatus,
   serviceStatus,
 } from "../../app/operations.js";
 import { waitForRun } from "../../app/training/queue.js";
@@ -218,7 +219,22 @@ export async function statusReport(deps: BotDeps): Promise<string> {
       `Outbox gave up on ${outbox.gaveUp} event${outbox.gaveUp === 1 ? "" : "s"} in the last 24 h (latest: ${outbox.latestGaveUp!.lastError!.slice(0, 200)})`,
     );
   }
+  lines.push(sheetsStatusLine(status.sheets));
   return lines.join("\n");
+}
+
+type SheetsStatus = Extract<ServiceStatus, { database: "reachable" }>["sheets"];
+
+/** The Sheets mirror on /status: sheets, backlog, and calls in the last minute per quota. */
+export function sheetsStatusLine(sheets: SheetsStatus): string {
+  const perMinute = (name: string) => sheets.buckets.find((b) => b.name === name)?.perMinute ?? 0;
+  const throttled = sheets.buckets.reduce((n, b) => n + b.throttled, 0);
+  const blocked = sheets.buckets.some((b) => b.blockedUntil !== null);
+  return [
+    `Sheets mirror: ${sheets.linked} linked (${sheets.editsEnabled} with edits on); backlog ${sheets.backlog} (${sheets.due} due)`,
+    `last minute ${perMinute("sheets:read")} reads, ${perMinute("sheets:write")} writes, ${perMinute("drive:read")} Drive checks`,
+    `${throttled} Google 429s so far${blocked ? ", paused by a 429 now" : ""}`,
+  ].join("; ");
 }
 
 /** /retrain and /status (admins only). */
