@@ -2,6 +2,9 @@
 //  - a 429 answer is retried after the `retry_after` seconds Telegram asks for (bounded);
 //  - a message longer than Telegram's 4096 characters is split into several messages (on line
 //    breaks where possible; buttons go on the last part), and an edit is shortened to fit;
+//  - a tap's answer that Telegram refuses because the tap was already answered or is too old
+//    (a re-delivered update handled again) is let go: the answer is only the tap's toast, and the
+//    handler goes on to do its work;
 //  - optionally, calls are served by an in-process transport instead of HTTP (local chat mode).
 import type { Telegram } from "telegraf";
 import { TelegramError } from "telegraf";
@@ -74,6 +77,15 @@ function retryAfterOf(error: unknown): number | undefined {
 }
 
 /** Installs the policies on a Telegram client (idempotent per client). */
+/** Telegram's answer to a second (or late) answer of the same callback query. */
+function isSpentCallbackQuery(error: unknown): boolean {
+  return (
+    error instanceof TelegramError &&
+    error.code === 400 &&
+    /query is too old|query ID is invalid/i.test(error.description)
+  );
+}
+
 export function installTelegramPolicies(telegram: Telegram, options: PolicyOptions): void {
   const marked = telegram as Telegram & { __coachPolicies?: boolean };
   if (marked.__coachPolicies) return;
@@ -130,6 +142,15 @@ export function installTelegramPolicies(telegram: Telegram, options: PolicyOptio
   };
 
   const policed: CallApi = async (method, payload, callOptions) => {
+    if (method === "answerCallbackQuery") {
+      try {
+        return await withRetry(method, payload, callOptions);
+      } catch (error) {
+        if (!isSpentCallbackQuery(error)) throw error;
+        options.log.info("callback query already answered or too old; its answer is skipped");
+        return true;
+      }
+    }
     const body = payload as Record<string, unknown>;
     const text = body.text;
     if (typeof text === "string" && text.length > MAX_MESSAGE_LENGTH) {

@@ -268,6 +268,38 @@ describe("through the real process (webhook mode)", () => {
   const botTexts = (userId: number) => emulator!.botMessages(userId).map((m) => m.text ?? "");
 
   it.skipIf(!onRealPostgres)(
+    "kill -9 after a plan tap was answered: the re-delivery logs it once and refreshes the plan, with no apology (Telegram refuses a second answer to the tap)",
+    async () => {
+      await setUp(1103);
+      const [plan] = await emulator!.ask(1103, "/plan");
+      const repliesBefore = emulator!.botMessages(1103).length;
+      // the instance dies after the entry was stored and the tap answered, before the plan's refresh
+      const held = emulator!.holdNext("editMessageText");
+      const update = emulator!.pressButton(1103, plan!, /^✓ walk/);
+      await held.arrived;
+      expect(emulator!.callbackAnswers.at(-1)?.text).toMatch(/Logged walk/);
+      await killHard(app!);
+      await held.release();
+
+      const restarted = await startWebhookApp();
+      await withAdmin((admin) =>
+        admin.query(
+          `UPDATE processed_updates SET claimed_at = claimed_at - interval '${UPDATE_LEASE_MS + 1000} milliseconds'
+            WHERE update_id = $1`,
+          [update.update_id],
+        ),
+      );
+      expect((await redeliver(update)).status).toBe(200);
+      expect(await walkEntries()).toEqual([30]);
+      expect(botTexts(1103).slice(repliesBefore).join("\n")).not.toMatch(/sorry|again/i);
+      expect(emulator!.message(1103, plan!.message_id)?.text).toMatch(/✅ walk/);
+      expect(restarted.logLines().filter((line) => line.msg === "update handler failed")).toEqual(
+        [],
+      );
+    },
+  );
+
+  it.skipIf(!onRealPostgres)(
     "kill -9 while a report is held: the re-delivery after the lease stores it once and confirms it",
     async () => {
       await setUp(1101);
