@@ -50,7 +50,7 @@ describe("a first week that never confuses", () => {
       // and /start does not begin again from "where are you?"
       const [again] = await emulator.ask(1301, "/start");
       expect(again.text).toMatch(
-        /^Welcome back User1301! You're all set \(Europe\/Berlin, plan at 07:30\)/,
+        /^Welcome back, User1301! You're all set \(Europe\/Berlin, plan at 07:30\)/,
       );
       expect(again.text).not.toMatch(/where are you/i);
     });
@@ -89,7 +89,7 @@ describe("a first week that never confuses", () => {
       await emulator.ask(1304, "/start");
       await emulator.ask(1304, "Rome");
       const [resumed] = await emulator.ask(1304, "/start");
-      expect(resumed.text).toMatch(/^Welcome back User1304! Time zone: Europe\/Rome/);
+      expect(resumed.text).toMatch(/^Welcome back, User1304! Time zone: Europe\/Rome/);
       expect(resumed.text).toContain("When should I send your daily plan?");
     });
   });
@@ -302,6 +302,10 @@ describe("a first week that never confuses", () => {
       expect(today.text).toMatch(/^Plan for Sun 22 Nov/);
       const [help] = await t.emulator.ask(1606, "help");
       expect(help.text).toMatch(/^How it works/);
+      // the examples are the person's own habit
+      expect(help.text).toContain(
+        "Log what you did — just write it:\n  run 30   (today)\n  run 30 yesterday\n",
+      );
     });
 
     it("a plan time before the day-start hour is refused with the way out", async () => {

@@ -30,7 +30,7 @@ import { requirePerson } from "../person-guard.js";
 import { planButtons, renderPlan } from "../plan-message.js";
 import { editQuietly } from "../telegram-edits.js";
 import { CHECK_IN_HEAD } from "./check-in.js";
-import { HELP_TEXT } from "./help.js";
+import { helpText } from "./help.js";
 import { planMessage } from "./plan.js";
 
 /** The confirmation for stored items: amount, day and the EMA now, per habit. */
@@ -123,7 +123,7 @@ async function answerSmallTalk(ctx: CoachContext, person: User, talk: SmallTalk)
       );
       return;
     case "help":
-      await ctx.reply(HELP_TEXT);
+      await ctx.reply(helpText(habits));
       return;
   }
 }

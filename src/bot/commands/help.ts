@@ -1,7 +1,10 @@
 // /help: short, with examples; and the command menu published with setMyCommands.
 import { Composer } from "telegraf";
+import { habitsOf } from "../../app/habits.js";
+import type { Habit } from "../../generated/prisma/client.js";
 import type { Logger } from "../../logger.js";
 import type { CoachContext } from "../context.js";
+import { reportExample } from "../format.js";
 
 export const COMMAND_MENU: { command: string; description: string }[] = [
   { command: "plan", description: "Today's plan" },
@@ -41,9 +44,25 @@ export const HELP_TEXT = [
   "Administrators: /status · /retrain · /runs (training runs; /runs ID with its curves)",
 ].join("\n");
 
+/** The help text, its logging examples in the person's own habits and units when they have some. */
+export function helpText(habits: Pick<Habit, "name" | "kind" | "target" | "unit">[]): string {
+  if (habits.length === 0) return HELP_TEXT;
+  const own = [
+    `  ${reportExample(habits.slice(0, 1))}   (today)`,
+    ...(habits.length > 1 ? [`  ${reportExample(habits.slice(0, 2))}`] : []),
+    `  ${reportExample(habits.slice(-1))} yesterday`,
+  ];
+  const lines = HELP_TEXT.split("\n");
+  const at = lines.indexOf("Log what you did — just write it:") + 1;
+  return [...lines.slice(0, at), ...own, ...lines.slice(at + 3)].join("\n");
+}
+
 /** /help. */
 export const helpCommand = new Composer<CoachContext>();
-helpCommand.help((ctx) => ctx.reply(HELP_TEXT));
+helpCommand.help(async (ctx) => {
+  const habits = ctx.person ? await habitsOf(ctx.deps, ctx.person) : [];
+  await ctx.reply(helpText(habits));
+});
 
 /** Publishes the command menu; a failure is logged, never fatal. */
 export async function publishCommandMenu(

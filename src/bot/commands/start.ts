@@ -69,9 +69,9 @@ function starterKeyboard(): InlineKeyboardButton[][] {
 }
 
 /** The person's first name for a greeting; nothing when Telegram has none worth using. */
-function greetingName(ctx: CoachContext): string {
+function greetingName(ctx: CoachContext, before = ""): string {
   const name = withoutControlCharacters(ctx.from?.first_name ?? "").trim();
-  return name === "" ? "" : ` ${name.slice(0, 40)}`;
+  return name === "" ? "" : `${before} ${name.slice(0, 40)}`;
 }
 
 /** How to use the bot, with examples from the person's own habits. */
@@ -145,7 +145,7 @@ async function handleStart(ctx: CoachContext): Promise<void> {
   ctx.log.info({ created, user_id: user.id }, "person started the bot");
   if (user.onboardedAt) {
     await ctx.reply(
-      `Welcome back${greetingName(ctx)}! You're all set (${modernZone(user.timezone)}, plan at ${user.planTime}).\n${await howToUse(ctx, user)}`,
+      `Welcome back${greetingName(ctx, ",")}! You're all set (${modernZone(user.timezone)}, plan at ${user.planTime}).\n${await howToUse(ctx, user)}`,
     );
     return;
   }
@@ -156,7 +156,7 @@ async function handleStart(ctx: CoachContext): Promise<void> {
     return;
   }
   // Part of the way through: carry on where they left off, never from the first question.
-  await continueOnboarding(ctx, user, `Welcome back${greetingName(ctx)}! `);
+  await continueOnboarding(ctx, user, `Welcome back${greetingName(ctx, ",")}! `);
 }
 
 async function askPlanTime(ctx: CoachContext, person: User, intro = ""): Promise<void> {
