@@ -53,6 +53,12 @@ export interface AppConfig {
   workers: number;
   /** maximum size in bytes of an ingest upload (CSV / Apple Health export). */
   ingestMaxBytes: number;
+  /** outgoing messages per second in all, per private chat, and per group per minute */
+  telegramSendRates: {
+    globalPerSecond: number;
+    perChatPerSecond: number;
+    perGroupPerMinute: number;
+  };
   /** when set, GET /metrics needs "Authorization: Bearer <token>" (a secret). */
   metricsToken: string | undefined;
   /** most weight samples one ingest upload may carry (more: refused whole, 413). */
@@ -241,6 +247,9 @@ const variables = z.object({
   COACHRL_WORKERS: wholeNumber(1, 0, 256),
   INGEST_MAX_BYTES: wholeNumber(20 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
   INGEST_MAX_SAMPLES: wholeNumber(50_000, 1, 10_000_000),
+  TELEGRAM_MESSAGES_PER_SECOND: wholeNumber(25, 1, 100_000),
+  TELEGRAM_MESSAGES_PER_CHAT_PER_SECOND: wholeNumber(1, 1, 1_000),
+  TELEGRAM_MESSAGES_PER_GROUP_PER_MINUTE: wholeNumber(20, 1, 60_000),
   METRICS_TOKEN: z
     .string()
     .min(16, { error: "must be at least 16 characters (a shared secret for the scraper)" })
@@ -323,6 +332,11 @@ export function parseConfig(rawEnv: Env): AppConfig {
     ingestMaxBytes: v.INGEST_MAX_BYTES,
     ingestMaxSamples: v.INGEST_MAX_SAMPLES,
     metricsToken: v.METRICS_TOKEN,
+    telegramSendRates: {
+      globalPerSecond: v.TELEGRAM_MESSAGES_PER_SECOND,
+      perChatPerSecond: v.TELEGRAM_MESSAGES_PER_CHAT_PER_SECOND,
+      perGroupPerMinute: v.TELEGRAM_MESSAGES_PER_GROUP_PER_MINUTE,
+    },
     simulatedClockFile:
       v.SIMULATED_CLOCK_FILE === undefined ? undefined : resolve(v.SIMULATED_CLOCK_FILE),
   };

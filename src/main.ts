@@ -7,6 +7,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Telegraf } from "telegraf";
 import { workerChartRenderer } from "./app/charts/renderer.js";
+import { createSendBudget } from "./app/send-budget.js";
 import { workerWeightUploadReader } from "./app/weight-upload-reader.js";
 import { type AppClock, simulatedClock, systemClock } from "./app/clock.js";
 import { activePolicyPlanners } from "./app/policy-planner.js";
@@ -28,6 +29,7 @@ import { createWebhookHandler, webhookPath } from "./bot/webhook.js";
 import { type AppConfig, ConfigError, configSecrets, loadConfig } from "./config.js";
 import { type Database, openDatabase } from "./db/client.js";
 import { MigrationError, migrate } from "./db/migrate.js";
+import { openSendBudgetStore } from "./db/send-budget.js";
 import { createHttpServer, type HttpServer } from "./http/server.js";
 import { registerIngestRoutes } from "./ingest/http.js";
 import { createLogger, type Logger } from "./logger.js";
@@ -254,13 +256,24 @@ async function main(): Promise<void> {
     policyPlanners.dispose();
     await charts.close();
     await uploads.close();
+    await sendBudget?.close();
   };
+  // Outgoing messages within Telegram's limits, counted across instances in Postgres
+  // (in memory with PGlite); the local chat has no Telegram to respect.
+  const sendBudget = localChat
+    ? undefined
+    : createSendBudget({
+        rates: config.telegramSendRates,
+        ...(config.databaseUrl ? { store: openSendBudgetStore(config.databaseUrl) } : {}),
+        log,
+      });
   const deps: BotDeps = {
     config,
     db,
     log,
     now,
     training,
+    ...(sendBudget ? { sendBudget } : {}),
     chartsDir: join(config.dataDir, "charts"),
     loadPolicyPlanner: policyPlanners.load,
     charts,

@@ -17,6 +17,7 @@ import { peopleWithOpenRuns } from "../db/training-queue.js";
 import { findUserByTelegramId } from "../db/users.js";
 import type { JobRun, TrainingRun, User } from "../generated/prisma/client.js";
 import type { AppDeps } from "./deps.js";
+import { type PlanFanOut, planFanOut } from "./plan-fan-out.js";
 import { NIGHTLY_RETRAIN_JOB } from "./training/nightly.js";
 import { type QueueCounts, queueCounts } from "./training/queue.js";
 
@@ -125,6 +126,8 @@ export type ServiceStatus =
       outbox: OutboxHealth;
       /** the Google Sheets mirror: backlog and calls per minute of each shared quota bucket */
       sheets: SheetsMirrorHealth & { buckets: BucketUsage[] };
+      /** the morning plans: the busiest minute and how long sending it takes */
+      fanOut: PlanFanOut;
     };
 
 /** Everything /status reports, gathered from the database and the retrain queue. */
@@ -141,7 +144,7 @@ export async function serviceStatus(deps: AppDeps): Promise<ServiceStatus> {
     };
   }
   const now = deps.now();
-  const [people, nightlyRun, lastRun, outbox, queue, sheets, buckets] = await Promise.all([
+  const [people, nightlyRun, lastRun, outbox, queue, sheets, buckets, fanOut] = await Promise.all([
     countPeople(db),
     lastJobRun(db, NIGHTLY_RETRAIN_JOB),
     lastTrainingRun(db),
@@ -149,6 +152,7 @@ export async function serviceStatus(deps: AppDeps): Promise<ServiceStatus> {
     queueCounts(deps),
     sheetsMirrorHealth(db, now),
     bucketUsage(db, now),
+    planFanOut(deps),
   ]);
   const nightly =
     nightlyRun === null
@@ -169,5 +173,6 @@ export async function serviceStatus(deps: AppDeps): Promise<ServiceStatus> {
     lastRun,
     outbox,
     sheets: { ...sheets, buckets },
+    fanOut,
   };
 }

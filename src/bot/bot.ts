@@ -60,6 +60,7 @@ export function createBot(deps: BotDeps): Telegraf<CoachContext> {
     transport: deps.transport,
     sleep: deps.sleep,
     observeCall: deps.observeTelegramCall,
+    budget: deps.sendBudget,
   });
   bot.context.deps = deps;
 

@@ -3,6 +3,7 @@
 
 import type { Context } from "telegraf";
 import type { AppDeps } from "../app/deps.js";
+import type { SendBudget } from "../app/send-budget.js";
 import type { User } from "../generated/prisma/client.js";
 import type { Logger } from "../logger.js";
 import type { ApiTransport } from "./telegram-policies.js";
@@ -20,6 +21,8 @@ export interface BotDeps extends AppDeps {
   transport?: ApiTransport;
   /** Counts handled updates, and how long each took (the HTTP server's /metrics hook). */
   countUpdate?: (outcome: UpdateOutcome, seconds?: number) => void;
+  /** Where every outgoing message takes its place within Telegram's limits (src/app/send-budget.ts). */
+  sendBudget?: SendBudget;
   /** Times each outgoing Bot API call attempt (/metrics); "rate-limited" is a 429. */
   observeTelegramCall?: (
     method: string,

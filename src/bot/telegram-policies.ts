@@ -2,13 +2,18 @@
 //  - a 429 answer is retried after the `retry_after` seconds Telegram asks for (bounded);
 //  - a message longer than Telegram's 4096 characters is split into several messages (on line
 //    breaks where possible; buttons go on the last part), and an edit is shortened to fit;
+//  - every message waits for its place in the outgoing budget shared by the instances
+//    (src/app/send-budget.ts: ~25/s in all, 1/s per chat, 20/min per group); a webhook update
+//    whose reply waits is acknowledged first (./update-ack.ts);
 //  - a tap's answer that Telegram refuses because the tap was already answered or is too old
 //    (a re-delivered update handled again) is let go: the answer is only the tap's toast, and the
 //    handler goes on to do its work;
 //  - optionally, calls are served by an in-process transport instead of HTTP (local chat mode).
 import type { Telegram } from "telegraf";
 import { TelegramError } from "telegraf";
+import type { SendBudget } from "../app/send-budget.js";
 import type { Logger } from "../logger.js";
+import { acknowledgeUpdateEarly } from "./update-ack.js";
 
 export const MAX_MESSAGE_LENGTH = 4096;
 /** Longest wait we accept from a 429 before giving up on that call. */
@@ -29,6 +34,8 @@ export interface PolicyOptions {
   transport?: ApiTransport;
   /** Injected so tests don't really sleep; defaults to setTimeout. */
   sleep?: (ms: number) => Promise<void>;
+  /** The outgoing budget every message takes its place in; undefined: none (tests, local chat). */
+  budget?: SendBudget;
   /** Told the duration and outcome of every call attempt (/metrics). */
   observeCall?: (method: string, outcome: "ok" | "error" | "rate-limited", seconds: number) => void;
 }
@@ -76,6 +83,16 @@ function retryAfterOf(error: unknown): number | undefined {
   return typeof seconds === "number" && seconds >= 0 ? seconds : 1;
 }
 
+/** Whether a Bot API method sends or changes a message (and so counts against the limits). */
+export function isMessage(method: string): boolean {
+  return (
+    (method.startsWith("send") && method !== "sendChatAction") ||
+    method.startsWith("editMessage") ||
+    method === "copyMessage" ||
+    method === "forwardMessage"
+  );
+}
+
 /** Installs the policies on a Telegram client (idempotent per client). */
 /** Telegram's answer to a second (or late) answer of the same callback query. */
 function isSpentCallbackQuery(error: unknown): boolean {
@@ -117,10 +134,22 @@ export function installTelegramPolicies(telegram: Telegram, options: PolicyOptio
           }
         };
 
+  const budget = options.budget;
+  const budgeted: CallApi =
+    budget === undefined
+      ? raw
+      : async (method, payload, callOptions) => {
+          if (isMessage(method)) {
+            const chatId = (payload as { chat_id?: number | string }).chat_id;
+            await budget.take(chatId, acknowledgeUpdateEarly);
+          }
+          return raw(method, payload, callOptions);
+        };
+
   const withRetry: CallApi = async (method, payload, callOptions) => {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await raw(method, payload, callOptions);
+        return await budgeted(method, payload, callOptions);
       } catch (error) {
         const retryAfter = retryAfterOf(error);
         // getUpdates has its own back-off in telegraf's polling loop.

@@ -15,6 +15,7 @@ import type { Update } from "telegraf/types";
 import type { Logger } from "../logger.js";
 import type { CoachContext } from "./context.js";
 import { RetryUpdateLater } from "./middleware/errors.js";
+import { handlingUpdate } from "./update-ack.js";
 
 export const SECRET_HEADER = "x-telegram-bot-api-secret-token";
 /** Telegram updates are small; anything bigger is not from Telegram. */
@@ -96,9 +97,24 @@ export function createWebhookHandler(
       return;
     }
     // bot.catch apologises for permanent failures; a transient one is thrown as RetryUpdateLater.
+    // A reply waiting for the outgoing budget acknowledges the update early (./update-ack.ts):
+    // its work is stored, only the sending is left, and Telegram need not wait for it.
+    let acknowledged = false;
+    const acknowledge = () => {
+      if (acknowledged) return;
+      acknowledged = true;
+      reply(res, 200, { ok: true });
+    };
     try {
-      await bot.handleUpdate(update as Update);
+      await handlingUpdate(acknowledge, () => bot.handleUpdate(update as Update));
     } catch (error) {
+      if (acknowledged) {
+        options.log.error(
+          { err: error, update_id: (update as Update).update_id },
+          "an update failed after it was acknowledged (while its replies waited to be sent)",
+        );
+        return;
+      }
       const retryAfter = error instanceof RetryUpdateLater ? error.retryAfterSeconds : 1;
       if (!(error instanceof RetryUpdateLater)) {
         options.log.error(
@@ -110,7 +126,7 @@ export function createWebhookHandler(
       reply(res, 503, { error: "the update was not processed; deliver it again later" });
       return;
     }
-    reply(res, 200, { ok: true });
+    acknowledge();
   };
 
   const handler = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {

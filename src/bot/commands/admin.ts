@@ -13,6 +13,7 @@ import {
   type ServiceStatus,
   serviceStatus,
 } from "../../app/operations.js";
+import type { PlanFanOut } from "../../app/plan-fan-out.js";
 import { waitForRun } from "../../app/training/queue.js";
 import { outcomeWithoutPolicy, type RetrainOutcome } from "../../app/training/retrain.js";
 import type { User } from "../../generated/prisma/client.js";
@@ -220,7 +221,18 @@ export async function statusReport(deps: BotDeps): Promise<string> {
     );
   }
   lines.push(sheetsStatusLine(status.sheets));
+  lines.push(fanOutLine(status.fanOut));
   return lines.join("\n");
+}
+
+/** The morning plans on /status: the busiest minute and how long it takes to send. */
+export function fanOutLine(fanOut: PlanFanOut): string {
+  if (fanOut.busiest === null) return "Morning plans: nobody has a plan time yet";
+  const seconds = Math.ceil(fanOut.busiestSeconds);
+  const duration =
+    seconds < 90 ? `${seconds} s` : `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+  const minute = fanOut.busiest.at.toISOString().slice(11, 16);
+  return `Morning plans: busiest minute ${minute} UTC with ${fanOut.busiest.people} of ${fanOut.people} people, sent in about ${duration} at ${fanOut.perSecond} messages/s`;
 }
 
 type SheetsStatus = Extract<ServiceStatus, { database: "reachable" }>["sheets"];
