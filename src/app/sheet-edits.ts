@@ -5,7 +5,7 @@
 //   a changed amount in Entries → a correction: the entry is retracted and a new one stored
 //                                 (the log is never changed in place); 0 only retracts
 //   a Habit's target, days/week or levels → editHabit (the coach core's validation)
-//   today's planned amount      → a plan revision, when plan revisions are wired (revisePlan)
+//   today's planned amount      → a plan revision (changePlannedAmount, via "sheet")
 // Conflict rule: the chat wins. An item changed in the chat since the sheet was last written
 // (an entry undone, a habit's setting or today's planned amount changed) keeps the chat's value;
 // the sheet's edit is not taken, and the next write shows the chat's value.
@@ -21,6 +21,7 @@ import { setSheetEditsEnabled, sheetLinkOf } from "../db/sheets.js";
 import type { Habit, User } from "../generated/prisma/client.js";
 import type { AppDeps } from "./deps.js";
 import { editHabit } from "./habits.js";
+import { changePlannedAmount } from "./plan-steering.js";
 
 /** Where in the sheet an edit was made (for holding it with a note when it is not taken). */
 export interface SheetCellRef {
@@ -73,7 +74,7 @@ export type SheetEditOutcome =
   /** not taken: the cells stay in the sheet with a note saying why */
   | { kind: "refused"; edit: SheetEdit; reason: string };
 
-/** Changes today's plan amount (the plan-revision use case, wired by the composition root). */
+/** Changes today's plan amount instead of the plan-revision use case (e.g. in a test). */
 export type PlanReviser = (
   person: User,
   change: { planId: number; habitId: number; amount: number },
@@ -82,6 +83,7 @@ export type PlanReviser = (
 export interface SheetEditContext {
   /** when the sheet was last written: changes in the chat after it conflict with sheet edits */
   writtenAt: Date | null;
+  /** default: changePlannedAmount (a plan revision via "sheet") */
   revisePlan?: PlanReviser;
 }
 
@@ -228,31 +230,58 @@ async function changeHabitFromSheet(
   }
 }
 
+/** Today's plan changed from the sheet: a plan revision (via "sheet"), as a tap would make. */
 async function revisePlanFromSheet(
-  deps: Pick<AppDeps, "db">,
+  deps: Pick<AppDeps, "db" | "now">,
   person: User,
   edit: Extract<SheetEdit, { kind: "plan" }>,
   context: SheetEditContext,
 ): Promise<SheetEditOutcome> {
-  if (!context.revisePlan) {
-    return {
-      kind: "refused",
-      edit,
-      reason: "changing the plan from the sheet is not available yet; tell me in the chat",
-    };
-  }
   const habit = await habitOfPerson(deps, person, edit.habitId);
   if (!habit) return { kind: "refused", edit, reason: "unknown habit" };
   if (edit.chatChanged) {
     return { kind: "conflict", edit, habit, what: `today's plan, ${habit.name}` };
   }
-  const outcome = await context.revisePlan(person, {
-    planId: edit.planId,
-    habitId: edit.habitId,
-    amount: edit.amount,
-  });
-  if (outcome.kind === "refused") return { kind: "refused", edit, reason: outcome.reason };
-  return { kind: "plan-changed", habit, from: outcome.from, to: outcome.to };
+  if (context.revisePlan) {
+    const outcome = await context.revisePlan(person, edit);
+    if (outcome.kind === "refused") return { kind: "refused", edit, reason: outcome.reason };
+    return { kind: "plan-changed", habit, from: outcome.from, to: outcome.to };
+  }
+  const outcome = await changePlannedAmount(
+    deps,
+    person,
+    { planId: edit.planId, habitId: edit.habitId, amount: edit.amount },
+    {
+      changedBy: person.telegramId,
+      via: "sheet",
+      // one revision per plan, habit and amount typed: a re-read of the same cell changes once
+      keyOf: (position) =>
+        `sheet:plan:${edit.planId}:${edit.habitId}:${edit.amount}:${deps.now().getTime()}:${position}`,
+    },
+  );
+  switch (outcome.kind) {
+    case "changed": {
+      const change = outcome.changes.find((c) => c.habit.id === habit.id) ?? outcome.changes[0];
+      if (outcome.duplicate || change === undefined) return { kind: "unchanged" };
+      return { kind: "plan-changed", habit, from: change.fromAmount, to: change.toAmount };
+    }
+    case "refused":
+      if (outcome.reason === "same-amount") return { kind: "unchanged" };
+      return {
+        kind: "refused",
+        edit,
+        reason:
+          outcome.reason === "not-planned"
+            ? `${habit.name} is not in today's plan`
+            : outcome.reason === "yes-no-habit"
+              ? `${habit.name} is done or not: type 0 (not today) or its planned amount`
+              : "not an amount for this habit",
+      };
+    case "not-today-plan":
+      return { kind: "refused", edit, reason: "only today's plan can be changed" };
+    default:
+      return { kind: "refused", edit, reason: "this plan cannot be changed" };
+  }
 }
 
 /** Applies edits read from the person's sheet, one by one, each through its use case. */

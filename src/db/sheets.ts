@@ -21,6 +21,8 @@ export interface LinkedSheetMarkers {
   samples: string;
   /** count:max id:latest start:latest finish (the Coach tab) */
   runs: string;
+  /** count:max id of plan revisions */
+  revisions: string;
 }
 
 /** Every person with a linked sheet (or just `userId`, when given and linked), by id. */
@@ -41,7 +43,8 @@ export async function linkedSheetMarkers(
       (SELECT concat_ws(':', count(*), max(id)) FROM metric_samples WHERE user_id = u.id) AS samples,
       (SELECT concat_ws(':', count(*), max(id), extract(epoch FROM max(started_at)),
                         extract(epoch FROM max(finished_at)))
-         FROM training_runs WHERE user_id = u.id) AS runs
+         FROM training_runs WHERE user_id = u.id) AS runs,
+      (SELECT concat_ws(':', count(*), max(id)) FROM plan_revisions WHERE user_id = u.id) AS revisions
     FROM users u
     WHERE u.sheet_id IS NOT NULL AND (${only}::int IS NULL OR u.id = ${only}::int)
     ORDER BY u.id`;

@@ -31,7 +31,7 @@ export async function linkedPeople(
     return {
       userId: r.userId,
       sheetId: r.sheetId,
-      fingerprint: `d${today}|e${r.entries}|h${r.habits}|p${r.plans}|m${r.metrics}|s${r.samples}|r${r.runs}`,
+      fingerprint: `d${today}|e${r.entries}|h${r.habits}|p${r.plans}|m${r.metrics}|s${r.samples}|r${r.runs}|v${r.revisions}`,
     };
   });
 }

@@ -4,12 +4,32 @@
 
 import { listRuns } from "../app/runs.js";
 import { dayOf, type LocalDate } from "../coach/days.js";
+import { revisedPlan } from "../coach/plan-steering.js";
 import type { Database } from "../db/client.js";
 import { fromDbDate } from "../db/dates.js";
 import { habitLifetimesOf } from "../db/habits.js";
 import { loadPersonData, type PersonPart } from "../db/person-data.js";
+import { revisionsOfPlans } from "../db/plan-revisions.js";
 import { planItemsOf } from "../db/plans.js";
-import type { PersonSheetData, SheetHabit } from "./layout.js";
+import type { Plan, PlanRevision } from "../generated/prisma/client.js";
+import type { PersonSheetData, SheetHabit, SheetPlanRevision } from "./layout.js";
+
+/** The plan after each of its revisions, numbered from 1 (who changed it: "you (chat)" …). */
+function revisionsOf(
+  plan: Plan,
+  all: PlanRevision[],
+  levels: Map<number, number[]>,
+): SheetPlanRevision[] {
+  const mine = all.filter((r) => r.planId === plan.id);
+  const original = planItemsOf(plan);
+  return mine.map((r, i) => ({
+    revision: i + 1,
+    producedBy: `you (${r.via})`,
+    items: revisedPlan(original, mine.slice(0, i + 1), (id) => levels.get(id) ?? [0]).map(
+      (item) => ({ habitId: item.habitId, amount: item.amount }),
+    ),
+  }));
+}
 
 /** The Coach tab lists at most this many training runs (the latest). */
 export const MAX_COACH_RUNS = 500;
@@ -52,6 +72,11 @@ export async function loadPersonSheetData(
     archivedAt: h.archivedAt,
     ...lifetimes[i]!,
   }));
+  const revisions = await revisionsOfPlans(
+    db,
+    plans.map((p) => p.id),
+  );
+  const levels = new Map(habits.map((h) => [h.id, h.levels]));
   const runs = await listRuns(
     { db, now: () => now },
     { telegramId: user.telegramId, limit: MAX_COACH_RUNS },
@@ -73,8 +98,7 @@ export async function loadPersonSheetData(
       day: fromDbDate(plan.day),
       producedBy: plan.producedBy,
       items: planItemsOf(plan).map((i) => ({ habitId: i.habitId, amount: i.amount })),
-      // plan revisions (another table, added separately) go here: { revision, producedBy, items }
-      revisions: [],
+      revisions: revisionsOf(plan, revisions, levels),
     })),
     metrics: metrics.map((m) => ({ id: m.id, name: m.name, unit: m.unit })),
     samples: samples.map((s) => ({

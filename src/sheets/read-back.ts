@@ -275,7 +275,9 @@ export function readBack(input: ReadBackInput): ReadBack {
       }
       const amount = amountOf(cell);
       if (!amount.ok) hold(ref, amount.note);
-      else {
+      else if (input.currentPlan?.[String(habitId)] === amount.value) {
+        // already the plan (taken at an earlier read): nothing to do
+      } else {
         const current = input.currentPlan?.[String(habitId)];
         const chatChanged = current !== undefined && current !== before;
         edits.push({

@@ -242,7 +242,7 @@ describe("edits in the sheet", () => {
     expect(messagesSince(seen)[0]).toContain("I kept what you told me here");
   });
 
-  it("today's planned amount typed into Plans: not taken without plan revisions, with a note", async () => {
+  it("today's planned amount typed into Plans becomes a plan revision (via the sheet)", async () => {
     const run = await habit("run");
     await storePlanOnce(t.db, person.id, today, {
       items: [{ habitId: run.id, level: 2, amount: 45 }],
@@ -256,9 +256,24 @@ describe("edits in the sheet", () => {
     const seen = t.emulator.botMessages(USER).length;
     expect(await tick()).toMatchObject({ succeeded: 1 });
     await t.emulator.waitFor(() => messagesSince(seen).length > 0, "the plan message");
-    expect(messagesSince(seen)[0]).toContain(
-      "changing the plan from the sheet is not available yet",
-    );
-    expect(fake.note(SHEET, "Plans", 1, 2)).toContain("not available yet");
+    expect(messagesSince(seen)[0]).toContain("today's plan, run: 45 min → 20 min");
+    const revisions = await t.db.prisma.planRevision.findMany({ where: { userId: person.id } });
+    expect(revisions.map((r) => [r.fromAmount, r.toAmount, r.via])).toEqual([[45, 20, "sheet"]]);
+    // the plan as produced, then as revised, with who changed it
+    expect(
+      fake
+        .rows(SHEET, "Plans")!
+        .slice(1)
+        .map((r) => r.slice(1)),
+    ).toEqual([
+      ["run", 45, "min", "heuristic", 0],
+      ["run", 20, "min", "you (sheet)", 1],
+    ]);
+    // the same cell read again changes nothing
+    fake.type(SHEET, "Metrics", 0, 0, "measured at (UTC)");
+    const quiet = t.emulator.botMessages(USER).length;
+    expect(await tick()).toMatchObject({ failed: 0 });
+    expect(await t.db.prisma.planRevision.count({ where: { userId: person.id } })).toBe(1);
+    expect(messagesSince(quiet)).toEqual([]);
   });
 });
