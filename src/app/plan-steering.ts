@@ -188,6 +188,7 @@ async function applyRequest(
 
 export type PlanItemChoices =
   | { kind: "not-this-plan" }
+  | { kind: "not-today-plan"; day: string; today: string }
   | {
       kind: "choices";
       plan: Plan;
@@ -207,6 +208,8 @@ export async function planItemChoices(
   const state = await loadCoachState(deps.db, person, deps.now());
   const habit = state.habits.find((h) => h.id === tap.habitId);
   if (!plan || plan.userId !== person.id || !habit) return { kind: "not-this-plan" };
+  const day = fromDbDate(plan.day);
+  if (day !== state.today) return { kind: "not-today-plan", day, today: state.today };
   const { items } = await planAsChanged(deps.db, plan, state.habits);
   return { kind: "choices", plan, habit, items, state };
 }

@@ -233,6 +233,9 @@ describe("steering today's plan", () => {
     const before = await revisions();
     const { answer } = await press(yesterday, buttonOf(yesterday, "run", "✕ Not today"));
     expect(answer).toBe("That plan is for Sun 22 Nov; only today's plan can be changed.");
+    const choices = await press(yesterday, buttonOf(yesterday, "run", "✎ Change"));
+    expect(choices.answer).toBe("That plan is for Sun 22 Nov; only today's plan can be changed.");
+    expect(choices.messages).toEqual([]);
     expect(await revisions()).toEqual(before);
     const [today] = await t.emulator.ask(USER, "/plan");
     expect(today.text).toContain("Plan for Mon 23 Nov");

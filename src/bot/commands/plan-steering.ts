@@ -137,10 +137,8 @@ planSteeringButtons.action(/^p[cas]:/, async (ctx) => {
       return;
     case "plan-choices": {
       const choices = await planItemChoices(ctx.deps, person, action);
-      if (choices.kind === "not-this-plan") {
-        await ctx.answerCbQuery(
-          "This button doesn't match your plan — send /plan for a fresh one.",
-        );
+      if (choices.kind !== "choices") {
+        await ctx.answerCbQuery(refusalText(choices) ?? "This button is no longer valid.");
         return;
       }
       const { plan, habit, items, state } = choices;
