@@ -3,6 +3,7 @@
 // and text), the revision history (database and /export), capacity, the evening check-in.
 import { strFromU8, unzipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PROCESSING_LATER } from "../../src/bot/middleware/errors.js";
 import { fromDbDate } from "../../src/db/dates.js";
 import { loadHistory } from "../../src/db/history.js";
 import { onboard, startTestBot, type TestBot } from "../support/telegram-bot.js";
@@ -405,5 +406,31 @@ describe("the evening check-in", () => {
     } finally {
       await Promise.all([a.stop(), b.stop()]);
     }
+  });
+});
+
+describe("a change whose answer failed", () => {
+  const USER = 1306;
+  let t: TestBot;
+  beforeAll(async () => {
+    t = await startTestBot({ now: "2026-11-22T09:00:00Z" });
+    await onboard(t, USER, { habits: ["run 30min daily", "read 20 pages daily"] });
+  });
+  afterAll(async () => {
+    await t.stop();
+  });
+
+  it("is stored once when the update is handled again, and answered as already changed", async () => {
+    await t.emulator.ask(USER, "/plan");
+    // Telegram fails for a while (5xx) after the revision was stored: the update is tried again
+    t.emulator.failNext("sendMessage", { code: 502, description: "Bad Gateway" });
+    const [notice, answer] = await t.emulator.ask(USER, "skip run", 2);
+    expect(notice.text).toBe(PROCESSING_LATER);
+    expect(answer.text).toMatch(
+      /^Already changed \(this message came twice\):\n• run: not today \(was 30 min\)/,
+    );
+    expect(answer.text).toContain("Not today (your choice): run");
+    const stored = await t.db.prisma.planRevision.findMany();
+    expect(stored.map((r) => [r.change, r.fromAmount, r.toAmount])).toEqual([["not_today", 30, 0]]);
   });
 });
