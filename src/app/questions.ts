@@ -2,7 +2,7 @@
 // meditate?" is answered by "daily" as well as by a button or a reply. One open question per
 // person, stored with the person (so it survives restarts and works on every instance), closed
 // when answered, replaced by the next question, and forgotten after a day.
-import type { HabitKind } from "../coach/index.js";
+import { type HabitKind, isLocalDate } from "../coach/index.js";
 import { setOpenQuestion } from "../db/users.js";
 import type { User } from "../generated/prisma/client.js";
 import type { AppDeps } from "./deps.js";
@@ -44,11 +44,35 @@ export async function askQuestion(
 /** The question the person has yet to answer, or undefined (none, or asked over a day ago). */
 export function openQuestionOf(person: User, now: Date): OpenQuestion | undefined {
   const question = person.openQuestion as OpenQuestion | null;
-  if (!question || typeof question !== "object" || typeof question.kind !== "string") {
-    return undefined;
-  }
+  if (!isOpenQuestion(question)) return undefined;
   const at = person.openQuestionAt?.getTime() ?? 0;
   return now.getTime() - at > OPEN_QUESTION_TTL_MS ? undefined : question;
+}
+
+/** A stored question of a known shape (anything else, e.g. from an older version, is none). */
+function isOpenQuestion(q: unknown): q is OpenQuestion {
+  if (q === null || typeof q !== "object") return false;
+  const r = q as Record<string, unknown>;
+  switch (r.kind) {
+    case "plan-time":
+    case "timezone":
+      return true;
+    case "habit-kind":
+    case "habit-amount":
+    case "habit-days": {
+      const habit = r.habit as Record<string, unknown> | null;
+      return typeof habit === "object" && habit !== null && typeof habit.name === "string";
+    }
+    case "confirm-report":
+      return (
+        typeof r.text === "string" &&
+        Number.isSafeInteger(r.updateId) &&
+        typeof r.day === "string" &&
+        isLocalDate(r.day)
+      );
+    default:
+      return false;
+  }
 }
 
 /** The question was answered, or the person moved on. */

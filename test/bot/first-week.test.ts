@@ -127,6 +127,11 @@ describe("a first week that never confuses", () => {
       const { messages } = await t.emulator.tap(1411, question, /^Perth/, 1);
       expect(messages[0].text).toContain("Time zone: Australia/Perth (UTC+08:00)");
       expect((await person(1411)).timezone).toBe("Australia/Perth");
+      // a forged zone button changes nothing
+      const forged = t.emulator.sendCallbackQuery(1411, question, "tz:Mars/Olympus_Mons");
+      await t.emulator.waitForProcessed(forged.update_id);
+      expect(t.emulator.callbackAnswers.at(-1)?.text).toBe("This button is no longer valid.");
+      expect((await person(1411)).timezone).toBe("Australia/Perth");
     });
 
     it("an offset and the city it suggests are both accepted once set up", async () => {
@@ -235,6 +240,16 @@ describe("a first week that never confuses", () => {
       expect(askDays.text).toContain("New habit “swim”, 25 min per session: how many days a week?");
       const [added] = await t.emulator.ask(1502, "twice a week");
       expect(added.text).toMatch(/^Added swim: 25 min, 2×\/week\./);
+    });
+
+    it("a stored question of an unknown shape is no question (nothing breaks)", async () => {
+      await onboard(t, 1504, { habits: ["run 30min 5/week"] });
+      await t.db.prisma.user.update({
+        where: { telegramId: 1504n },
+        data: { openQuestion: { kind: "habit-days" }, openQuestionAt: t.clock.now() },
+      });
+      const [reply] = await t.emulator.ask(1504, "run 30");
+      expect(reply.text).toMatch(/^Stored:\n✓ run: 30 min, today/);
     });
 
     it("a typed city answers “which of the country's zones?”", async () => {

@@ -336,8 +336,9 @@ startCommand.action(/^pt:/, async (ctx) => {
 startCommand.action(/^tz:/, async (ctx) => {
   const person = await requirePerson(ctx);
   if (!person) return;
-  const zone = callbackData(ctx).slice(ZONE_CHOICE_PREFIX.length);
-  if (!isValidTimeZone(zone)) {
+  const chosen = callbackData(ctx).slice(ZONE_CHOICE_PREFIX.length);
+  const zone = modernZone(chosen);
+  if (!isValidTimeZone(chosen)) {
     await ctx.answerCbQuery("This button is no longer valid.");
     return;
   }
