@@ -1,14 +1,16 @@
-// `coachrl retrain --all | --telegram-id N [--steps N] [--wait]`: queues retrains from the
+// `coachrl retrain --all | --telegram-id N [--steps N] [--algo ppo|udrl] [--wait]`: queues retrains from the
 // shell (trained by whichever process works the queue: the bot or `coachrl worker`).
+import { setCoachAlgorithm } from "../app/coach-algorithm.js";
 import { queueRetrains, retrainTargets } from "../app/operations.js";
 import { openTrainingQueue } from "../app/training/open-queue.js";
 import { waitForRun } from "../app/training/queue.js";
 import { configSecrets, loadConfig } from "../config.js";
 import { openDatabase } from "../db/client.js";
 import { createLogger } from "../logger.js";
-import { positiveInteger, runCommand, USAGE_ERROR } from "./args.js";
+import { COACH_ALGORITHMS, type CoachAlgorithm } from "../rl/coach-policy.js";
+import { choice, positiveInteger, runCommand, USAGE_ERROR } from "./args.js";
 
-const USAGE = `Usage: coachrl retrain (--all | --telegram-id N) [--steps N] [--wait]
+const USAGE = `Usage: coachrl retrain (--all | --telegram-id N) [--steps N] [--algo ppo|udrl] [--wait]
 
 Queues a retrain for everyone with active habits (--all) or for one person, ahead of the
 night's jobs. The bot process or a \`coachrl worker\` trains it. Prints one line per person:
@@ -17,13 +19,16 @@ the training run's id, or why nothing was queued.
 Options:
   --all             everyone with active habits
   --telegram-id N   the person with this Telegram id
-  --steps N         PPO steps (default RETRAIN_STEPS)
+  --steps N         training steps (default RETRAIN_STEPS)
+  --algo A          ppo | udrl: the algorithm of these people's retrains from now on, the
+                    nightly ones included (stored per person; default stays ppo)
   --wait            wait for the runs to finish and print their outcomes (exit 1 if one failed)`;
 
 const OPTIONS = {
   all: { type: "boolean", default: false },
   "telegram-id": { type: "string" },
   steps: { type: "string" },
+  algo: { type: "string" },
   wait: { type: "boolean", default: false },
 } as const;
 
@@ -35,6 +40,10 @@ export function run(argv: string[]): Promise<number> {
       return USAGE_ERROR;
     }
     const steps = values.steps === undefined ? undefined : positiveInteger(values.steps, "--steps");
+    const algorithm =
+      values.algo === undefined
+        ? undefined
+        : choice<CoachAlgorithm>(values.algo, "--algo", COACH_ALGORITHMS, "ppo");
     const target =
       byId === undefined
         ? ({ kind: "all" } as const)
@@ -50,6 +59,10 @@ export function run(argv: string[]): Promise<number> {
     try {
       const targets = await retrainTargets({ db }, target, undefined);
       if (!targets.ok) throw new Error(targets.message);
+      if (algorithm !== undefined) {
+        await setCoachAlgorithm({ db }, targets.people, algorithm);
+        console.log(`coach algorithm set to ${algorithm} for ${targets.people.length} people`);
+      }
       const queued = await queueRetrains({ db, training }, targets.people, {
         requestedBy: null,
         steps,

@@ -147,18 +147,16 @@ export interface TrainForHabitsInput extends TrainOnPersonaOptions {
 }
 
 /**
- * Trains a policy for one person's habit set and returns the checkpoint bytes (transferable
- * from a worker thread) and the training summary. Plain data in, plain data out.
+ * The simulated person a habit set trains on: the fitted behaviour when given, else the default
+ * one. Refuses actor groups the policy cannot use.
  */
-export async function trainForHabits(input: TrainForHabitsInput): Promise<{
-  checkpoint: Uint8Array;
-  training: NonNullable<HabitPolicy["training"]>;
-  progress: TrainingProgress[];
-}> {
+export function habitSetPersona(
+  input: Pick<TrainForHabitsInput, "habits" | "metrics" | "behaviour" | "planCapacityMinutes">,
+): Persona {
   const habits = input.habits;
   const problem = actorGroupProblem(habits);
   if (problem) throw new Error(`${problem}; assign groups with the coach core's assignActorGroups`);
-  const persona: Persona = {
+  return {
     format: 1,
     name: "user",
     description: "trained for one person's habit set",
@@ -167,7 +165,18 @@ export async function trainForHabits(input: TrainForHabitsInput): Promise<{
     planCapacityMinutes: input.planCapacityMinutes ?? null,
     behaviour: input.behaviour ?? defaultBehaviour(habits),
   };
-  const { policy, progress } = await trainOnPersona(persona, input);
+}
+
+/**
+ * Trains a policy for one person's habit set and returns the checkpoint bytes (transferable
+ * from a worker thread) and the training summary. Plain data in, plain data out.
+ */
+export async function trainForHabits(input: TrainForHabitsInput): Promise<{
+  checkpoint: Uint8Array;
+  training: NonNullable<HabitPolicy["training"]>;
+  progress: TrainingProgress[];
+}> {
+  const { policy, progress } = await trainOnPersona(habitSetPersona(input), input);
   try {
     return {
       checkpoint: policy.toBytes(),

@@ -17,6 +17,7 @@ import {
 } from "./checkpoint.js";
 import type { Planner } from "./evaluate.js";
 import { HabitVectorEnv } from "./habit-env.js";
+import { habitSetPersona, type TrainForHabitsInput } from "./habit-training.js";
 import type { Persona } from "./persona.js";
 import { checkHabitSet } from "./policy.js";
 import type { PolicySpec } from "./policy-network.js";
@@ -297,5 +298,29 @@ export async function trainUdrlOnPersona(
       intensity: intensityRewards(store, used),
       training,
     });
+  }
+}
+
+/**
+ * Trains UDRL for one person's habit set (as trainForHabits does PPO) and returns the checkpoint
+ * bytes and the training summary. UDRL always starts from scratch (no warm start).
+ */
+export async function trainUdrlForHabits(
+  input: TrainUdrlOnPersonaOptions &
+    Pick<TrainForHabitsInput, "habits" | "metrics" | "behaviour" | "planCapacityMinutes">,
+): Promise<{
+  checkpoint: Uint8Array;
+  training: NonNullable<UdrlHabitPolicy["training"]>;
+  progress: UdrlProgress[];
+}> {
+  const { policy, progress } = await trainUdrlOnPersona(habitSetPersona(input), input);
+  try {
+    return {
+      checkpoint: policy.toBytes(),
+      training: policy.training as NonNullable<UdrlHabitPolicy["training"]>,
+      progress,
+    };
+  } finally {
+    policy.dispose();
   }
 }

@@ -7,18 +7,20 @@
 // Every habit rule comes from the coach core through the RL engine; nothing is re-implemented.
 import { readFileSync } from "node:fs";
 import { assignActorGroups, type HabitSpec } from "../../coach/habits.js";
-import { decodeCheckpoint } from "../../rl/checkpoint.js";
+import { decodeAnyCheckpoint } from "../../rl/checkpoint.js";
+import { type CoachAlgorithm, coachPlanner, loadCoachPolicy } from "../../rl/coach-policy.js";
 import {
   capacityAwarePlanner,
   type EvaluationResult,
   evaluatePlanner,
   heuristicPlanner,
-  policyPlanner,
 } from "../../rl/evaluate.js";
 import { defaultBehaviour, HABIT_PPO, trainForHabits } from "../../rl/habit-training.js";
 import type { Persona, PersonaBehaviour } from "../../rl/persona.js";
 import { loadPolicy } from "../../rl/policy.js";
 import type { TrainingProgress } from "../../rl/ppo.js";
+import type { UdrlProgress } from "../../rl/udrl.js";
+import { trainUdrlForHabits } from "../../rl/udrl-policy.js";
 import {
   capacityAwareK,
   type PairedComparison,
@@ -27,6 +29,8 @@ import {
 } from "./training-policy.js";
 
 export interface RetrainJobRequest {
+  /** The learning algorithm: PPO (the default) or UDRL (the person's choice). */
+  algorithm?: CoachAlgorithm;
   /** The person's active habits, in their order. */
   habits: HabitSpec[];
   planCapacityMinutes: number | null;
@@ -211,15 +215,17 @@ export async function trainAndEvaluate(
   let stepsTrained = 0;
   let startedFrom = "scratch";
   let initialPolicy: Uint8Array | undefined;
-  if (request.initialPolicy) {
+  const algorithm = request.algorithm ?? "ppo";
+  if (request.initialPolicy && algorithm === "udrl") {
+    startedFrom = "scratch (UDRL trains from scratch)";
+  } else if (request.initialPolicy) {
     const problem = await warmStartProblem(request.initialPolicy, persona);
     if (problem === null) {
       initialPolicy = request.initialPolicy;
       startedFrom = "warm start";
     } else startedFrom = `scratch (${problem})`;
   }
-  const trained = await trainForHabits({
-    initialPolicy,
+  const common = {
     signal: cpuBudget.signal,
     habits: persona.habits,
     behaviour: persona.behaviour,
@@ -227,36 +233,65 @@ export async function trainAndEvaluate(
     steps: request.steps,
     seed: request.seed,
     numEnvs: request.numEnvs,
-    onProgress: (p) => {
-      stepsTrained = p.steps;
-      if (budget !== null && cpuSince() >= budget) cpuBudget.abort("cpu-budget");
-      onProgress({
-        update: p.update,
-        updates: p.updates,
-        steps: p.steps,
-        totalSteps: p.totalSteps,
-        samplesPerSecond: p.samplesPerSecond,
-        meanReward: p.meanReward,
-        entropy: p.entropy,
-        approxKl: p.approxKl,
-        clipFraction: p.clipFraction,
-        policyLoss: p.policyLoss,
-        valueLoss: p.valueLoss,
-        explainedVariance: p.explainedVariance,
-        learningRate: p.learningRate,
-      });
-    },
-  });
+  };
+  const udrlProgress = (p: UdrlProgress) => {
+    stepsTrained = p.steps;
+    if (budget !== null && cpuSince() >= budget) cpuBudget.abort("cpu-budget");
+    // UDRL has no entropy bonus, ratio or critic: those metrics are NaN; its policy loss is
+    // the behaviour function's cross-entropy on the iteration's hindsight samples
+    onProgress({
+      update: p.iteration,
+      // iterations differ in steps (the warm-up comes first): an estimate from the pace so far
+      updates: Math.max(p.iteration, Math.round((p.iteration * p.totalSteps) / p.steps)),
+      steps: p.steps,
+      totalSteps: p.totalSteps,
+      samplesPerSecond: p.samplesPerSecond,
+      meanReward: p.meanReward,
+      entropy: Number.NaN,
+      approxKl: Number.NaN,
+      clipFraction: Number.NaN,
+      policyLoss: p.fit?.trainLoss ?? Number.NaN,
+      valueLoss: Number.NaN,
+      explainedVariance: Number.NaN,
+      learningRate: Number.NaN,
+    });
+  };
+  const trained =
+    algorithm === "udrl"
+      ? await trainUdrlForHabits({ ...common, onProgress: udrlProgress })
+      : await trainForHabits({
+          ...common,
+          initialPolicy,
+          onProgress: (p) => {
+            stepsTrained = p.steps;
+            if (budget !== null && cpuSince() >= budget) cpuBudget.abort("cpu-budget");
+            onProgress({
+              update: p.update,
+              updates: p.updates,
+              steps: p.steps,
+              totalSteps: p.totalSteps,
+              samplesPerSecond: p.samplesPerSecond,
+              meanReward: p.meanReward,
+              entropy: p.entropy,
+              approxKl: p.approxKl,
+              clipFraction: p.clipFraction,
+              policyLoss: p.policyLoss,
+              valueLoss: p.valueLoss,
+              explainedVariance: p.explainedVariance,
+              learningRate: p.learningRate,
+            });
+          },
+        });
   const trainingCpuSeconds = cpuSince();
   const { episodes, days, seed } = request.evaluation;
   const options = { episodes, days, seed };
   const heuristic = evaluatePlanner(persona, heuristicPlanner(), options);
   const k = capacityAwareK(persona.behaviour.capacity, persona.habits.length);
   const capacityAware = evaluatePlanner(persona, capacityAwarePlanner(k), options);
-  const candidatePolicy = await loadPolicy(trained.checkpoint, { habits: persona.habits });
+  const candidatePolicy = await loadCoachPolicy(trained.checkpoint, { habits: persona.habits });
   let candidate: EvaluationResult;
   try {
-    candidate = evaluatePlanner(persona, policyPlanner(candidatePolicy), options);
+    candidate = evaluatePlanner(persona, coachPlanner(candidatePolicy), options);
   } finally {
     candidatePolicy.dispose();
   }
@@ -265,9 +300,11 @@ export async function trainAndEvaluate(
   let activeNote: string | null = null;
   if (request.activeCheckpoint !== null) {
     try {
-      const incumbent = await loadPolicy(request.activeCheckpoint, { habits: persona.habits });
+      const incumbent = await loadCoachPolicy(request.activeCheckpoint, {
+        habits: persona.habits,
+      });
       try {
-        const evaluated = evaluatePlanner(persona, policyPlanner(incumbent), options);
+        const evaluated = evaluatePlanner(persona, coachPlanner(incumbent), options);
         active = summary(evaluated);
         versusActive = pairedComparison(candidate.perEpisode, evaluated.perEpisode);
       } finally {
@@ -282,7 +319,7 @@ export async function trainAndEvaluate(
     heuristic: stronger === heuristic ? "heuristic" : "capacity-aware",
     ...pairedComparison(candidate.perEpisode, stronger.perEpisode),
   };
-  const header = decodeCheckpoint(trained.checkpoint).header;
+  const header = decodeAnyCheckpoint(trained.checkpoint).header;
   return {
     checkpoint: trained.checkpoint,
     cost: {

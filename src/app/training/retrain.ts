@@ -22,6 +22,7 @@ import type { TrainingTrigger } from "../../generated/prisma/enums.js";
 import type { Logger } from "../../logger.js";
 import { type FitQuality, fitBehaviour } from "../../rl/fit-behaviour.js";
 import type { PersonaBehaviour } from "../../rl/persona.js";
+import { coachAlgorithmOf } from "../coach-algorithm.js";
 import { todayOf } from "../coach-state.js";
 import { startWorkerThread } from "../worker-thread.js";
 import { adoptPopulationPolicy } from "./population.js";
@@ -399,7 +400,9 @@ export async function runRetrainJob(
     const source: BehaviourSource = { source: "default", days: 0, daysWithPlan: 0, fit: null };
     return { behaviour: null, source };
   });
+  const algorithm = coachAlgorithmOf(person);
   const job: RetrainJobRequest = {
+    algorithm,
     habits,
     planCapacityMinutes: person.capacityMinutes,
     behaviour: fitted.behaviour,
@@ -408,7 +411,8 @@ export async function runRetrainJob(
     seed: runId,
     numEnvs: size.numEnvs,
     activeCheckpoint: active ? new Uint8Array(active.bytes) : null,
-    initialPolicy: size.warmStart && active ? new Uint8Array(active.bytes) : null,
+    initialPolicy:
+      size.warmStart && active && algorithm === "ppo" ? new Uint8Array(active.bytes) : null,
     evaluation: {
       episodes: size.evalEpisodes,
       days: size.evalDays,
@@ -418,6 +422,7 @@ export async function runRetrainJob(
   };
   await markRunStarted(db, runId, started, options.instance, {
     ...size,
+    algorithm,
     behaviour: fitted.source.source,
     historyDays: fitted.source.days,
     historyDaysWithPlan: fitted.source.daysWithPlan,
