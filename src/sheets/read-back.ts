@@ -307,7 +307,7 @@ export function readBack(input: ReadBackInput): ReadBack {
         where: "Entries (new row)",
         value: r.cells
           .slice(1, 4)
-          .map((c) => c ?? "")
+          .map((c, i) => (i === 0 && typeof c === "number" && c > 0 ? serialDay(c) : (c ?? "")))
           .join(" · "),
         note: Object.values(r.notes).join(" "),
       });

@@ -181,6 +181,7 @@ describe("edits in the sheet", () => {
     const [message] = messagesSince(seen);
     expect(message).toContain("Not taken (left in the sheet with a note):");
     expect(message).toContain("2026-11-25 is in the future");
+    expect(message).toContain(`Entries (new row) “${today} · yoga · lots”`);
     expect(message).toContain("No habit called “yoga”");
     expect(message).toContain("“lots” is not a number");
     expect(message).toContain("Days per week must be a whole number from 1 to 7");
