@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { setCoachAlgorithm } from "../../src/app/coach-algorithm.js";
 import { todayOf } from "../../src/app/coach-state.js";
 import { createInProcessQueue } from "../../src/app/training/in-process-queue.js";
 import { type RunEvent, type TrainingQueue, waitForRun } from "../../src/app/training/queue.js";
@@ -19,8 +20,10 @@ import { throttledEditor } from "../../src/bot/training-messages.js";
 import { addDays } from "../../src/coach/index.js";
 import { parseConfig } from "../../src/config.js";
 import { toDbDate } from "../../src/db/dates.js";
+import { algorithmOf, loadCoachPolicy } from "../../src/rl/coach-policy.js";
 import { loadPersonaFile } from "../../src/rl/persona.js";
 import { loadPolicy } from "../../src/rl/policy.js";
+import { UdrlHabitPolicy } from "../../src/rl/udrl-policy.js";
 import { testBotDeps } from "../support/bot-deps.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 
@@ -552,4 +555,95 @@ describe("worker-thread runner", () => {
       policy.dispose();
     }
   }, 60_000);
+});
+
+// The nightly retrain with UDRL as a person's algorithm choice: the job carries the person's
+// stored choice (PPO by default); the worker thread trains and evaluates a UDRL coach whose
+// checkpoint loads as one and plans under the intensity's command.
+describe("per-person algorithm choice", () => {
+  it("the retrain job trains with the person's stored algorithm, PPO until changed", async () => {
+    const user = await t.db.prisma.user.create({
+      data: { telegramId: 1601n, chatId: 1601n, displayName: "Uma" },
+    });
+    await t.db.prisma.habit.create({
+      data: {
+        userId: user.id,
+        name: "run",
+        nameKey: "run",
+        kind: "duration",
+        target: 30,
+        daysPerWeek: 5,
+        levels: [0, 15, 30],
+      },
+    });
+    const seen: RetrainJobRequest[] = [];
+    const runner: RetrainRunner = async (job) => {
+      seen.push(job);
+      return {
+        checkpoint: new Uint8Array(16),
+        formatVersion: 1,
+        spec: {},
+        hyperparameters: {},
+        training: {},
+        evaluation: evaluation(0.5, 0.9, null),
+      };
+    };
+    const queue = createInProcessQueue(deps, { runner });
+    const attempt = { retry: 0, retryLimit: 0 };
+    const signal = new AbortController().signal;
+    const first = await queue.enqueue({ userId: user.id, trigger: "nightly", key: "k:uma:1" });
+    await runRetrainJob(deps, first.runId, attempt, { runner, signal, instance: "test" });
+    expect(seen[0].algorithm).toBe("ppo");
+
+    await setCoachAlgorithm(deps, [user], "udrl");
+    const second = await queue.enqueue({ userId: user.id, trigger: "nightly", key: "k:uma:2" });
+    await runRetrainJob(deps, second.runId, attempt, { runner, signal, instance: "test" });
+    expect(seen[1].algorithm).toBe("udrl");
+    expect(seen[1].initialPolicy).toBeNull(); // UDRL never warm-starts
+    const run = await t.db.prisma.trainingRun.findUniqueOrThrow({ where: { id: second.runId } });
+    expect(run.hyperparameters).toMatchObject({ algorithm: "udrl" });
+    await queue.stop();
+  });
+
+  it("trains and evaluates a UDRL coach in a worker thread", async () => {
+    const steady = await loadPersonaFile("personas/steady.json");
+    const habits = personaFor(steady.habits, null).habits;
+    const progress: RetrainProgress[] = [];
+    const result = await workerThreadRunner(
+      {
+        algorithm: "udrl",
+        habits,
+        planCapacityMinutes: null,
+        // 8 people × 28 days: the 128 warm-up stretches take 3,584 steps, then iterations
+        steps: 6000,
+        seed: 2,
+        numEnvs: 8,
+        activeCheckpoint: null,
+        evaluation: { episodes: 4, days: 30, seed: 1 },
+      },
+      (p) => progress.push(p),
+      new AbortController().signal,
+    );
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.map((p) => p.update)).toEqual(progress.map((_, i) => i + 1));
+    for (const p of progress) {
+      expect(Number.isNaN(p.approxKl)).toBe(true);
+      expect(p.policyLoss).toBeGreaterThan(0);
+    }
+    expect(result.training).toMatchObject({
+      steps: expect.any(Number),
+      iterations: progress.length,
+    });
+    expect(result.evaluation.candidate.meanReward).toBeGreaterThan(0);
+    const policy = await loadCoachPolicy(result.checkpoint, { habits });
+    try {
+      expect(algorithmOf(policy)).toBe("udrl");
+      if (!(policy instanceof UdrlHabitPolicy)) throw new Error("not a UDRL coach");
+      const observation = policy.observe([0.5, 0.5, 0.5, 0.5, 0.5], 0);
+      expect(policy.plan(observation, policy.command("push", 5))).toHaveLength(5);
+      expect(policy.intensity.easy).toBeLessThan(policy.intensity.push);
+    } finally {
+      policy.dispose();
+    }
+  }, 600_000);
 });
