@@ -242,6 +242,20 @@ describe("a first week that never confuses", () => {
       expect(added.text).toMatch(/^Added swim: 25 min, 2×\/week\./);
     });
 
+    it("“starter set” or “my own” typed answers the last onboarding question", async () => {
+      await t.emulator.ask(1505, "/start");
+      await t.emulator.ask(1505, "Vienna");
+      await t.emulator.ask(1505, "7:00");
+      const [done] = await t.emulator.ask(1505, "the starter set");
+      expect(done.text).toMatch(/walk — 20 min, 5×\/week[\s\S]*You're set up!/);
+      expect((await person(1505)).onboardedAt).not.toBeNull();
+      await t.emulator.ask(1506, "/start");
+      await t.emulator.ask(1506, "Vienna");
+      await t.emulator.ask(1506, "7:00");
+      const [own] = await t.emulator.ask(1506, "I'll add my own");
+      expect(own.text).toContain("You have no habits yet. Add one: /habits add run 30min 5/week");
+    });
+
     it("a stored question of an unknown shape is no question (nothing breaks)", async () => {
       await onboard(t, 1504, { habits: ["run 30min 5/week"] });
       await t.db.prisma.user.update({

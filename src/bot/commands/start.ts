@@ -261,6 +261,18 @@ export function onboardingTime(text: string): string | undefined {
   return parseTimeOfDay(text);
 }
 
+/** A typed answer to "which habits shall we track?" (the two buttons' words, yes/no). */
+function starterAnswer(text: string): "starter" | "own" | undefined {
+  const t = text
+    .toLowerCase()
+    .replace(/[^a-z' ]+/g, " ")
+    .replace(/\s+/g, " ")
+    .trim();
+  if (/^((use )?the starter( set)?|starter( set)?|yes|ok|sure)$/.test(t)) return "starter";
+  if (/^((i'?ll )?add my own|my own|own|none|no|i'?ll add them( myself)?)$/.test(t)) return "own";
+  return undefined;
+}
+
 /**
  * A place typed during onboarding. Past the time-zone question only an exact place counts (a
  * stray word read as a misspelt town must not move the person's time zone).
@@ -284,8 +296,13 @@ export async function answerOnboarding(
     await applyPlanTime(ctx, person, time);
     return;
   }
-  const zone = onboardingPlace(person, text, ctx.deps.now());
   const step = onboardingStep(person);
+  const starter = step === "habits" ? starterAnswer(text) : undefined;
+  if (starter) {
+    await onboardingDone(ctx, person, starter);
+    return;
+  }
+  const zone = onboardingPlace(person, text, ctx.deps.now());
   const quoted = `“${text.trim().slice(0, 40)}”`;
   if (!zone.ok && !("choices" in zone) && step === "plan-time") {
     await ctx.reply(
