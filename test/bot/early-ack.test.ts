@@ -1,0 +1,41 @@
+// A webhook update whose reply has to wait for the outgoing budget is acknowledged (200) before
+// the reply is sent (issue 16, item 2): Telegram is not kept waiting by the pacing of sends.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSendBudget } from "../../src/app/send-budget.js";
+import { createWebhookHandler, webhookPath } from "../../src/bot/webhook.js";
+import { createHttpServer, type HttpServer } from "../../src/http/server.js";
+import { startTestBot, type TestBot } from "../support/telegram-bot.js";
+
+const SECRET = "s3cret_token_for_early_ack_tests";
+
+describe("acknowledging before queued sends", () => {
+  let t: TestBot;
+  let http: HttpServer;
+
+  beforeAll(async () => {
+    // one message per chat every two seconds: a second reply right away has to wait
+    const sendBudget = createSendBudget({ rates: { perChatPerSecond: 0.5 } });
+    t = await startTestBot({ launch: false, deps: { sendBudget } });
+    http = createHttpServer({ log: t.deps.log, db: t.db });
+    const path = webhookPath("https://coach.example.com/telegram/hook");
+    http.route("POST", path, createWebhookHandler(t.bot, { secret: SECRET, log: t.deps.log }));
+    const port = await http.listen("127.0.0.1", 0);
+    await t.bot.telegram.setWebhook(`http://127.0.0.1:${port}${path}`, { secret_token: SECRET });
+  });
+  afterAll(async () => {
+    await http?.close();
+    await t?.stop();
+  });
+
+  it("answers the webhook while the reply waits, then sends the reply", async () => {
+    const chat = 4242;
+    await t.emulator.ask(chat, "/help");
+    const before = t.emulator.botMessages(chat).length;
+    const second = t.emulator.sendText(chat, "/help");
+    await t.emulator.waitForProcessed(second.update_id);
+    expect(t.emulator.webhookResponses.at(-1)).toEqual({ updateId: second.update_id, status: 200 });
+    // acknowledged, and the reply is still waiting for the chat's window
+    expect(t.emulator.botMessages(chat)).toHaveLength(before);
+    await t.emulator.waitFor(() => t.emulator.botMessages(chat).length > before, "the reply");
+  });
+});
