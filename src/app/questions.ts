@@ -27,7 +27,9 @@ export type OpenQuestion =
   /** "How many days a week for <habit>?" */
   | { kind: "habit-days"; habit: HabitSketch }
   /** "Store <amount> of <habit>? That is far more than your usual …" */
-  | { kind: "confirm-report"; text: string; updateId: number; day: string };
+  | { kind: "confirm-report"; text: string; updateId: number; day: string }
+  /** "Which entry shall I undo?" — the entries listed, newest first (ids as text) */
+  | { kind: "undo-pick"; entries: { id: string; habit: string }[] };
 
 /** An open question is forgotten after this long. */
 export const OPEN_QUESTION_TTL_MS = 24 * 3_600_000;
@@ -69,6 +71,14 @@ function isOpenQuestion(q: unknown): q is OpenQuestion {
         Number.isSafeInteger(r.updateId) &&
         typeof r.day === "string" &&
         isLocalDate(r.day)
+      );
+    case "undo-pick":
+      return (
+        Array.isArray(r.entries) &&
+        r.entries.every(
+          (e: { id?: unknown; habit?: unknown }) =>
+            typeof e?.id === "string" && /^\d{1,19}$/.test(e.id) && typeof e.habit === "string",
+        )
       );
     default:
       return false;

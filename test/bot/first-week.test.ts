@@ -256,6 +256,27 @@ describe("a first week that never confuses", () => {
       expect(own.text).toContain("You have no habits yet. Add one: /habits add run 30min 5/week");
     });
 
+    it("“2” answers “which entry shall I undo?”", async () => {
+      await onboard(t, 1507, { habits: ["run 30min 5/week", "read 10 pages daily"] });
+      await t.emulator.ask(1507, "run 30");
+      await t.emulator.ask(1507, "read 12 pages");
+      const [picker] = await t.emulator.ask(1507, "/undo pick");
+      expect(picker.text).toBe(
+        "Which entry shall I undo? (newest first) Tap one, or type its number.",
+      );
+      const [undone] = await t.emulator.ask(1507, "2");
+      expect(undone.text).toMatch(/^Undone: run 30 min, today\./);
+      const user = await person(1507);
+      const entries = await t.db.prisma.habitEntry.findMany({
+        where: { userId: user.id },
+        orderBy: { id: "asc" },
+      });
+      expect(entries.map((e) => [e.amount, e.retractedAt !== null])).toEqual([
+        [30, true],
+        [12, false],
+      ]);
+    });
+
     it("a stored question of an unknown shape is no question (nothing breaks)", async () => {
       await onboard(t, 1504, { habits: ["run 30min 5/week"] });
       await t.db.prisma.user.update({

@@ -69,11 +69,15 @@ describe("/stats", () => {
     expect(reply.caption).toMatch(/Weakest: (run|violin) — EMA \d\.\d\d/);
   });
 
-  it("accepts 365 and explains anything else", async () => {
+  it("accepts 7 to 365 days and explains anything else", async () => {
     const [year] = await t.emulator.ask(301, "/stats 365");
     expect(year.caption).toContain("Last 365 days");
-    const [bad] = await t.emulator.ask(301, "/stats 7");
-    expect(bad.text).toBe('I can show the last 30, 90 or 365 days, not "7". Try /stats 90.');
+    const [week] = await t.emulator.ask(301, "/stats 7");
+    expect(week.caption).toContain("Last 7 days");
+    const [bad] = await t.emulator.ask(301, "/stats 3");
+    expect(bad.text).toBe(
+      'I can show the last 7 to 365 days (e.g. /stats 7, /stats 90, /stats year), not "3".',
+    );
   });
 
   it("points people without an account to /start", async () => {

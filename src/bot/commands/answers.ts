@@ -1,8 +1,8 @@
 // Typed answers to the bot's open question (app/questions.ts): "daily" after "How many days a
 // week for meditate?", "6:45" after "When should I send your daily plan?", "Sydney" after
-// "Which of Australia's time zones?", "yes" after "Store 30 km of run?". Installed before the
-// catch-alls; text that is no answer to the open question closes it and passes on (a report,
-// an onboarding answer).
+// "Which of Australia's time zones?", "yes" after "Store 30 km of run?", "2" after "Which entry
+// shall I undo?". Installed before the catch-alls; text that is no answer to the open question
+// closes it and passes on (a report, an onboarding answer).
 import { Composer } from "telegraf";
 import { message } from "telegraf/filters";
 import { closeQuestion, openQuestionOf } from "../../app/questions.js";
@@ -11,6 +11,7 @@ import { parseTimezone } from "../timezone-input.js";
 import { answerReportConfirmation } from "./done.js";
 import { answerHabitQuestion } from "./habit-wizard.js";
 import { applyPlanTime, applyTimezone, onboardingTime } from "./start.js";
+import { answerUndoPick } from "./undo.js";
 
 export const openQuestionAnswers = new Composer<CoachContext>();
 openQuestionAnswers.on(message("text"), async (ctx, next) => {
@@ -38,6 +39,9 @@ openQuestionAnswers.on(message("text"), async (ctx, next) => {
     }
     case "confirm-report":
       if (!(await answerReportConfirmation(ctx, updated, question, text))) return next();
+      return;
+    case "undo-pick":
+      if (!(await answerUndoPick(ctx, updated, question, text))) return next();
       return;
     default:
       if (!(await answerHabitQuestion(ctx, updated, question, text))) return next();

@@ -3,6 +3,7 @@
 import { Composer } from "telegraf";
 import type { InlineKeyboardButton } from "telegraf/types";
 import { todayOf } from "../../app/coach-state.js";
+import { askQuestion, closeQuestion, type OpenQuestion } from "../../app/questions.js";
 import {
   type RecentEntry,
   recentReports,
@@ -11,6 +12,7 @@ import {
   undoLatest,
 } from "../../app/reports.js";
 import { undoKey } from "../../coach/idempotency.js";
+import { foldName } from "../../coach/index.js";
 import type { User } from "../../generated/prisma/client.js";
 import { callbackData, decodeCallback, encodeCallback } from "../callback-data.js";
 import type { CoachContext } from "../context.js";
@@ -65,9 +67,41 @@ async function showPicker(ctx: CoachContext, person: User): Promise<void> {
       callback_data: encodeCallback({ kind: "undo", entryId: entry.id }),
     },
   ]);
-  await ctx.reply("Which entry shall I undo? (newest first)", {
+  await askQuestion(ctx.deps, person, {
+    kind: "undo-pick",
+    entries: recent.map((e) => ({ id: String(e.id), habit: e.habit.name })),
+  });
+  await ctx.reply("Which entry shall I undo? (newest first) Tap one, or type its number.", {
     reply_markup: { inline_keyboard: keyboard },
   });
+}
+
+/**
+ * A typed answer to "Which entry shall I undo?": its number in the list ("2") or its habit's
+ * name (the newest entry of it listed). False when the text is neither.
+ */
+export async function answerUndoPick(
+  ctx: CoachContext,
+  person: User,
+  question: Extract<OpenQuestion, { kind: "undo-pick" }>,
+  text: string,
+): Promise<boolean> {
+  const n = /^\s*#?(\d{1,2})\s*$/.exec(text)?.[1];
+  const picked =
+    n !== undefined
+      ? question.entries[Number(n) - 1]
+      : question.entries.find((e) => foldName(e.habit) === foldName(text));
+  if (!picked) return false;
+  const outcome = await undoEntry(
+    ctx.deps,
+    person,
+    BigInt(picked.id),
+    undoKey(ctx.update.update_id),
+  );
+  if (outcome.kind === "not-yours") await ctx.reply("That entry no longer exists.");
+  else if (outcome.kind === "already-undone") await ctx.reply("That entry is already undone.");
+  else await ctx.reply(undoText(outcome, ""));
+  return true;
 }
 
 /** /undo, /undo <habit>, /undo pick and the picker's buttons. */
@@ -91,6 +125,7 @@ undoCommand.action(/^u:/, async (ctx) => {
     await ctx.answerCbQuery("This button is no longer valid.");
     return;
   }
+  await closeQuestion(ctx.deps, person);
   const outcome = await undoEntry(ctx.deps, person, action.entryId, undoKey(ctx.update.update_id));
   if (outcome.kind === "not-yours") {
     await ctx.answerCbQuery("That entry isn't yours or no longer exists.");
