@@ -39,7 +39,11 @@ export class MetricsRegistry {
   private readonly telegramRateLimited: Counter<"method">;
   private readonly querySeconds: Histogram<"outcome">;
 
-  constructor(private readonly db: Database) {
+  constructor(
+    private readonly db: Database,
+    /** the clock the database-read gauges are computed at (tests pass their own) */
+    private readonly clock: () => Date = () => new Date(),
+  ) {
     collectDefaultMetrics({ register: this.registry });
     for (const name of Object.keys(HELP) as CounterName[]) {
       this.counters.set(
@@ -130,7 +134,7 @@ export class MetricsRegistry {
     gauge("db_pool_waiting_requests", "Requests waiting for a database connection", pool.waiting);
     gauge("db_pool_max_connections", "Maximum database connections", pool.max);
     // the training queue, from the training runs (the same for pg-boss and in-process)
-    const now = Date.now();
+    const now = this.clock().getTime();
     const queue = await runQueueCounts(this.db, new Date(now)).catch(() => null);
     if (queue !== null) {
       gauge("coachrl_training_queue_waiting", "Retrain jobs waiting in the queue", queue.waiting);

@@ -49,7 +49,7 @@ describe("sheets mirror numbers", () => {
     expect(status).toContain(
       "Sheets mirror: 2 linked (1 with edits on); backlog 1 (1 due); last minute 3 reads, 7 writes, 0 Drive checks; 1 Google 429s so far, paused by a 429 now",
     );
-    const metrics = await new MetricsRegistry(t.db).render();
+    const metrics = await new MetricsRegistry(t.db, () => NOW).render();
     expect(metrics).toMatch(/^coachrl_sheets_linked 2$/m);
     expect(metrics).toMatch(/^coachrl_sheets_mirror_backlog 1$/m);
     expect(metrics).toMatch(/^coachrl_sheets_calls_per_minute\{bucket="sheets:write"\} 7$/m);
