@@ -32,6 +32,7 @@ import { HabitVectorEnv } from "../rl/habit-env.js";
 import { trainOnPersona } from "../rl/habit-training.js";
 import type { Persona } from "../rl/persona.js";
 import type { HabitPolicy } from "../rl/policy.js";
+import { trainUdrlOnPersona, type UdrlHabitPolicy } from "../rl/udrl-policy.js";
 import { createStepBuffers, type StepBuffers } from "../rl/vector-env.js";
 import { loadCoachState, todayOf } from "./coach-state.js";
 import type { AppDeps } from "./deps.js";
@@ -40,6 +41,7 @@ import { planSeed, todaysPlan } from "./planning.js";
 import {
   activePolicyPlanners,
   choosePolicyLevels,
+  chooseUdrlLevels,
   type PolicyPlannerLoader,
 } from "./policy-planner.js";
 import {
@@ -57,8 +59,18 @@ import { adoptPopulationPolicy, populationPolicy } from "./training/population.j
 import { type RetrainOutcome, type RetrainRunner, recordedOutcome } from "./training/retrain.js";
 import { trainAndEvaluate } from "./training/retrain-job.js";
 
-export const ARM_NAMES = ["product", "heuristic", "capacity-aware", "oracle"] as const;
+export const ARM_NAMES = ["product", "heuristic", "capacity-aware", "oracle", "udrl"] as const;
 export type ArmName = (typeof ARM_NAMES)[number];
+/**
+ * The arms run when none are named: all but "udrl" (a UDRL coach trained on the true persona,
+ * planning under the "normal" command; opt in with arms, it trains much slower than PPO).
+ */
+export const DEFAULT_ARMS: readonly ArmName[] = [
+  "product",
+  "heuristic",
+  "capacity-aware",
+  "oracle",
+];
 
 /** Hours (local) of the simulated person's morning plan and of the night's retrain (next day). */
 const PLAN_HOUR = 7;
@@ -74,10 +86,12 @@ export interface ClosedLoopOptions {
   /** Evaluation before activation, per retrain (default: the configuration's). */
   evalEpisodes?: number;
   evalDays?: number;
-  /** Which arms to run (default all). */
+  /** Which arms to run (default DEFAULT_ARMS). */
   arms?: readonly ArmName[];
   /** PPO steps of the oracle, trained on the true persona (default 400,000). */
   oracleSteps?: number;
+  /** UDRL steps of the "udrl" arm, trained on the true persona (default 200,000). */
+  udrlSteps?: number;
   /** Habits a day for the capacity-aware heuristic (default the persona's capacity, rounded). */
   capacityK?: number;
   /** false: no nightly retrain (the product plans with whatever it starts with). */
@@ -123,6 +137,8 @@ export interface ClosedLoopResult {
   stepsPerNight: number;
   capacityK: number;
   oracleSteps: number;
+  /** UDRL steps of the "udrl" arm (0 when not run) */
+  udrlSteps: number;
   arms: ArmResult[];
   /** the population policy the product started from (null: none) */
   population: { modelId: number; trained: boolean; seconds: number; steps: number } | null;
@@ -163,6 +179,14 @@ type BaselinePlanner = (
 function capacityAwarePlanner(habits: HabitSpec[], k: number): BaselinePlanner {
   const compiled = compileHabits(habits);
   return (_habits, emas) => capacityAwarePlan(compiled, emas, k);
+}
+
+/** The "udrl" arm: a UDRL coach under the "normal" command, as the product would plan with it. */
+function udrlArmPlanner(policy: UdrlHabitPolicy, personaHabits: HabitSpec[]): BaselinePlanner {
+  return (_habits, emas, day) => {
+    const byId = Object.fromEntries(personaHabits.map((h, i) => [h.id, emas[i]]));
+    return chooseUdrlLevels(policy, personaHabits, byId, day).policyLevels;
+  };
 }
 
 function oraclePlanner(policy: HabitPolicy, personaHabits: HabitSpec[]): BaselinePlanner {
@@ -261,7 +285,7 @@ export async function runClosedLoop(
   options: ClosedLoopOptions,
 ): Promise<ClosedLoopResult> {
   const started = performance.now();
-  const arms = options.arms ?? ARM_NAMES;
+  const arms = options.arms ?? DEFAULT_ARMS;
   const { people, days, seed } = options;
   if (!Number.isInteger(people) || people < 1)
     throw new RangeError(`people must be ≥ 1, got ${people}`);
@@ -272,6 +296,7 @@ export async function runClosedLoop(
     options.capacityK ??
     Math.max(1, Math.min(persona.habits.length, Math.round(persona.behaviour.capacity)));
   const oracleSteps = options.oracleSteps ?? 400_000;
+  const udrlSteps = options.udrlSteps ?? 200_000;
   let clock = new Date();
   const now = () => clock;
   const appDeps = { ...deps, now };
@@ -335,6 +360,10 @@ export async function runClosedLoop(
     if (arms.includes("oracle")) {
       oracle = (await trainOnPersona(persona, { steps: oracleSteps, seed: seed + 7919 })).policy;
     }
+    let udrl: UdrlHabitPolicy | null = null;
+    if (arms.includes("udrl")) {
+      udrl = (await trainUdrlOnPersona(persona, { steps: udrlSteps, seed: seed + 7927 })).policy;
+    }
     const baselines = new Map<ArmName, BaselinePerson[]>();
     for (const arm of arms) {
       if (arm === "product") continue;
@@ -347,7 +376,9 @@ export async function runClosedLoop(
               ? null
               : arm === "capacity-aware"
                 ? capacityAwarePlanner(p.habits, capacityK)
-                : oraclePlanner(oracle!, persona.habits);
+                : arm === "udrl"
+                  ? udrlArmPlanner(udrl!, persona.habits)
+                  : oraclePlanner(oracle!, persona.habits);
           return new BaselinePerson(
             p.habits,
             personEnv(truth, seed, index, days, firstDay),
@@ -438,6 +469,7 @@ export async function runClosedLoop(
       if (m !== null) meanDays31to60[r.name] = m;
     }
     oracle?.dispose();
+    udrl?.dispose();
     return {
       persona: persona.name,
       people,
@@ -446,6 +478,7 @@ export async function runClosedLoop(
       stepsPerNight: options.stepsPerNight,
       capacityK,
       oracleSteps: arms.includes("oracle") ? oracleSteps : 0,
+      udrlSteps: arms.includes("udrl") ? udrlSteps : 0,
       arms: results,
       population,
       nights,

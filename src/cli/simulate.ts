@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { renderRewardCurvesChart } from "../app/charts/charts.js";
-import { ARM_NAMES, type ArmName, runClosedLoop } from "../app/closed-loop.js";
+import { ARM_NAMES, type ArmName, DEFAULT_ARMS, runClosedLoop } from "../app/closed-loop.js";
 import { configSecrets, loadConfig } from "../config.js";
 import { openDatabase } from "../db/client.js";
 import { migrate } from "../db/migrate.js";
@@ -39,7 +39,10 @@ Options:
   --eval-days N           days of each retrain's evaluation (default the config's)
   --oracle-steps N        PPO steps of the oracle (default 400000)
   --capacity-k K          habits a day for the capacity-aware heuristic (default the persona's capacity)
-  --arms LIST             comma-separated subset of ${ARM_NAMES.join(",")} (default all)
+  --arms LIST             comma-separated subset of ${ARM_NAMES.join(",")}
+                          (default ${DEFAULT_ARMS.join(",")}; udrl: a UDRL coach trained on
+                          the true persona, planning under the "normal" command)
+  --udrl-steps N          UDRL steps of the udrl arm (default 200000)
   --no-retrain            never retrain (the product keeps planning with what it starts with)
   --cold-start            each night trains from scratch, not from the active policy
   --population-steps N    train the habit set's population policy with N steps before day 1 and
@@ -57,6 +60,7 @@ const OPTIONS = {
   "eval-episodes": { type: "string" },
   "eval-days": { type: "string" },
   "oracle-steps": { type: "string", default: "400000" },
+  "udrl-steps": { type: "string", default: "200000" },
   "capacity-k": { type: "string" },
   arms: { type: "string" },
   "no-retrain": { type: "boolean", default: false },
@@ -67,7 +71,7 @@ const OPTIONS = {
 } as const;
 
 function armsOf(text: string | undefined): ArmName[] {
-  if (text === undefined) return [...ARM_NAMES];
+  if (text === undefined) return [...DEFAULT_ARMS];
   const arms = text.split(",").map((a) => a.trim());
   const unknown = arms.filter((a) => !(ARM_NAMES as readonly string[]).includes(a));
   if (unknown.length > 0 || arms.length === 0) {
@@ -89,6 +93,7 @@ export function run(argv: string[]): Promise<number> {
     const evalEpisodes = optional(values["eval-episodes"], "--eval-episodes");
     const evalDays = optional(values["eval-days"], "--eval-days");
     const oracleSteps = positiveInteger(values["oracle-steps"], "--oracle-steps");
+    const udrlSteps = positiveInteger(values["udrl-steps"], "--udrl-steps");
     const capacityK = optional(values["capacity-k"], "--capacity-k");
     const arms = armsOf(values.arms);
     const persona = await loadPersonaFile(values.persona);
@@ -116,6 +121,7 @@ export function run(argv: string[]): Promise<number> {
         evalEpisodes,
         evalDays,
         oracleSteps,
+        udrlSteps,
         capacityK,
         arms,
         retrain: !values["no-retrain"],

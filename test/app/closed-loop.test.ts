@@ -44,6 +44,27 @@ afterAll(async () => {
 });
 
 describe("the closed loop", () => {
+  it("runs a UDRL coach as an arm on the same people (trained on the true persona)", async () => {
+    const result = await runClosedLoop({ config, db: t.db, log }, persona, {
+      people: 2,
+      days: 10,
+      seed: 11,
+      stepsPerNight: 512,
+      arms: ["heuristic", "udrl"],
+      udrlSteps: 6000,
+      retrain: false,
+    });
+    expect(result.arms.map((a) => a.name)).toEqual(["heuristic", "udrl"]);
+    expect(result.udrlSteps).toBe(6000);
+    const [heuristic, udrl] = result.arms;
+    expect(udrl.perPerson).toHaveLength(2);
+    for (const person of udrl.perPerson) {
+      expect(person).toHaveLength(10);
+      for (const reward of person) expect(reward).toBeLessThanOrEqual(1);
+    }
+    expect(udrl.meanDaily).not.toEqual(heuristic.meanDaily);
+  }, 600_000);
+
   it("without retraining, the product plans like the heuristic arm: same people, same days, same rewards", async () => {
     const result = await runClosedLoop({ config, db: t.db, log }, persona, {
       people: 2,
