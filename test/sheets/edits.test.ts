@@ -9,6 +9,7 @@ import type { Habit, HabitEntry, User } from "../../src/generated/prisma/client.
 import { daySerial } from "../../src/sheets/layout.js";
 import { type SheetsMirror, startSheetsMirror } from "../../src/sheets/mirror.js";
 import { onboard, startTestBot, type TestBot } from "../support/telegram-bot.js";
+import { startEmulator } from "../support/telegram-emulator.js";
 import { FakeSheets } from "./fake-sheets.js";
 import { collectingLogger, mirrorConfig, SERVICE_ACCOUNT, testKeyPair } from "./helpers.js";
 
@@ -58,6 +59,8 @@ beforeAll(async () => {
   fake.create(SHEET);
   const google = mirrorConfig(keys.privateKey, fake.url);
   t = await startTestBot({
+    // generous waits: this file often runs next to the 1,000-sheet quota test
+    emulator: await startEmulator({ timeoutMs: 30_000 }),
     now: `${today}T09:00:00Z`,
     env: {
       GOOGLE_CLIENT_EMAIL: SERVICE_ACCOUNT,
@@ -81,6 +84,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await mirror?.stop();
   await t?.stop();
+  await t?.emulator.close();
   await fake?.close();
 });
 
