@@ -291,7 +291,7 @@ describe("src/main.ts", () => {
       const { stdout, stderr } = run.output();
       expect(stderr).toBe("");
       expect(stdout).toContain("local chat mode");
-      expect(stdout).toContain("Time zone set: Etc/GMT-1");
+      expect(stdout).toContain("Time zone: Etc/GMT-1");
       expect(stdout).toContain("Added run: 30 min, 5×/week");
       expect(stdout).toMatch(/✓ run: 20 min, today/);
       // charts are drawn by the app's chart worker thread and saved as PNG files

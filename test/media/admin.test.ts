@@ -99,8 +99,8 @@ describe("/retrain", () => {
     const [queued] = await t.emulator.ask(ADMIN, "/retrain");
     expect(sentText(queued)).toContain("Retrain for User501 queued");
     // another person is answered while the training runs
-    const [help] = await t.emulator.ask(PERSON, "/stats 7");
-    expect(help.text).toContain("30, 90 or 365");
+    const [help] = await t.emulator.ask(PERSON, "/stats 3");
+    expect(help.text).toContain("the last 7 to 365 days");
     const runningRuns = await t.db.prisma.trainingRun.count({
       where: { status: { in: ["queued", "running"] } },
     });
