@@ -115,6 +115,8 @@ describe("edits in the sheet", () => {
 
     const [on] = await t.emulator.ask(USER, "/settings sheet edits on");
     expect(on.text).toContain("Edits in your sheet now come back here");
+    const [settings] = await t.emulator.ask(USER, "/settings");
+    expect(settings.text).toContain("what you type there comes back here");
   });
 
   it("a new row becomes an entry, a changed amount a correction, a habit's target an edit; the chat hears it", async () => {

@@ -3,7 +3,7 @@
 
 import { Composer } from "telegraf";
 import { changeSettings, issueIngestToken } from "../../app/people.js";
-import { setSheetEdits } from "../../app/sheet-edits.js";
+import { setSheetEdits, sheetEditsEnabled } from "../../app/sheet-edits.js";
 import {
   isChoosableDayStartHour,
   MAX_DAY_START_HOUR,
@@ -42,21 +42,24 @@ export function sheetIdFrom(text: string): string | undefined {
 }
 
 /** What the settings list says about the linked sheet. */
-function sheetStatus(person: User, config: AppConfig): string {
+function sheetStatus(person: User, config: AppConfig, sheetEdits: boolean): string {
   if (!person.sheetId) return "not linked";
   const link = `https://docs.google.com/spreadsheets/d/${person.sheetId}`;
-  return config.google
-    ? `${link} (kept up to date within a minute or two)`
-    : `${link} (link saved; this server has no Google account set up, so nothing is copied)`;
+  if (!config.google) {
+    return `${link} (link saved; this server has no Google account set up, so nothing is copied)`;
+  }
+  return sheetEdits
+    ? `${link} (kept up to date within a minute or two; what you type there comes back here — /settings sheet edits off stops it)`
+    : `${link} (kept up to date within a minute or two; a copy — /settings sheet edits on lets you work in it)`;
 }
 
-function settingsText(person: User, now: Date, config: AppConfig): string {
+function settingsText(person: User, now: Date, config: AppConfig, sheetEdits: boolean): string {
   return [
     "Your settings:",
     `• Time zone: ${describeZone(person.timezone, now)}`,
     `• Plan time: ${person.planTime}`,
     `• Day starts at: ${String(person.dayStartHour).padStart(2, "0")}:00 (reports before that count for the previous day)`,
-    `• Google Sheet: ${sheetStatus(person, config)}`,
+    `• Google Sheet: ${sheetStatus(person, config, sheetEdits)}`,
     `• Ingest token: ${person.ingestTokenHash ? "set (shown only when created)" : "none yet"}`,
     ...planSettingsLines(person),
     "",
@@ -96,18 +99,26 @@ async function handleSettings(ctx: CoachContext): Promise<void> {
   const value = rest.join(" ").trim();
   switch (sub.toLowerCase()) {
     case "":
-      await ctx.reply(settingsText(person, ctx.deps.now(), ctx.deps.config), {
-        reply_markup: {
-          inline_keyboard: [
-            [
-              {
-                text: "🔑 New ingest token",
-                callback_data: encodeCallback({ kind: "rotate-token" }),
-              },
+      await ctx.reply(
+        settingsText(
+          person,
+          ctx.deps.now(),
+          ctx.deps.config,
+          await sheetEditsEnabled(ctx.deps, person),
+        ),
+        {
+          reply_markup: {
+            inline_keyboard: [
+              [
+                {
+                  text: "🔑 New ingest token",
+                  callback_data: encodeCallback({ kind: "rotate-token" }),
+                },
+              ],
             ],
-          ],
+          },
         },
-      });
+      );
       return;
     case "timezone":
     case "tz":
