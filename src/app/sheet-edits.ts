@@ -108,8 +108,9 @@ export async function setSheetEdits(
 /** Whether edits in the person's linked sheet flow back. */
 export async function sheetEditsEnabled(deps: Pick<AppDeps, "db">, person: User): Promise<boolean> {
   if (!person.sheetId) return false;
+  // the setting outlives linking another sheet
   const link = await sheetLinkOf(deps.db, person.id);
-  return link !== null && link.sheetId === person.sheetId && link.editsEnabled;
+  return link !== null && link.editsEnabled;
 }
 
 /** The person's habit with this id (archived too), or undefined. */

@@ -474,6 +474,11 @@ export function startSheetsMirror(options: SheetsMirrorOptions): SheetsMirror {
     try {
       const link = await sheetLinkOf(db, person.userId);
       const state = link !== null && link.sheetId === sheetId ? stateOf(link.state) : stateOf(null);
+      // with edits off the sheet is a copy: nothing typed there is kept, not even with a note
+      if (link === null || !link.editsEnabled) {
+        state.held = { cells: [], rows: [] };
+        state.reported = [];
+      }
       const rewrite = await takeEdits(person, state, link, at, result);
       // edits taken from the sheet changed the data: mirror it as it is now
       person = (await linkedPeople(db, at, person.userId))[0] ?? person;

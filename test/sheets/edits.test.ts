@@ -283,4 +283,16 @@ describe("edits in the sheet", () => {
     expect(await t.db.prisma.planRevision.count({ where: { userId: person.id } })).toBe(1);
     expect(messagesSince(quiet)).toEqual([]);
   });
+
+  it("edits off again: the sheet is a copy, cells held with a note are cleared", async () => {
+    // the “yoga · lots” row typed earlier is still held below the entries, with its note
+    expect(fake.rows(SHEET, "Entries")!.some((r) => r[2] === "yoga")).toBe(true);
+    const [off] = await t.emulator.ask(USER, "/settings sheet edits off");
+    expect(off.text).toContain("no longer come back");
+    await t.emulator.ask(USER, "run 1");
+    const count = (await entries()).length;
+    expect(await tick()).toMatchObject({ succeeded: 1 });
+    expect(fake.rows(SHEET, "Entries")!.some((r) => r[2] === "yoga")).toBe(false);
+    expect(fake.rows(SHEET, "Entries")).toHaveLength(1 + count);
+  });
 });
