@@ -110,7 +110,7 @@ export async function sheetEditsEnabled(deps: Pick<AppDeps, "db">, person: User)
   if (!person.sheetId) return false;
   // the setting outlives linking another sheet
   const link = await sheetLinkOf(deps.db, person.id);
-  return link !== null && link.editsEnabled;
+  return link?.editsEnabled ?? false;
 }
 
 /** The person's habit with this id (archived too), or undefined. */
