@@ -17,7 +17,7 @@
  * The database (a fresh one on the server of TEST_DATABASE_URL or DATABASE_URL) is dropped
  * afterwards.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -26,6 +26,7 @@ import pg from "pg";
 import { openPostgres } from "../src/db/client.js";
 import { migrate } from "../src/db/migrate.js";
 import { registerUser } from "../src/db/users.js";
+import { startApp as startAppProcess } from "../test/support/app-process.js";
 
 const APPS = Number(process.env.APPS ?? 1);
 const PEOPLE = Number(process.env.PEOPLE ?? 1000);
@@ -132,38 +133,30 @@ async function startApp(databaseUrl: string, stub: Stub): Promise<App> {
   const apiRoot = stub.apiRoot;
   const webhooksBefore = stub.calls.filter((c) => c.method === "setWebhook").length;
   const port = await freePort();
-  const profile = process.env.CPU_PROF_DIR
-    ? ["--cpu-prof", `--cpu-prof-dir=${process.env.CPU_PROF_DIR}`]
-    : [];
-  const child = spawn(process.execPath, [...profile, "--import", "tsx", "src/main.ts"], {
-    env: {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      TELEGRAM_BOT_TOKEN: TOKEN,
-      TELEGRAM_API_ROOT: apiRoot,
-      WEBHOOK_URL: `http://127.0.0.1:${port}/telegram/webhook`,
-      WEBHOOK_SECRET: SECRET,
-      HTTP_PORT: String(port),
-      LOG_LEVEL: "warn",
-      LOG_FORMAT: "json",
-      RETRAIN_CRON: "off",
-      COACHRL_WORKERS: "0",
-      TELEGRAM_MESSAGES_PER_SECOND: SEND_RATE,
-      TELEGRAM_MESSAGES_PER_CHAT_PER_SECOND: SEND_RATE === "100000" ? "1000" : "1",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+  const app = startAppProcess({
+    DATABASE_URL: databaseUrl,
+    TELEGRAM_BOT_TOKEN: TOKEN,
+    TELEGRAM_API_ROOT: apiRoot,
+    WEBHOOK_URL: `http://127.0.0.1:${port}/telegram/webhook`,
+    WEBHOOK_SECRET: SECRET,
+    HTTP_PORT: String(port),
+    LOG_LEVEL: "warn",
+    COACHRL_WORKERS: "0",
+    TELEGRAM_MESSAGES_PER_SECOND: SEND_RATE,
+    TELEGRAM_MESSAGES_PER_CHAT_PER_SECOND: SEND_RATE === "100000" ? "1000" : "1",
+    ...(process.env.CPU_PROF_DIR
+      ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.CPU_PROF_DIR}` }
+      : {}),
   });
-  let out = "";
-  child.stdout!.on("data", (c: Buffer) => {
-    out += c.toString();
-  });
-  child.stderr!.on("data", (c: Buffer) => {
-    out += c.toString();
-  });
+  const { child } = app;
+  const out = () => {
+    const { stdout, stderr } = app.output();
+    return stdout + stderr;
+  };
   const deadline = Date.now() + 180_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`an app exited at start:\n${out}`);
-    if (Date.now() > deadline) throw new Error(`an app did not start:\n${out}`);
+    if (child.exitCode !== null) throw new Error(`an app exited at start:\n${out()}`);
+    if (Date.now() > deadline) throw new Error(`an app did not start:\n${out()}`);
     try {
       const res = await fetch(`http://127.0.0.1:${port}/healthz`);
       const registered = stub.calls.filter((c) => c.method === "setWebhook").length;
@@ -173,7 +166,7 @@ async function startApp(databaseUrl: string, stub: Stub): Promise<App> {
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { child, port, output: () => out };
+  return { child, port, output: out };
 }
 
 async function metric(app: App, name: string): Promise<number> {

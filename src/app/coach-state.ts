@@ -9,9 +9,10 @@ import {
   type LocalDate,
 } from "../coach/index.js";
 import type { Database } from "../db/client.js";
+import { fromDbDate } from "../db/dates.js";
 import { entryLikeOf, listEntries } from "../db/entries.js";
 import { habitSpecOf, listHabits } from "../db/habits.js";
-import type { Habit, User } from "../generated/prisma/client.js";
+import type { Habit, HabitEntry, User } from "../generated/prisma/client.js";
 
 /** The person's current day (reports before their day-start hour count for the previous day). */
 export function todayOf(person: Pick<User, "timezone" | "dayStartHour">, now: Date): LocalDate {
@@ -28,14 +29,19 @@ export interface CoachState {
   emasYesterday: Record<string, number>;
   /** non-retracted amount per habit id logged for today */
   doneToday: Record<string, number>;
+  /** the stored entries of the EMA window (from `from` to today) the state was computed from */
+  window: { from: LocalDate; entries: HabitEntry[] };
 }
 
-export async function loadCoachState(db: Database, person: User, now: Date): Promise<CoachState> {
-  const today = todayOf(person, now);
-  const habits = await listHabits(db, person.id);
+/** The state computed from the window's entries (the coach core's EMA series). */
+function stateOf(
+  today: LocalDate,
+  habits: Habit[],
+  from: LocalDate,
+  rows: HabitEntry[],
+): CoachState {
   const specs = habits.map(habitSpecOf);
-  const from = addDays(today, -EMA_WINDOW_DAYS);
-  const entries = (await listEntries(db, person.id, from, today)).map(entryLikeOf);
+  const entries = rows.map(entryLikeOf);
   const series = emaSeries(specs, entries, from, today);
   const last = series[series.length - 1];
   const beforeLast = series[series.length - 2];
@@ -51,5 +57,33 @@ export async function loadCoachState(db: Database, person: User, now: Date): Pro
     emasToday: last?.emas ?? {},
     emasYesterday: beforeLast?.emas ?? {},
     doneToday,
+    window: { from, entries: rows },
   };
+}
+
+/**
+ * The state once `stored` entries are in (as insertEntries returns them: new or stored before),
+ * computed without reading the database again: a report's confirmation shows the EMAs "now"
+ * from the one load its update made. Entries already in the window are not counted twice.
+ */
+export function stateAfter(state: CoachState, stored: HabitEntry[]): CoachState {
+  const { from, entries } = state.window;
+  const known = new Set(entries.map((e) => e.id));
+  const added = stored.filter((e) => {
+    if (known.has(e.id)) return false;
+    const day = fromDbDate(e.day);
+    return day >= from && day <= state.today;
+  });
+  if (added.length === 0) return state;
+  return stateOf(state.today, state.habits, from, [...entries, ...added]);
+}
+
+export async function loadCoachState(db: Database, person: User, now: Date): Promise<CoachState> {
+  const today = todayOf(person, now);
+  const from = addDays(today, -EMA_WINDOW_DAYS);
+  const [habits, rows] = await Promise.all([
+    listHabits(db, person.id),
+    listEntries(db, person.id, from, today),
+  ]);
+  return stateOf(today, habits, from, rows);
 }

@@ -24,7 +24,7 @@ import {
 import { findHabitById, findHabitByName } from "../db/habits.js";
 import { findPlanById, type PlanItem } from "../db/plans.js";
 import type { EntrySource, Habit, Plan, User } from "../generated/prisma/client.js";
-import { type CoachState, loadCoachState } from "./coach-state.js";
+import { type CoachState, loadCoachState, stateAfter } from "./coach-state.js";
 import type { AppDeps } from "./deps.js";
 import { planAsChanged } from "./planning.js";
 
@@ -120,8 +120,8 @@ export async function logReport(
     });
   }
   const toStore = entries.filter((e) => !e.alreadyDone).map(({ alreadyDone: _, ...e }) => e);
-  const { inserted } =
-    toStore.length > 0 ? await insertEntries(db, person.id, toStore) : { inserted: 0 };
+  const { inserted, entries: stored } =
+    toStore.length > 0 ? await insertEntries(db, person.id, toStore) : { inserted: 0, entries: [] };
   deps.log.info({ userId: person.id, items: entries.length, inserted }, "report stored");
   const items: StoredItem[] = parsed.items.map((item, position) => ({
     habit: byId.get(item.habitId)!,
@@ -134,7 +134,8 @@ export async function logReport(
     kind: "stored",
     items,
     duplicate: inserted === 0 && toStore.length > 0,
-    after: await loadCoachState(db, person, now()),
+    // the EMAs now, from the state this update loaded (one load per update)
+    after: stateAfter(state, stored),
   };
 }
 
@@ -198,7 +199,7 @@ export async function logPlannedHabit(
   // One key per plan item and "generation": a double tap stores once, a tap after /undo again.
   const prefix = planButtonKeyPrefix(plan.id, habit.id);
   const generation = dayEntries.filter((e) => e.idempotencyKey.startsWith(prefix)).length;
-  const { inserted } = await insertEntries(db, person.id, [
+  const { inserted, entries: stored } = await insertEntries(db, person.id, [
     {
       habitId: habit.id,
       day,
@@ -216,7 +217,7 @@ export async function logPlannedHabit(
     plan,
     items,
     original,
-    after: await loadCoachState(db, person, now()),
+    after: stateAfter(state, stored),
   };
 }
 

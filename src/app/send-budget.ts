@@ -9,8 +9,8 @@
  *
  * The global limit is counted in windows of a fifth of a second, so that no second ever holds
  * more than the limit plus one window's share (a one-second window lets two full windows meet at
- * their border). In-process waiters for the global window queue in arrival order
- * (RateLimiterQueue): one of them asks the store at a time, the others wait without queries.
+ * their border). Once the global window refused a message, this process's later messages queue
+ * in arrival order and one at a time asks the store, the others wait without queries.
  *
  * When the store cannot be reached, messages are sent without waiting (Telegram's own 429 answers
  * still pace the bot, see src/bot/telegram-policies.ts); the failure is logged once per minute.
@@ -20,7 +20,6 @@ import {
   type RateLimiterAbstract,
   RateLimiterMemory,
   RateLimiterPostgres,
-  RateLimiterQueue,
   RateLimiterRes,
 } from "rate-limiter-flexible";
 import { SEND_BUDGET_TABLE, type SendBudgetStore } from "../db/send-budget.js";
@@ -46,7 +45,8 @@ export interface SendBudget {
   readonly rates: SendRates;
   /**
    * Resolves once one more message to `chatId` fits every limit. `onWait` is called (once) when
-   * it has to wait for a window, before waiting.
+   * it has to wait for the global window (the whole bot's pace), before waiting; a wait for the
+   * chat's own window is short and not reported.
    */
   take(chatId: number | string | undefined, onWait?: () => void): Promise<void>;
   /** How long `messages` messages to different chats take at the global rate, in seconds. */
@@ -55,8 +55,7 @@ export interface SendBudget {
 }
 
 const GLOBAL_WINDOW_SECONDS = 0.2;
-/** A global take that lasts longer than this is waiting for a window (a round trip is ~1 ms). */
-const GLOBAL_WAIT_NOTICE_MS = 50;
+const GLOBAL_KEY = "all";
 
 /** A limiter's window: `points` messages per `duration` seconds, for a rate per second. */
 function windowFor(perSecond: number, preferredSeconds: number) {
@@ -97,7 +96,6 @@ export function createSendBudget(options: {
     windowFor(rates.globalPerSecond, GLOBAL_WINDOW_SECONDS),
     "globalPool",
   );
-  const globalQueue = new RateLimiterQueue(global);
   const perChat = limiter("telegram-chat", windowFor(rates.perChatPerSecond, 1), "chatPool");
   const perGroup = limiter(
     "telegram-group",
@@ -116,7 +114,7 @@ export function createSendBudget(options: {
   };
 
   /** Takes one point from `limiter` for `key`, waiting while its window is full. */
-  const takeFrom = async (from: RateLimiterAbstract, key: string, waiting: () => void) => {
+  const takeFrom = async (from: RateLimiterAbstract, key: string) => {
     for (;;) {
       try {
         await from.consume(key);
@@ -126,10 +124,50 @@ export function createSendBudget(options: {
           storeProblem(rejection);
           return;
         }
-        waiting();
         await sleep(Math.max(1, rejection.msBeforeNext));
       }
     }
+  };
+
+  // The global window. A take asks the store at once while nobody in this process waits; once
+  // one was refused, takes queue here in arrival order and one at a time asks the store, after
+  // the refused window's end (no query storm from thousands of waiting morning plans).
+  const waiters: (() => void)[] = [];
+  let draining = false;
+  const drain = async () => {
+    if (draining) return;
+    draining = true;
+    while (waiters.length > 0) {
+      try {
+        await global.consume(GLOBAL_KEY);
+        waiters.shift()!();
+      } catch (rejection) {
+        if (rejection instanceof RateLimiterRes) await sleep(Math.max(1, rejection.msBeforeNext));
+        else {
+          storeProblem(rejection);
+          waiters.shift()!();
+        }
+      }
+    }
+    draining = false;
+  };
+  const takeGlobal = async (waiting: () => void) => {
+    if (waiters.length === 0) {
+      try {
+        await global.consume(GLOBAL_KEY);
+        return;
+      } catch (rejection) {
+        if (!(rejection instanceof RateLimiterRes)) {
+          storeProblem(rejection);
+          return;
+        }
+      }
+    }
+    waiting();
+    await new Promise<void>((resolve) => {
+      waiters.push(resolve);
+      void drain();
+    });
   };
 
   return {
@@ -143,18 +181,9 @@ export function createSendBudget(options: {
       };
       if (chatId !== undefined) {
         const chat = String(chatId);
-        await takeFrom(chat.startsWith("-") ? perGroup : perChat, chat, waiting);
+        await takeFrom(chat.startsWith("-") ? perGroup : perChat, chat);
       }
-      // the global window: this process's waiters in arrival order, one asking the store; a
-      // take slower than a store round trip is a wait
-      const slow = setTimeout(waiting, GLOBAL_WAIT_NOTICE_MS);
-      try {
-        await globalQueue.removeTokens(1);
-      } catch (error) {
-        storeProblem(error);
-      } finally {
-        clearTimeout(slow);
-      }
+      await takeGlobal(waiting);
     },
     secondsFor(messages) {
       return messages / rates.globalPerSecond;

@@ -13,8 +13,8 @@ describe("acknowledging before queued sends", () => {
   let http: HttpServer;
 
   beforeAll(async () => {
-    // one message per chat every two seconds: a second reply right away has to wait
-    const sendBudget = createSendBudget({ rates: { perChatPerSecond: 0.5 } });
+    // one message every two seconds for the whole bot: a second reply right away has to wait
+    const sendBudget = createSendBudget({ rates: { globalPerSecond: 0.5 } });
     t = await startTestBot({ launch: false, deps: { sendBudget } });
     http = createHttpServer({ log: t.deps.log, db: t.db });
     const path = webhookPath("https://coach.example.com/telegram/hook");
@@ -34,7 +34,7 @@ describe("acknowledging before queued sends", () => {
     const second = t.emulator.sendText(chat, "/help");
     await t.emulator.waitForProcessed(second.update_id);
     expect(t.emulator.webhookResponses.at(-1)).toEqual({ updateId: second.update_id, status: 200 });
-    // acknowledged, and the reply is still waiting for the chat's window
+    // acknowledged, and the reply is still waiting for the bot's window
     expect(t.emulator.botMessages(chat)).toHaveLength(before);
     await t.emulator.waitFor(() => t.emulator.botMessages(chat).length > before, "the reply");
   });

@@ -9,6 +9,7 @@
 import { TelegramError } from "telegraf";
 import { isTransientDatabaseFailure, TRANSIENT_NETWORK_CODES } from "../../app/updates.js";
 import type { CoachContext } from "../context.js";
+import { withoutEarlyAcknowledgement } from "../update-ack.js";
 
 export const APOLOGY = "Sorry — something went wrong on my side. Please try again in a moment.";
 export const PROCESSING_LATER = "Got it — I'll process that as soon as I can.";
@@ -107,7 +108,8 @@ export function createErrorHandler(notices = new ProcessingLaterNotices()) {
     // Not while someone else handles it (they answer), nor into a rate limit (it would prolong it).
     if (!inProgress && !isTelegramRateLimit(error) && notices.first(updateId)) {
       try {
-        await tell(ctx, PROCESSING_LATER);
+        // sent before the 503, even when it has to wait for the outgoing budget
+        await withoutEarlyAcknowledgement(() => tell(ctx, PROCESSING_LATER));
       } catch (noticeError) {
         log?.warn({ err: noticeError, update_id: updateId }, "could not send the notice");
       }
