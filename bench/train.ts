@@ -43,7 +43,7 @@ import {
   type RetrainJobRequest,
 } from "../src/app/training/retrain-job.js";
 import { parseConfig } from "../src/config.js";
-import { openPglite, openPostgres } from "../src/db/client.js";
+import { type Database, openPglite, openPostgres } from "../src/db/client.js";
 import { migrate } from "../src/db/migrate.js";
 import { createLogger } from "../src/logger.js";
 import { loadPersonaFile } from "../src/rl/persona.js";
@@ -145,18 +145,26 @@ async function throughput(threads: number) {
   return result;
 }
 
+/** A migrated database with `people` simulated 5-habit people (14 days each), and its deps. */
+async function seededDatabase(db: Database, people: number, seed: number) {
+  await db.withSession((session) => migrate(session, {}));
+  const config = parseConfig({ LOG_LEVEL: "silent", RETRAIN_CRON: "off" });
+  const log = createLogger({ level: "silent", pretty: false, secrets: [] });
+  const deps = { config, db, log, now: () => new Date() };
+  const persona = await loadPersonaFile("personas/steady.json");
+  const seeded = await seedSimulatedPeople(deps, persona, { people, days: 14, seed });
+  return { deps, userIds: seeded.people.map((p) => p.personId) };
+}
+
 /** Enqueue → start of training on an idle in-process queue over PGlite, one job at a time. */
 async function queueOverhead() {
   const dir = mkdtempSync(join(os.tmpdir(), "coachrl-bench-train-"));
   const db = await openPglite(dir);
   try {
-    await db.withSession((session) => migrate(session, {}));
-    const config = parseConfig({ LOG_LEVEL: "silent", RETRAIN_CRON: "off" });
-    const log = createLogger({ level: "silent", pretty: false, secrets: [] });
-    const deps = { config, db, log, now: () => new Date() };
-    const persona = await loadPersonaFile("personas/steady.json");
-    const seeded = await seedSimulatedPeople(deps, persona, { people: 1, days: 14, seed: 1 });
-    const userId = seeded.people[0]!.personId;
+    const {
+      deps,
+      userIds: [userId],
+    } = await seededDatabase(db, 1, 1);
     let startedAt = 0;
     const queue = createInProcessQueue(deps, {
       runner: (request, onProgress, signal) => {
@@ -208,13 +216,10 @@ async function pgBossOverhead(): Promise<object> {
   const scratch = await createEmptyPostgresDatabase(server);
   const db = openPostgres({ url: scratch.url, poolSize: 4, acquireTimeoutMs: 10_000 });
   try {
-    await db.withSession((session) => migrate(session, {}));
-    const config = parseConfig({ LOG_LEVEL: "silent", RETRAIN_CRON: "off" });
-    const log = createLogger({ level: "silent", pretty: false, secrets: [] });
-    const deps = { config, db, log, now: () => new Date() };
-    const persona = await loadPersonaFile("personas/steady.json");
-    const seeded = await seedSimulatedPeople(deps, persona, { people: 1, days: 14, seed: 1 });
-    const userId = seeded.people[0]!.personId;
+    const {
+      deps,
+      userIds: [userId],
+    } = await seededDatabase(db, 1, 1);
     // the runner's request seed is the run id
     const startedAt = new Map<number, number>();
     const endedAt = new Map<number, number>();
@@ -286,23 +291,14 @@ async function workerProcessThroughput(processes: number): Promise<object> {
   const db = openPostgres({ url: scratch.url, poolSize: 4, acquireTimeoutMs: 10_000 });
   const children: ReturnType<typeof spawn>[] = [];
   try {
-    await db.withSession((session) => migrate(session, {}));
-    const config = parseConfig({ LOG_LEVEL: "silent", RETRAIN_CRON: "off" });
-    const log = createLogger({ level: "silent", pretty: false, secrets: [] });
-    const deps = { config, db, log, now: () => new Date() };
-    const persona = await loadPersonaFile("personas/steady.json");
-    const seeded = await seedSimulatedPeople(deps, persona, {
-      people: PROCESS_JOBS,
-      days: 14,
-      seed: 7,
-    });
+    const { deps, userIds } = await seededDatabase(db, PROCESS_JOBS, 7);
     // a queue that only enqueues (no work() here): the worker processes take the jobs
     const queue = await createPgBossQueue(deps, { url: scratch.url, instance: "bench-enqueue" });
     const runIds: number[] = [];
     try {
-      for (const person of seeded.people) {
+      for (const userId of userIds) {
         const queued = await queue.enqueue({
-          userId: person.personId,
+          userId,
           trigger: "cli",
           steps: STEPS,
           numEnvs: NUM_ENVS,

@@ -255,6 +255,17 @@ describe("through the real process (webhook mode)", () => {
     }
   }
 
+  /** The dead instance's claim on the update made stale, as its lease running out would. */
+  async function expireClaim(updateId: number): Promise<void> {
+    await withAdmin((admin) =>
+      admin.query(
+        `UPDATE processed_updates SET claimed_at = claimed_at - interval '${UPDATE_LEASE_MS + 1000} milliseconds'
+          WHERE update_id = $1`,
+        [updateId],
+      ),
+    );
+  }
+
   async function walkEntries(): Promise<number[]> {
     const db = await database!.open();
     try {
@@ -282,13 +293,7 @@ describe("through the real process (webhook mode)", () => {
       await held.release();
 
       const restarted = await startWebhookApp();
-      await withAdmin((admin) =>
-        admin.query(
-          `UPDATE processed_updates SET claimed_at = claimed_at - interval '${UPDATE_LEASE_MS + 1000} milliseconds'
-            WHERE update_id = $1`,
-          [update.update_id],
-        ),
-      );
+      await expireClaim(update.update_id);
       expect((await redeliver(update)).status).toBe(200);
       expect(await walkEntries()).toEqual([30]);
       expect(botTexts(1103).slice(repliesBefore).join("\n")).not.toMatch(/sorry|again/i);
@@ -317,13 +322,7 @@ describe("through the real process (webhook mode)", () => {
       expect(Number(early.retryAfter)).toBeGreaterThan(0);
       expect(await walkEntries()).toEqual([]);
       // the lease runs out (as two minutes passing would do)
-      await withAdmin((admin) =>
-        admin.query(
-          `UPDATE processed_updates SET claimed_at = claimed_at - interval '${UPDATE_LEASE_MS + 1000} milliseconds'
-            WHERE update_id = $1`,
-          [update.update_id],
-        ),
-      );
+      await expireClaim(update.update_id);
       expect((await redeliver(update)).status).toBe(200);
       expect(await walkEntries()).toEqual([20]);
       expect(botTexts(1101).slice(repliesBefore)).toEqual([
