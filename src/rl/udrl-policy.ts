@@ -3,7 +3,7 @@
  * people, the trained policy as the rest of the product uses it (commands from the chat's
  * intensity, plans, checkpoint bytes), and its planner for evaluation (command updated daily).
  */
-import type { Intensity } from "../coach/adjust.js";
+import { type CompiledHabits, type Intensity, plannedLoad } from "../coach/adjust.js";
 import { dailyReward } from "../coach/ema.js";
 import type { HabitSpec, MetricGoal } from "../coach/habits.js";
 import { buildObservation, type ObservationSpec } from "../coach/observation.js";
@@ -76,6 +76,67 @@ export function intensityRewards(store: EpisodeStore, config: UdrlConfig): Inten
   const quartile = all[Math.floor(0.25 * (all.length - 1))];
   const horizonDays = Math.round(store.bestStatistics(config.commandEpisodes).meanLength);
   return { horizonDays, easy: Math.min(quartile, normal - std), normal, push: normal + std };
+}
+
+/** Candidate per-day rewards tried by calibrateIntensities. */
+const CALIBRATION_CANDIDATES = 9;
+/** Stored states the candidates' plans are compared on. */
+const CALIBRATION_STATES = 512;
+
+/**
+ * Calibrates the intensities on the trained behaviour function so that the dial does what the
+ * person asks: a lower reward target is not always a lighter plan (the reward is the distance of
+ * the EMAs from the goals, so overshooting also lowers it). Candidates from the lower quartile of
+ * the stored episodes' per-day reward up to "push" (as `intensityRewards`) are tried on up to 512
+ * stored states (the training horizon as days left); "easy" becomes the candidate at or below
+ * "normal" whose greedy plans have the least planned load (Σ amount ÷ target, before the coach
+ * core's adjustment), "push" the one at or above "normal" with the most. Without such a
+ * candidate (no lighter or heavier plans) the uncalibrated value stays.
+ */
+export function calibrateIntensities(
+  network: BehaviourNetwork,
+  store: EpisodeStore,
+  config: UdrlConfig,
+  compiled: CompiledHabits,
+  rng: Rng,
+): IntensityRewards {
+  const base = intensityRewards(store, config);
+  const episodes = store.all();
+  const O = network.spec.observationSize;
+  const H = network.habitCount;
+  const rows = Math.min(
+    CALIBRATION_STATES,
+    episodes.reduce((n, e) => n + e.length, 0),
+  );
+  const observations = new Float32Array(rows * O);
+  for (let r = 0; r < rows; r++) {
+    const e = episodes[Math.floor(rng.next() * episodes.length)];
+    const t = Math.floor(rng.next() * e.length);
+    observations.set(e.observations.subarray(t * O, (t + 1) * O), r * O);
+  }
+  const inputs = new Float32Array(rows * 2);
+  const actions = new Int32Array(rows * H);
+  const loadAt = (perDay: number) => {
+    const command = { daysLeft: base.horizonDays, rewardToGo: perDay * base.horizonDays };
+    for (let r = 0; r < rows; r++) commandInput(command, config, inputs, r * 2);
+    actWithCommands(network, observations, inputs, rows, null, actions);
+    let load = 0;
+    for (let r = 0; r < rows; r++)
+      load += plannedLoad(compiled, actions.subarray(r * H, (r + 1) * H));
+    return load / Math.max(1, rows);
+  };
+  const low = Math.min(base.easy, base.normal);
+  const high = Math.max(base.push, base.normal);
+  const normalLoad = loadAt(base.normal);
+  let easy = { reward: base.easy, load: normalLoad };
+  let push = { reward: base.push, load: normalLoad };
+  for (let i = 0; i < CALIBRATION_CANDIDATES; i++) {
+    const reward = low + ((high - low) * i) / (CALIBRATION_CANDIDATES - 1);
+    const load = loadAt(reward);
+    if (reward <= base.normal && load < easy.load) easy = { reward, load };
+    if (reward >= base.normal && load > push.load) push = { reward, load };
+  }
+  return { ...base, easy: easy.reward, push: push.reward };
 }
 
 export interface UdrlPlanOptions {
@@ -280,13 +341,24 @@ export async function trainUdrlOnPersona(
     seed: options.seed,
     backend: backend.backend,
   };
-  return { policy: wrap(network, store, trained.config, training), progress: history };
+  const calibrated = calibrateIntensities(
+    network,
+    store,
+    trained.config,
+    env.compiled,
+    createRng(deriveSeed(options.seed, "udrl-intensity")),
+  );
+  return {
+    policy: wrap(network, store, trained.config, training, calibrated),
+    progress: history,
+  };
 
   function wrap(
     network: BehaviourNetwork,
     store: EpisodeStore,
     used: UdrlConfig,
     training: UdrlCheckpointHeader["training"],
+    intensity: IntensityRewards = intensityRewards(store, used),
   ): UdrlHabitPolicy {
     return new UdrlHabitPolicy(network, {
       formatVersion: 1,
@@ -295,7 +367,7 @@ export async function trainUdrlOnPersona(
       policySpec: env.policySpec,
       network: network.config,
       hyperparameters: used,
-      intensity: intensityRewards(store, used),
+      intensity,
       training,
     });
   }
