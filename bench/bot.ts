@@ -182,7 +182,8 @@ async function metric(app: App, name: string): Promise<number> {
 
 // ---- updates ---------------------------------------------------------------------------------
 let nextUpdateId = 1;
-const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY * 2 });
+// idle sockets are dropped before the app's 5 s keep-alive ends them under a new request
+const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY * 2, timeout: 4_000 });
 
 function textUpdate(chatId: number, text: string): object {
   const command = text.startsWith("/") ? text.split(" ")[0]!.length : 0;
@@ -217,8 +218,20 @@ function tapUpdate(chatId: number, data: string): object {
   };
 }
 
-/** Posts one update to an app's webhook; resolves with the status and the milliseconds taken. */
-function post(app: App, update: object): Promise<{ status: number; ms: number }> {
+/**
+ * Posts one update to an app's webhook; resolves with the status and the milliseconds taken. A
+ * connection reset before the answer is tried once more (a re-delivery is deduplicated).
+ */
+async function post(app: App, update: object): Promise<{ status: number; ms: number }> {
+  try {
+    return await postOnce(app, update);
+  } catch (error) {
+    if ((error as { code?: string }).code !== "ECONNRESET") throw error;
+    return postOnce(app, update);
+  }
+}
+
+function postOnce(app: App, update: object): Promise<{ status: number; ms: number }> {
   const body = JSON.stringify(update);
   const started = performance.now();
   return new Promise((resolve, reject) => {
