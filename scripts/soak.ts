@@ -3,7 +3,7 @@
 //   SOAK_PEOPLE (50), SOAK_DAYS (7), SOAK_KILLS (1), SOAK_TRAINING_KILLS (1),
 //   SOAK_BLACKHOLE_SECONDS (30), SOAK_DUPLICATE_RATE (0.05), SOAK_CONCURRENCY (8),
 //   SOAK_NIGHTLY_CRON ("30 2 * * *"), SOAK_WEIGHT_SHARE (0.2), SOAK_SHEET_SHARE (0.2),
-//   SOAK_SHEETS_OUTAGE_MINUTES (60), SOAK_SEED;
+//   SOAK_SHEETS_OUTAGE_MINUTES (60), SOAK_TRAINING_WORKERS (1: the app's COACHRL_WORKERS), SOAK_SEED;
 //   TEST_DATABASE_URL or DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/test): the
 //   server the soak creates (and drops) its own database on.
 // Prints one JSON summary on stdout, progress on stderr; exits 1 when anything (a report, a plan
@@ -36,6 +36,7 @@ const summary = await runSoak({
   trainingKills: number("SOAK_TRAINING_KILLS", 1),
   nightlyCron: process.env.SOAK_NIGHTLY_CRON || "30 2 * * *",
   weightShare: number("SOAK_WEIGHT_SHARE", 0.2),
+  trainingWorkers: number("SOAK_TRAINING_WORKERS", 1),
   sheetShare: number("SOAK_SHEET_SHARE", 0.2),
   sheetsOutageMinutes: number("SOAK_SHEETS_OUTAGE_MINUTES", 60),
   blackHoleMs: number("SOAK_BLACKHOLE_SECONDS", 30) * 1000,

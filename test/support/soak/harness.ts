@@ -54,6 +54,8 @@ export interface SoakOptions {
   trainingKills?: number;
   /** RETRAIN_CRON of the app (UTC; default every night at 02:30) */
   nightlyCron?: string;
+  /** trainings at a time in the app (its COACHRL_WORKERS; default 1) */
+  trainingWorkers?: number;
   /** share of the people who upload their body weight each day */
   weightShare?: number;
   /** the first simulated day (YYYY-MM-DD) */
@@ -270,6 +272,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     // a retrain left by a killed instance is retried after this; retries span a database outage
     RETRAIN_JOB_TIMEOUT: "30",
     RETRAIN_RETRY_DELAY: "15",
+    COACHRL_WORKERS: String(options.trainingWorkers ?? 1),
   };
   const apps: AppProcess[] = [];
   const startAppProcess = async () => {
@@ -451,10 +454,20 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     const killDays = new Set(
       Array.from({ length: kills }, (_, k) => Math.floor(((k + 1) * options.days) / (kills + 2))),
     );
-    const trainingKills = options.trainingKills ?? 1;
+    // kills mid-training on nights the retrain fires, spread over them
+    const nightDays = Array.from({ length: options.days }, (_, d) => d).filter(
+      (d) =>
+        cronOccurrences(
+          nightlyCron,
+          new Date(`${addDaysIso(firstDay, d - 1)}T20:00:00Z`),
+          new Date(`${addDaysIso(firstDay, d)}T02:31:00Z`),
+        ).length > 0,
+    );
+    const trainingKills = Math.min(options.trainingKills ?? 1, nightDays.length);
     const trainingKillDays = new Set(
-      Array.from({ length: trainingKills }, (_, k) =>
-        Math.floor(((k + 1) * options.days) / (trainingKills + 1)),
+      Array.from(
+        { length: trainingKills },
+        (_, k) => nightDays[Math.floor(((k + 1) * nightDays.length) / (trainingKills + 1))],
       ),
     );
     const outageDay = Math.floor(options.days / 2);
@@ -688,12 +701,21 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
       "every update to be accepted",
       deadlineMs,
     );
-    // the nights finish: no retrain waits or runs any more
-    await waitUntilAsync(
-      async () => (await trainingRunsUnfinished(database.url)) === 0,
-      "every nightly retrain to finish",
-      deadlineMs,
-    );
+    // the nights finish: no retrain waits or runs any more (as long as runs keep finishing; the
+    // deadline counts from the last one that did)
+    let unfinished = await trainingRunsUnfinished(database.url);
+    let progressAt = Date.now();
+    while (unfinished > 0) {
+      if (Date.now() - progressAt > deadlineMs) {
+        throw new Error(
+          `soak: ${unfinished} nightly retrains made no progress for ${deadlineMs} ms`,
+        );
+      }
+      await sleep(1_000);
+      const now = await trainingRunsUnfinished(database.url);
+      if (now < unfinished) progressAt = Date.now();
+      unfinished = now;
+    }
     // the mirror catches up: every linked sheet equals what the database says (or the deadline)
     const mirrorStarted = Date.now();
     mirror = await mirrorDifferences(database.url, sheets, linkedSheets, new Date(simulatedNow()));
