@@ -4,9 +4,13 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Database } from "../db/client.js";
+import { isTransientDatabaseFailure } from "../db/failures.js";
 import { type MigrationStatus, migrationStatus, readMigrations } from "../db/migrate.js";
 import type { Logger } from "../logger.js";
 import { type CounterName, MetricsRegistry } from "./metrics.js";
+
+/** What a route answers in Retry-After while its database is unreachable. */
+const OUTAGE_RETRY_AFTER_SECONDS = 5;
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
 export type Method = "GET" | "POST" | "PUT" | "DELETE";
@@ -200,6 +204,18 @@ export function createHttpServer(options: {
       .catch((error: unknown) => {
         if (error instanceof BodyTooLargeError) {
           if (!res.headersSent) sendJson(res, 413, { error: error.message });
+          req.resume();
+          return;
+        }
+        // an outage is not a bug: the caller (a scale, an automation) comes back later
+        if (isTransientDatabaseFailure(error)) {
+          log.warn({ err: error, path }, "http handler: database unavailable");
+          if (!res.headersSent) {
+            res.setHeader("retry-after", String(OUTAGE_RETRY_AFTER_SECONDS));
+            sendJson(res, 503, {
+              error: "The database is unavailable for a moment; send the request again shortly.",
+            });
+          } else res.end();
           req.resume();
           return;
         }

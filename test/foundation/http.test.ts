@@ -1,4 +1,6 @@
+import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openPostgres } from "../../src/db/client.js";
 import { createHttpServer, type HttpServer } from "../../src/http/server.js";
 import { createLogger } from "../../src/logger.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
@@ -80,5 +82,44 @@ describe("HTTP server", () => {
     const big = await fetch(`${base}/echo-size`, { method: "POST", body: "x".repeat(1000) });
     expect(big.status).toBe(413);
     expect(((await big.json()) as { error: string }).error).toContain("larger than 16 bytes");
+  });
+
+  it("answers a route whose database is unreachable with 503 and Retry-After (come back), logged as a warning", async () => {
+    const lines: string[] = [];
+    const log = createLogger({
+      level: "info",
+      pretty: false,
+      secrets: [],
+      destination: new Writable({
+        write(chunk, _encoding, callback) {
+          lines.push(chunk.toString());
+          callback();
+        },
+      }),
+    });
+    // nothing listens on port 1: every query fails with ECONNREFUSED, as during an outage
+    const unreachable = openPostgres({
+      url: "postgresql://postgres@127.0.0.1:1/none",
+      poolSize: 1,
+      acquireTimeoutMs: 2_000,
+    });
+    const outage = createHttpServer({ log, db: unreachable });
+    outage.route("GET", "/needs-the-database", async (_req, res) => {
+      await unreachable.prisma.$queryRaw`SELECT 1`;
+      res.end("ok");
+    });
+    const at = `http://127.0.0.1:${await outage.listen("127.0.0.1", 0)}`;
+    try {
+      const res = await fetch(`${at}/needs-the-database`);
+      expect(res.status).toBe(503);
+      expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
+      expect(((await res.json()) as { error: string }).error).toMatch(/database.*unavailable/i);
+      const levels = lines.map((l) => JSON.parse(l) as { level: number; msg: string });
+      expect(levels.filter((l) => l.level >= 50)).toEqual([]);
+      expect(levels.some((l) => l.level === 40 && /database unavailable/.test(l.msg))).toBe(true);
+    } finally {
+      await outage.close();
+      await unreachable.close();
+    }
   });
 });
