@@ -134,14 +134,15 @@ export interface SoakSummary {
 
 /**
  * Error lines (pino level ≥ 50) the faults are expected to cause: background loops that report a
- * database outage they cannot hide (pg-boss' maintenance, the plan-push tick and the Sheets
- * mirror's tick, which run again shortly). Anything else at error level — "update handler
+ * database outage they cannot hide (pg-boss' maintenance, the plan-push and evening check-in
+ * ticks and the Sheets mirror's tick, which run again shortly). Anything else at error level — "update handler
  * failed" above all: an update answered with an apology and counted as handled — is unexpected.
  */
 export const EXPECTED_FAULT_ERRORS: RegExp[] = [
   /^pg-boss error: /,
   /^plan push tick failed: /,
   /^sheet mirror tick failed: /,
+  /^evening check-in tick failed: /,
 ];
 
 const WEBHOOK_SECRET = "soak_webhook_secret_0123456789abcdef";
