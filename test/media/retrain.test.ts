@@ -60,6 +60,25 @@ const evaluation = (candidate: number, heuristic: number, active: number | null)
   activeNote: null,
 });
 
+/** A person with one habit, run 30 min 5 days a week (the retrain tests' usual person). */
+async function personWithRun(telegramId: bigint, displayName: string) {
+  const user = await t.db.prisma.user.create({
+    data: { telegramId, chatId: telegramId, displayName },
+  });
+  await t.db.prisma.habit.create({
+    data: {
+      userId: user.id,
+      name: "run",
+      nameKey: "run",
+      kind: "duration",
+      target: 30,
+      daysPerWeek: 5,
+      levels: [0, 15, 30],
+    },
+  });
+  return user;
+}
+
 describe("activation rule", () => {
   it("activates only a policy better than the heuristic and the active policy", () => {
     expect(shouldActivate(evaluation(0.8, 0.7, null))).toBe(true);
@@ -354,20 +373,7 @@ describe("retrain service", () => {
   });
 
   it("retries a failing job twice with backoff, then records the run as failed with the error", async () => {
-    const user = await t.db.prisma.user.create({
-      data: { telegramId: 13n, chatId: 13n, displayName: "Cy" },
-    });
-    await t.db.prisma.habit.create({
-      data: {
-        userId: user.id,
-        name: "run",
-        nameKey: "run",
-        kind: "duration",
-        target: 30,
-        daysPerWeek: 5,
-        levels: [0, 15, 30],
-      },
-    });
+    const user = await personWithRun(13n, "Cy");
     const attempts: number[] = [];
     const failing = createInProcessQueue(
       { ...deps, config: parseConfig({ RETRAIN_RETRY_DELAY: "1" }) },
@@ -411,20 +417,7 @@ describe("retrain service", () => {
   });
 
   it("is idempotent: a finished run is not trained again, and two attempts store one model", async () => {
-    const user = await t.db.prisma.user.create({
-      data: { telegramId: 15n, chatId: 15n, displayName: "Ed" },
-    });
-    await t.db.prisma.habit.create({
-      data: {
-        userId: user.id,
-        name: "run",
-        nameKey: "run",
-        kind: "duration",
-        target: 30,
-        daysPerWeek: 5,
-        levels: [0, 15, 30],
-      },
-    });
+    const user = await personWithRun(15n, "Ed");
     let calls = 0;
     const runner: RetrainRunner = async () => {
       calls++;
@@ -562,20 +555,7 @@ describe("worker-thread runner", () => {
 // checkpoint loads as one and plans under the intensity's command.
 describe("per-person algorithm choice", () => {
   it("the retrain job trains with the person's stored algorithm, PPO until changed", async () => {
-    const user = await t.db.prisma.user.create({
-      data: { telegramId: 1601n, chatId: 1601n, displayName: "Uma" },
-    });
-    await t.db.prisma.habit.create({
-      data: {
-        userId: user.id,
-        name: "run",
-        nameKey: "run",
-        kind: "duration",
-        target: 30,
-        daysPerWeek: 5,
-        levels: [0, 15, 30],
-      },
-    });
+    const user = await personWithRun(1601n, "Uma");
     const seen: RetrainJobRequest[] = [];
     const runner: RetrainRunner = async (job) => {
       seen.push(job);
