@@ -49,6 +49,8 @@ export interface AppConfig {
   retrainJobTimeoutSeconds: number;
   /** delay before the first retry of a failed retrain job, in seconds (then doubled). */
   retrainRetryDelaySeconds: number;
+  /** controlled exploration of the day's plan (src/coach/exploration.ts); probability 0 = off */
+  planExploration: { probability: number; maxCost: number };
   /** training worker threads in the bot process (0: this process only enqueues). */
   workers: number;
   /** maximum size in bytes of an ingest upload (CSV / Apple Health export). */
@@ -100,6 +102,19 @@ const wholeNumber = (fallback: number, min: number, max: number) =>
   z
     .string()
     .regex(/^-?\d+$/, { error: (issue) => `must be a whole number, got "${issue.input}"` })
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, {
+      error: (issue) => `must be between ${min} and ${max}, got ${issue.input}`,
+    })
+    .default(fallback);
+
+/** A decimal number in [min, max]; unset → fallback. */
+const decimalNumber = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, {
+      error: (issue) => `must be a number such as 0.1, got "${issue.input}"`,
+    })
     .transform(Number)
     .refine((n) => n >= min && n <= max, {
       error: (issue) => `must be between ${min} and ${max}, got ${issue.input}`,
@@ -244,6 +259,8 @@ const variables = z.object({
   RETRAIN_NUM_ENVS: wholeNumber(0, 1, 1_024).unwrap().optional(),
   RETRAIN_JOB_TIMEOUT: wholeNumber(3_600, 10, 23 * 3_600),
   RETRAIN_RETRY_DELAY: wholeNumber(60, 1, 3_600),
+  PLAN_EXPLORATION_PROBABILITY: decimalNumber(0, 0, 1),
+  PLAN_EXPLORATION_MAX_COST: decimalNumber(0.25, 0, 10),
   COACHRL_WORKERS: wholeNumber(1, 0, 256),
   INGEST_MAX_BYTES: wholeNumber(20 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
   INGEST_MAX_SAMPLES: wholeNumber(50_000, 1, 10_000_000),
@@ -328,6 +345,10 @@ export function parseConfig(rawEnv: Env): AppConfig {
     },
     retrainJobTimeoutSeconds: v.RETRAIN_JOB_TIMEOUT,
     retrainRetryDelaySeconds: v.RETRAIN_RETRY_DELAY,
+    planExploration: {
+      probability: v.PLAN_EXPLORATION_PROBABILITY,
+      maxCost: v.PLAN_EXPLORATION_MAX_COST,
+    },
     workers: v.COACHRL_WORKERS,
     ingestMaxBytes: v.INGEST_MAX_BYTES,
     ingestMaxSamples: v.INGEST_MAX_SAMPLES,

@@ -12,6 +12,8 @@
 // on the true persona). They plan with the coach core's planForDay and count EMAs with stepEmas
 // from the amounts as they would be reported, which is what the product computes from its log
 // (a test checks that the product arm without training equals the heuristic arm day by day).
+
+import type { ExplorationSettings } from "../coach/exploration.js";
 import {
   addDays,
   alphaFromSpan,
@@ -103,6 +105,11 @@ export interface ClosedLoopOptions {
    * adopted by the product's people; null: none (the product starts with the heuristic).
    */
   populationSteps?: number | null;
+  /**
+   * Controlled exploration of the product's plans (src/coach/exploration.ts); default the
+   * configuration's (PLAN_EXPLORATION_PROBABILITY, off unless set).
+   */
+  exploration?: ExplorationSettings;
   /** How a retrain trains (default: in this thread, the product's trainAndEvaluate). */
   runner?: RetrainRunner;
   /** Called after each simulated day with the mean reward of each arm that day. */
@@ -140,6 +147,8 @@ export interface ClosedLoopResult {
   /** UDRL steps of the "udrl" arm (0 when not run) */
   udrlSteps: number;
   arms: ArmResult[];
+  /** the product's plan exploration: its settings and how many of its plans explored */
+  exploration: { probability: number; maxCost: number; exploratoryPlans: number; plans: number };
   /** the population policy the product started from (null: none) */
   population: { modelId: number; trained: boolean; seconds: number; steps: number } | null;
   nights: NightSummary[];
@@ -299,7 +308,10 @@ export async function runClosedLoop(
   const udrlSteps = options.udrlSteps ?? 200_000;
   let clock = new Date();
   const now = () => clock;
-  const appDeps = { ...deps, now };
+  const config = options.exploration
+    ? { ...deps.config, planExploration: options.exploration }
+    : deps.config;
+  const appDeps = { ...deps, config, now };
   const planners = activePolicyPlanners(deps.db);
   const productLoader: PolicyPlannerLoader = planners.load;
   const queue = createInProcessQueue(
@@ -468,6 +480,10 @@ export async function runClosedLoop(
       const m = windowMean(r.meanDaily, 31, 60);
       if (m !== null) meanDays31to60[r.name] = m;
     }
+    const productPlans = await deps.db.prisma.plan.findMany({
+      where: { userId: { in: product.map((p) => p.person.id) } },
+      select: { exploration: true },
+    });
     oracle?.dispose();
     udrl?.dispose();
     return {
@@ -480,6 +496,11 @@ export async function runClosedLoop(
       oracleSteps: arms.includes("oracle") ? oracleSteps : 0,
       udrlSteps: arms.includes("udrl") ? udrlSteps : 0,
       arms: results,
+      exploration: {
+        ...config.planExploration,
+        exploratoryPlans: productPlans.filter((p) => p.exploration !== null).length,
+        plans: productPlans.length,
+      },
       population,
       nights,
       productBeatsHeuristicFromDay:

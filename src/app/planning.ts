@@ -1,9 +1,32 @@
 // Today's plan: generated once per person and day by the chosen planner (a trained policy when
 // one is active, the heuristic otherwise), massaged by the coach core, stored, and read back.
-import { createRng, type LocalDate, planForDay } from "../coach/index.js";
+
+import {
+  type ExplorationSettings,
+  explorationSeed,
+  explorePlan,
+  NO_EXPLORATION,
+} from "../coach/exploration.js";
+import {
+  alphaFromSpan,
+  compileHabits,
+  createRng,
+  DEFAULT_EMA_SPAN_DAYS,
+  heuristicPlan,
+  INITIAL_EMA,
+  type LocalDate,
+  planForDay,
+} from "../coach/index.js";
 import { revisedPlan } from "../coach/plan-steering.js";
 import { revisionsOfPlan } from "../db/plan-revisions.js";
-import { findPlan, markPlanSent, type PlanItem, planItemsOf, storePlanOnce } from "../db/plans.js";
+import {
+  findPlan,
+  markPlanSent,
+  type PlanExploration,
+  type PlanItem,
+  planItemsOf,
+  storePlanOnce,
+} from "../db/plans.js";
 import type { Habit, Plan, PlanRevision, User } from "../generated/prisma/client.js";
 import { type CoachState, loadCoachState } from "./coach-state.js";
 import type { AppDeps } from "./deps.js";
@@ -70,11 +93,60 @@ export async function planAsChanged(
 }
 
 /**
+ * The day's raw levels after controlled exploration (src/coach/exploration.ts): the greedy
+ * levels (the policy's, else the heuristic's) with some habits left out on an exploratory day,
+ * and the record stored with the plan; undefined levels and a null record when the day does not
+ * explore (the plan is made exactly as without exploration). The draw is seeded by the person
+ * and the day only.
+ */
+export function exploredLevels(
+  state: Pick<CoachState, "specs" | "emasYesterday">,
+  userId: number,
+  day: LocalDate,
+  greedy: ArrayLike<number> | undefined,
+  settings: ExplorationSettings,
+): { levels: Int32Array | undefined; exploration: PlanExploration | null } {
+  if (!(settings.probability > 0)) return { levels: undefined, exploration: null };
+  const compiled = compileHabits(state.specs);
+  const emas = Float64Array.from(state.specs, (h) => state.emasYesterday[h.id] ?? INITIAL_EMA);
+  const levels =
+    greedy === undefined
+      ? heuristicPlan(compiled, emas)
+      : Int32Array.from(greedy as ArrayLike<number>);
+  const explored = explorePlan(
+    compiled,
+    emas,
+    levels,
+    createRng(explorationSeed(planSeed(userId, day))),
+    settings,
+    alphaFromSpan(DEFAULT_EMA_SPAN_DAYS),
+  );
+  if (explored === null) return { levels: undefined, exploration: null };
+  return {
+    levels,
+    exploration: {
+      dropped: explored.dropped.map((h) => Number(state.specs[h].id)),
+      greedy: state.specs.map((h, i) => ({
+        habitId: Number(h.id),
+        level: explored.greedyLevels[i],
+      })),
+      cost: explored.cost,
+      probability: settings.probability,
+      maxCost: settings.maxCost,
+    },
+  };
+}
+
+/**
  * Today's stored plan, generating and storing it first if there is none; `items` are the plan as
- * the person changed it (`original` as the planner produced it).
+ * the person changed it (`original` as the planner produced it). With exploration configured
+ * (deps.config.planExploration) some days plan fewer habits than the greedy plan, recorded in
+ * Plan.exploration.
  */
 export async function todaysPlan(
-  deps: Pick<AppDeps, "db" | "log" | "now" | "loadPolicyPlanner">,
+  deps: Pick<AppDeps, "db" | "log" | "now" | "loadPolicyPlanner"> & {
+    config?: Pick<AppDeps["config"], "planExploration">;
+  },
   person: User,
 ): Promise<TodayPlan> {
   const state = await loadCoachState(deps.db, person, deps.now());
@@ -97,21 +169,30 @@ export async function todaysPlan(
     deps.log.warn({ err: error, userId: person.id }, "policy planner failed; using heuristic");
     choice = undefined;
   }
+  const explored = exploredLevels(
+    state,
+    person.id,
+    state.today,
+    choice?.policyLevels,
+    deps.config?.planExploration ?? NO_EXPLORATION,
+  );
   const rng = createRng(planSeed(person.id, state.today));
   const planned = planForDay(state.specs, state.emasYesterday, rng, {
     capacityMinutes: person.capacityMinutes ?? undefined,
-    policyLevels: choice?.policyLevels,
+    policyLevels: explored.levels ?? choice?.policyLevels,
     // a UDRL coach followed the intensity as its command; any other plan is scaled by it
     intensity: choice !== undefined && planner.followsIntensity ? undefined : intensity.intensity,
   });
   const usedPolicy = choice !== undefined;
   const plan = await storePlanOnce(deps.db, person.id, state.today, {
     items: planned.map((p) => ({ habitId: Number(p.habitId), level: p.level, amount: p.amount })),
-    logProb: usedPolicy ? choice!.logProb : null,
+    // the policy's log-probability is that of its greedy plan, not of an exploratory one
+    logProb: usedPolicy && explored.exploration === null ? choice!.logProb : null,
     producedBy: usedPolicy ? planner.producedBy : heuristicPlanner.producedBy,
     modelId: usedPolicy ? planner.modelId : null,
     intensity: intensity.intensity,
     intensityUntil: intensity.until,
+    exploration: explored.exploration,
   });
   return { plan, ...(await planAsChanged(deps.db, plan, state.habits)), state };
 }

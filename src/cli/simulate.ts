@@ -48,6 +48,12 @@ Options:
   --population-steps N    train the habit set's population policy with N steps before day 1 and
                           let the product's people adopt it (default: none, the heuristic plans
                           until a retrain is activated)
+  --explore P             explore the product's plans on a share P (0…1) of the days where it
+                          is possible: leave out the cheapest habits of the greedy plan, at most
+                          --explore-max-cost reward-days each time (default the configuration's
+                          PLAN_EXPLORATION_PROBABILITY, 0 = off)
+  --explore-max-cost C    the largest reward-cost bound of one exploratory plan (default the
+                          configuration's PLAN_EXPLORATION_MAX_COST, 0.25)
   --out FILE              write the JSON there instead of stdout
   --png FILE              also draw mean daily reward per arm over the days`;
 
@@ -66,6 +72,8 @@ const OPTIONS = {
   "no-retrain": { type: "boolean", default: false },
   "cold-start": { type: "boolean", default: false },
   "population-steps": { type: "string" },
+  explore: { type: "string" },
+  "explore-max-cost": { type: "string" },
   out: { type: "string" },
   png: { type: "string" },
 } as const;
@@ -78,6 +86,15 @@ function armsOf(text: string | undefined): ArmName[] {
     throw new Error(`--arms takes ${ARM_NAMES.join(", ")}; unknown: ${unknown.join(", ")}`);
   }
   return arms as ArmName[];
+}
+
+/** A number in [min, max] from an option, or a clear message naming it. */
+function numberIn(value: string, flag: string, min: number, max: number): number {
+  const x = Number(value);
+  if (value.trim() === "" || !Number.isFinite(x) || x < min || x > max) {
+    throw new Error(`${flag} must be a number from ${min} to ${max}, got "${value}"`);
+  }
+  return x;
 }
 
 const optional = (value: string | undefined, flag: string) =>
@@ -126,6 +143,16 @@ export function run(argv: string[]): Promise<number> {
         arms,
         retrain: !values["no-retrain"],
         warmStart: !values["cold-start"],
+        exploration: {
+          probability:
+            values.explore === undefined
+              ? config.planExploration.probability
+              : numberIn(values.explore, "--explore", 0, 1),
+          maxCost:
+            values["explore-max-cost"] === undefined
+              ? config.planExploration.maxCost
+              : numberIn(values["explore-max-cost"], "--explore-max-cost", 0, 10),
+        },
         populationSteps: optional(values["population-steps"], "--population-steps") ?? null,
         onDay: (day, rewards) => {
           const parts = Object.entries(rewards).map(([arm, r]) => `${arm} ${r?.toFixed(3)}`);

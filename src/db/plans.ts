@@ -20,6 +20,21 @@ export interface NewPlan {
   /** the /intensity the plan followed and its last day (omitted: not recorded) */
   intensity?: string | null;
   intensityUntil?: LocalDate | null;
+  /** how the plan explored (src/app/planning.ts); omitted or null: the greedy plan */
+  exploration?: PlanExploration | null;
+}
+
+/** A stored plan's exploration record (Plan.exploration). */
+export interface PlanExploration {
+  /** habit ids the greedy plan had and this plan left out */
+  dropped: number[];
+  /** the greedy plan (raw level per habit, before the coach core's adjustment) */
+  greedy: { habitId: number; level: number }[];
+  /** the reward-cost bound of leaving them out (reward-days) */
+  cost: number;
+  /** the settings in force: probability of exploring, largest cost */
+  probability: number;
+  maxCost: number;
 }
 
 export function planItemsOf(plan: Plan): PlanItem[] {
@@ -56,6 +71,7 @@ export async function storePlanOnce(
         modelId: plan.modelId,
         intensity: plan.intensity ?? null,
         intensityUntil: plan.intensityUntil ? toDbDate(plan.intensityUntil) : null,
+        ...(plan.exploration ? { exploration: plan.exploration as unknown as object } : {}),
       },
     ],
     skipDuplicates: true,
