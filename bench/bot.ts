@@ -133,21 +133,22 @@ async function startApp(databaseUrl: string, stub: Stub): Promise<App> {
   const apiRoot = stub.apiRoot;
   const webhooksBefore = stub.calls.filter((c) => c.method === "setWebhook").length;
   const port = await freePort();
-  const app = startAppProcess({
-    DATABASE_URL: databaseUrl,
-    TELEGRAM_BOT_TOKEN: TOKEN,
-    TELEGRAM_API_ROOT: apiRoot,
-    WEBHOOK_URL: `http://127.0.0.1:${port}/telegram/webhook`,
-    WEBHOOK_SECRET: SECRET,
-    HTTP_PORT: String(port),
-    LOG_LEVEL: "warn",
-    COACHRL_WORKERS: "0",
-    TELEGRAM_MESSAGES_PER_SECOND: SEND_RATE,
-    TELEGRAM_MESSAGES_PER_CHAT_PER_SECOND: SEND_RATE === "100000" ? "1000" : "1",
-    ...(process.env.CPU_PROF_DIR
-      ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.CPU_PROF_DIR}` }
-      : {}),
-  });
+  const app = startAppProcess(
+    {
+      DATABASE_URL: databaseUrl,
+      TELEGRAM_BOT_TOKEN: TOKEN,
+      TELEGRAM_API_ROOT: apiRoot,
+      WEBHOOK_URL: `http://127.0.0.1:${port}/telegram/webhook`,
+      WEBHOOK_SECRET: SECRET,
+      HTTP_PORT: String(port),
+      LOG_LEVEL: "warn",
+      COACHRL_WORKERS: "0",
+      TELEGRAM_MESSAGES_PER_SECOND: SEND_RATE,
+      TELEGRAM_MESSAGES_PER_CHAT_PER_SECOND: SEND_RATE === "100000" ? "1000" : "1",
+    },
+    // node refuses --cpu-prof in NODE_OPTIONS: it goes on the command line
+    process.env.CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.CPU_PROF_DIR}`] : [],
+  );
   const { child } = app;
   const out = () => {
     const { stdout, stderr } = app.output();

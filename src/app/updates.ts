@@ -6,6 +6,7 @@
 // update twice stores nothing twice.
 import type { Database } from "../db/client.js";
 import { isTransientDatabaseFailure } from "../db/failures.js";
+import { pruneSentReplies } from "../db/reply-outbox.js";
 import {
   claimUpdate as claimUpdateRow,
   finishUpdate as finishUpdateRow,
@@ -58,9 +59,14 @@ export async function releaseUpdate(deps: Deps, updateId: number, holder: string
   }
 }
 
-/** Forgets updates handled more than the retention ago; returns how many. */
+/**
+ * Forgets updates handled more than the retention ago, and their replies sent from the outbox
+ * (src/app/reply-outbox.ts); returns how many updates.
+ */
 export async function pruneHandledUpdates(db: Database, now: Date): Promise<number> {
-  return pruneProcessedUpdates(db, new Date(now.getTime() - PROCESSED_UPDATE_RETENTION_MS));
+  const before = new Date(now.getTime() - PROCESSED_UPDATE_RETENTION_MS);
+  await pruneSentReplies(db, before);
+  return pruneProcessedUpdates(db, before);
 }
 
 export { isTransientDatabaseFailure, TRANSIENT_NETWORK_CODES } from "../db/failures.js";

@@ -27,6 +27,7 @@ import { createErrorHandler } from "./middleware/errors.js";
 import { processOnce } from "./middleware/idempotency.js";
 import { loadPerson, privateChatsOnly } from "./middleware/person.js";
 import { updateContext } from "./middleware/update-context.js";
+import { createReplyOutbox } from "./reply-outbox.js";
 import { installTelegramPolicies } from "./telegram-policies.js";
 
 /** Token used when no TELEGRAM_BOT_TOKEN is configured (local chat mode never calls Telegram). */
@@ -61,6 +62,8 @@ export function createBot(deps: BotDeps): Telegraf<CoachContext> {
     sleep: deps.sleep,
     observeCall: deps.observeTelegramCall,
     budget: deps.sendBudget,
+    // replies that wait for the global window are stored before their update is acknowledged
+    ...(deps.sendBudget ? { outbox: createReplyOutbox(deps) } : {}),
   });
   bot.context.deps = deps;
 

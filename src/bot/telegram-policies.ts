@@ -4,7 +4,8 @@
 //    breaks where possible; buttons go on the last part), and an edit is shortened to fit;
 //  - every message waits for its place in the outgoing budget shared by the instances
 //    (src/app/send-budget.ts: ~25/s in all, 1/s per chat, 20/min per group); a webhook update
-//    whose reply waits is acknowledged first (./update-ack.ts);
+//    whose reply waits is acknowledged first (./update-ack.ts), once the reply is stored in the
+//    reply outbox (./reply-outbox.ts) so that a crash cannot lose it;
 //  - a tap's answer that Telegram refuses because the tap was already answered or is too old
 //    (a re-delivered update handled again) is let go: the answer is only the tap's toast, and the
 //    handler goes on to do its work;
@@ -13,7 +14,8 @@ import type { Telegram } from "telegraf";
 import { TelegramError } from "telegraf";
 import type { SendBudget } from "../app/send-budget.js";
 import type { Logger } from "../logger.js";
-import { acknowledgeUpdateEarly } from "./update-ack.js";
+import { type AttemptHooks, NOT_SENT, type ReplyOutbox } from "./reply-outbox.js";
+import { currentUpdate } from "./update-ack.js";
 
 export const MAX_MESSAGE_LENGTH = 4096;
 /** Longest wait we accept from a 429 before giving up on that call. */
@@ -36,11 +38,22 @@ export interface PolicyOptions {
   sleep?: (ms: number) => Promise<void>;
   /** The outgoing budget every message takes its place in; undefined: none (tests, local chat). */
   budget?: SendBudget;
+  /**
+   * Where a webhook update's messages are stored when it is acknowledged before they are sent;
+   * undefined: the update is acknowledged without storing them (tests).
+   */
+  outbox?: ReplyOutbox;
   /** Told the duration and outcome of every call attempt (/metrics). */
   observeCall?: (method: string, outcome: "ok" | "error" | "rate-limited", seconds: number) => void;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * An attempt outside the outbox: a webhook update whose message waits is acknowledged at once
+ * (without an outbox, the message is not stored first; with one, only unstored calls come here).
+ */
+const WITHOUT_OUTBOX: AttemptHooks = { onWait: () => currentUpdate()?.acknowledge() };
 
 /**
  * Splits text into chunks of at most `limit` characters, preferring paragraph breaks, then line
@@ -135,21 +148,30 @@ export function installTelegramPolicies(telegram: Telegram, options: PolicyOptio
         };
 
   const budget = options.budget;
-  const budgeted: CallApi =
-    budget === undefined
-      ? raw
-      : async (method, payload, callOptions) => {
-          if (isMessage(method)) {
-            const chatId = (payload as { chat_id?: number | string }).chat_id;
-            await budget.take(chatId, acknowledgeUpdateEarly);
-          }
-          return raw(method, payload, callOptions);
-        };
+  /** One attempt: the message's place in the budget, the outbox's last word, the call. */
+  const budgeted = async (
+    method: string,
+    payload: object,
+    callOptions: { signal?: AbortSignal } | undefined,
+    hooks: AttemptHooks,
+  ): Promise<unknown> => {
+    if (budget !== undefined && isMessage(method)) {
+      const chatId = (payload as { chat_id?: number | string }).chat_id;
+      await budget.take(chatId, hooks.onWait);
+    }
+    if (hooks.beforeSend !== undefined && !(await hooks.beforeSend())) return NOT_SENT;
+    return raw(method, payload, callOptions);
+  };
 
-  const withRetry: CallApi = async (method, payload, callOptions) => {
+  const withRetry = async (
+    method: string,
+    payload: object,
+    callOptions: { signal?: AbortSignal } | undefined,
+    hooks: AttemptHooks = WITHOUT_OUTBOX,
+  ): Promise<unknown> => {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await budgeted(method, payload, callOptions);
+        return await budgeted(method, payload, callOptions, hooks);
       } catch (error) {
         const retryAfter = retryAfterOf(error);
         // getUpdates has its own back-off in telegraf's polling loop.
@@ -168,6 +190,19 @@ export function installTelegramPolicies(telegram: Telegram, options: PolicyOptio
         await sleep(retryAfter * 1000);
       }
     }
+  };
+
+  // A webhook update's message goes through the outbox (stored when the update is acknowledged
+  // before it is sent); any other call (schedules, long polling, the outbox's own resends) not.
+  const outbox = options.outbox;
+  const delivered: CallApi = (method, payload, callOptions) => {
+    const handling = outbox !== undefined && isMessage(method) ? currentUpdate() : undefined;
+    if (handling === undefined) return withRetry(method, payload, callOptions);
+    return outbox!.deliver(
+      handling,
+      { method, payload: payload as Record<string, unknown> },
+      (hooks) => withRetry(method, payload, callOptions, hooks),
+    );
   };
 
   const policed: CallApi = async (method, payload, callOptions) => {
@@ -189,7 +224,7 @@ export function installTelegramPolicies(telegram: Telegram, options: PolicyOptio
         for (let i = 0; i < parts.length; i++) {
           const isLast = i === parts.length - 1;
           const { reply_markup: markup, ...rest } = body;
-          last = await withRetry(
+          last = await delivered(
             method,
             {
               ...rest,
@@ -202,14 +237,14 @@ export function installTelegramPolicies(telegram: Telegram, options: PolicyOptio
         return last;
       }
       if (method === "editMessageText") {
-        return withRetry(
+        return delivered(
           method,
           { ...body, text: `${text.slice(0, MAX_MESSAGE_LENGTH - 1)}…` },
           callOptions,
         );
       }
     }
-    return withRetry(method, payload, callOptions);
+    return delivered(method, payload, callOptions);
   };
 
   (telegram as unknown as { callApi: CallApi }).callApi = policed;

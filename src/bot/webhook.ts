@@ -15,6 +15,7 @@ import type { Update } from "telegraf/types";
 import type { Logger } from "../logger.js";
 import type { CoachContext } from "./context.js";
 import { RetryUpdateLater } from "./middleware/errors.js";
+import { startStaleReplySender } from "./reply-outbox.js";
 import { handlingUpdate } from "./update-ack.js";
 
 export const SECRET_HEADER = "x-telegram-bot-api-secret-token";
@@ -77,6 +78,13 @@ export function createWebhookHandler(
 ): WebhookHandler {
   let stopping = false;
   const inFlight = new Set<Promise<void>>();
+  // replies of updates acknowledged early that a stopped instance left unsent
+  const staleReplies =
+    bot.context.deps?.sendBudget === undefined
+      ? undefined
+      : startStaleReplySender(bot.context.deps, (method, payload) =>
+          bot.telegram.callApi(method as never, payload as never),
+        );
   const reply = (res: ServerResponse, status: number, body: unknown) =>
     send(res, status, body, stopping);
 
@@ -98,7 +106,7 @@ export function createWebhookHandler(
     }
     // bot.catch apologises for permanent failures; a transient one is thrown as RetryUpdateLater.
     // A reply waiting for the outgoing budget acknowledges the update early (./update-ack.ts):
-    // its work is stored, only the sending is left, and Telegram need not wait for it.
+    // its work is stored, the reply too (the outbox), and Telegram need not wait for it.
     let acknowledged = false;
     const acknowledge = () => {
       if (acknowledged) return;
@@ -106,7 +114,9 @@ export function createWebhookHandler(
       reply(res, 200, { ok: true });
     };
     try {
-      await handlingUpdate(acknowledge, () => bot.handleUpdate(update as Update));
+      await handlingUpdate((update as Update).update_id, acknowledge, () =>
+        bot.handleUpdate(update as Update),
+      );
     } catch (error) {
       if (acknowledged) {
         options.log.error(
@@ -160,6 +170,7 @@ export function createWebhookHandler(
   return Object.assign(handler, {
     async stop() {
       stopping = true;
+      staleReplies?.stop();
       await Promise.allSettled([...inFlight]);
     },
   });

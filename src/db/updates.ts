@@ -7,6 +7,11 @@ import type { Database } from "./client.js";
 export type UpdateClaim =
   /** this holder may handle the update now */
   | "claimed"
+  /**
+   * this holder may handle the update now, taking it over from another holder whose handling
+   * did not finish (its lease ran out): some of that handling's work may have been done
+   */
+  | "resumed"
   /** the update was handled before: a re-delivery */
   | "done"
   /** someone else holds a claim whose lease has not run out: deliver again later */
@@ -23,15 +28,20 @@ export async function claimUpdate(
   claim: { holder: string; leaseMs: number; at?: Date },
 ): Promise<UpdateClaim> {
   const id = BigInt(updateId);
-  const claimed = await db.prisma.$executeRaw`
+  const claimed = await db.prisma.$queryRaw<{ previous: string | null }[]>`
+    WITH previous AS (SELECT claimed_by FROM processed_updates WHERE update_id = ${id})
     INSERT INTO processed_updates (update_id, claimed_at, claimed_by)
     VALUES (${id}, COALESCE(${claim.at ?? null}::timestamptz, now()), ${claim.holder})
     ON CONFLICT (update_id) DO UPDATE
       SET claimed_at = EXCLUDED.claimed_at, claimed_by = EXCLUDED.claimed_by
       WHERE processed_updates.done_at IS NULL
         AND (processed_updates.claimed_at < EXCLUDED.claimed_at - ${claim.leaseMs} * interval '1 millisecond'
-          OR processed_updates.claimed_by = EXCLUDED.claimed_by)`;
-  if (claimed === 1) return "claimed";
+          OR processed_updates.claimed_by = EXCLUDED.claimed_by)
+    RETURNING (SELECT claimed_by FROM previous) AS previous`;
+  if (claimed.length === 1) {
+    const previous = claimed[0].previous;
+    return previous === null || previous === claim.holder ? "claimed" : "resumed";
+  }
   const row = await db.prisma.processedUpdate.findUnique({
     where: { updateId: id },
     select: { doneAt: true },

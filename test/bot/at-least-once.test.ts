@@ -116,7 +116,7 @@ describe("update claims with a lease (src/db/updates.ts)", () => {
     // the holder's own retry keeps its claim
     expect(await claimAt(1, "first", 1)).toBe("claimed");
     // the first holder died: once the lease ran out, the next delivery takes the update over
-    expect(await claimAt(1, "second", 4)).toBe("claimed");
+    expect(await claimAt(1, "second", 4)).toBe("resumed");
     expect(await claimAt(1, "first", 4)).toBe("in-progress");
     // the first holder's late release does not free the second holder's claim
     await releaseUpdate(database.db, 1, "first");
@@ -375,6 +375,78 @@ describe("through the real process (webhook mode)", () => {
       expect(messages).not.toContain("update handler failed");
     },
     4 * PROCESS_DEADLINE_MS,
+  );
+
+  /**
+   * The bot's global outgoing window (src/app/send-budget.ts: rate-limiter-flexible's row in
+   * telegram_send_budget) full for the next `ms` milliseconds; 0: free again.
+   */
+  async function fillGlobalWindow(ms: number): Promise<void> {
+    await withAdmin((admin) =>
+      admin.query(
+        `INSERT INTO telegram_send_budget (key, points, expire) VALUES ('telegram-all:all', $1, $2)
+         ON CONFLICT (key) DO UPDATE SET points = EXCLUDED.points, expire = EXCLUDED.expire`,
+        [ms > 0 ? 1_000_000 : 0, Date.now() + ms],
+      ),
+    );
+  }
+
+  /** The reply outbox's claims made stale, as the dead instance's lease running out would. */
+  async function expireStoredReplies(): Promise<void> {
+    await withAdmin((admin) =>
+      admin.query(
+        `DO $$ BEGIN
+           IF to_regclass('telegram_reply_outbox') IS NOT NULL THEN
+             UPDATE telegram_reply_outbox SET claimed_at = claimed_at - interval '1 hour';
+           END IF;
+         END $$`,
+      ),
+    );
+  }
+
+  it.skipIf(!onRealPostgres)(
+    "kill -9 after an update was acknowledged early and before its reply went out: the reply is sent after the restart, once, and a re-delivery sends nothing more",
+    async () => {
+      await setUp(1104);
+      // the bot's global window is full for the next minute (as the morning fan-out fills it)
+      await fillGlobalWindow(60_000);
+      const repliesBefore = emulator!.botMessages(1104).length;
+      const update = emulator!.sendText(1104, "walk 20");
+      await emulator!.waitFor(
+        () => emulator!.webhookResponses.some((r) => r.updateId === update.update_id),
+        "the webhook's answer",
+      );
+      // acknowledged while its confirmation waits for the window; the instance dies now
+      await killHard(app!);
+      expect(emulator!.webhookResponses.filter((r) => r.updateId === update.update_id)).toEqual([
+        { updateId: update.update_id, status: 200 },
+      ]);
+      expect(await walkEntries()).toEqual([20]);
+      expect(botTexts(1104).slice(repliesBefore)).toEqual([]);
+
+      // Telegram will not deliver the update again (it got 200): the restarted instance sends
+      // the stored confirmation once the dead instance's claim on it is stale
+      await expireStoredReplies();
+      await fillGlobalWindow(0);
+      const restarted = await startWebhookApp();
+      await emulator!.waitFor(
+        () => botTexts(1104).length > repliesBefore,
+        "the stored confirmation",
+        60_000,
+      );
+      expect(botTexts(1104).slice(repliesBefore)).toEqual([
+        expect.stringMatching(/✓ walk: 20 min, today/),
+      ]);
+      await restarted.waitForLog("sent replies left unsent by a stopped instance");
+
+      // had the 200 been lost, Telegram would deliver the update again: nothing is stored or
+      // said twice
+      await expireClaim(update.update_id);
+      expect((await redeliver(update)).status).toBe(200);
+      expect(await walkEntries()).toEqual([20]);
+      expect(botTexts(1104).slice(repliesBefore)).toHaveLength(1);
+    },
+    6 * PROCESS_DEADLINE_MS,
   );
 
   it(

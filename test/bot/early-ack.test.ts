@@ -1,5 +1,6 @@
 // A webhook update whose reply has to wait for the outgoing budget is acknowledged (200) before
-// the reply is sent (issue 16, item 2): Telegram is not kept waiting by the pacing of sends.
+// the reply is sent (issue 16, item 2): Telegram is not kept waiting by the pacing of sends. The
+// reply is stored in the outbox first (a crash after the acknowledgement: at-least-once.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSendBudget } from "../../src/app/send-budget.js";
 import { createWebhookHandler, webhookPath } from "../../src/bot/webhook.js";
@@ -34,8 +35,24 @@ describe("acknowledging before queued sends", () => {
     const second = t.emulator.sendText(chat, "/help");
     await t.emulator.waitForProcessed(second.update_id);
     expect(t.emulator.webhookResponses.at(-1)).toEqual({ updateId: second.update_id, status: 200 });
-    // acknowledged, and the reply is still waiting for the bot's window
+    // acknowledged, and the reply is still waiting for the bot's window, stored in the outbox
     expect(t.emulator.botMessages(chat)).toHaveLength(before);
+    const stored = () =>
+      t.db.prisma.telegramReplyOutbox.findMany({ where: { updateId: BigInt(second.update_id) } });
+    expect((await stored()).map((r) => [r.position, r.method, r.sentAt])).toEqual([
+      [0, "sendMessage", null],
+    ]);
     await t.emulator.waitFor(() => t.emulator.botMessages(chat).length > before, "the reply");
+    // and marked sent with Telegram's answer (what a re-delivery of the update finds)
+    let [row] = await stored();
+    for (const deadline = Date.now() + 30_000; row.sentAt === null && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      [row] = await stored();
+    }
+    expect(row.sentAt).not.toBeNull();
+    expect((row.result as { message_id?: number }).message_id).toBe(
+      t.emulator.botMessages(chat).at(-1)?.message_id,
+    );
+    expect(t.emulator.botMessages(chat)).toHaveLength(before + 1);
   });
 });

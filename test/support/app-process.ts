@@ -24,12 +24,13 @@ export interface AppProcess {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export function startApp(env: Record<string, string>): AppProcess {
+/** `nodeArgs` go before the entry point (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+export function startApp(env: Record<string, string>, nodeArgs: string[] = []): AppProcess {
   const base = { ...process.env };
   for (const key of Object.keys(base)) {
     if (/^(TELEGRAM_|WEBHOOK_|DATABASE_URL|ADMIN_|HTTP_|npm_)/.test(key)) delete base[key];
   }
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", "src/main.ts"], {
     cwd: process.cwd(),
     env: { ...base, LOG_FORMAT: "json", RETRAIN_CRON: "off", ...env },
     stdio: ["pipe", "pipe", "pipe"],

@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { MiddlewareFn } from "telegraf";
 import { claimUpdate, finishUpdate, releaseUpdate } from "../../app/updates.js";
 import type { CoachContext } from "../context.js";
+import { currentUpdate } from "../update-ack.js";
 import { apologise, isTransientFailure, UpdateInProgress } from "./errors.js";
 
 /**
@@ -34,6 +35,11 @@ export const processOnce: MiddlewareFn<CoachContext> = async (ctx, next) => {
     return;
   }
   if (claim === "in-progress") throw new UpdateInProgress(updateId);
+  // taken over from a handling that did not finish: its replies may be in the outbox
+  if (claim === "resumed") {
+    const handling = currentUpdate();
+    if (handling !== undefined) handling.resumed = true;
+  }
   try {
     await next();
   } catch (error) {
