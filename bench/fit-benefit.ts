@@ -24,7 +24,10 @@
  * FIT_STEPS (200000, the bot's RETRAIN_STEPS default), FIT_SEEDS (3), FIT_FIRST_SEED (1),
  * FIT_HISTORY_PEOPLE (1: one person's history, as the bot has; more pools several simulated
  * people's 90 days, to separate fit noise from what the fit cannot see),
- * FIT_EPISODES (32), FIT_DAYS (365), FIT_ORACLE (1: also train on the true behaviour; 0: skip).
+ * FIT_EPISODES (32), FIT_DAYS (365), FIT_ORACLE (1: also train on the true behaviour; 0: skip),
+ * FIT_BASELINE ("default": the arm compared with is the default behaviour; "flat": the fit without
+ * per-habit weekday factors and cross-effects, fitBehaviour's `structure: false`, to measure them;
+ * the JSON's `baseline` names it and its numbers stay under "default").
  */
 import os from "node:os";
 import { HISTORY_WINDOW_DAYS } from "../src/app/training/training-policy.js";
@@ -51,6 +54,7 @@ const FIRST_SEED = Number(process.env.FIT_FIRST_SEED ?? 1);
 const HISTORY_PEOPLE = Number(process.env.FIT_HISTORY_PEOPLE ?? 1);
 const HISTORY_DAYS = HISTORY_WINDOW_DAYS; // loadHistory's window (90 complete days)
 const ORACLE = (process.env.FIT_ORACLE ?? "1") !== "0";
+const BASELINE = process.env.FIT_BASELINE === "flat" ? "flat" : "default";
 const EVAL = {
   seed: 12345,
   episodes: Number(process.env.FIT_EPISODES ?? 32),
@@ -200,11 +204,15 @@ async function main() {
       const history = heuristicHistory(truth, HISTORY_DAYS, seed, HISTORY_PEOPLE);
       const fit = fitBehaviour(truth.habits, history);
       const fitted = await trainAndEvaluate(truth, fit.behaviour, seed, "fitted");
-      const dflt = await trainAndEvaluate(truth, defaultBehaviour(truth.habits), seed, "default");
+      const base =
+        BASELINE === "flat"
+          ? fitBehaviour(truth.habits, history, { structure: false }).behaviour
+          : defaultBehaviour(truth.habits);
+      const dflt = await trainAndEvaluate(truth, base, seed, BASELINE);
       const oracle = ORACLE ? await trainAndEvaluate(truth, truth.behaviour, seed, "truth") : null;
       const difference = round(fitted.meanReward - dflt.meanReward);
       log(
-        `${name} seed ${seed}: default ${dflt.meanReward} ± ${dflt.ci95}, fitted ${fitted.meanReward} ± ${fitted.ci95}` +
+        `${name} seed ${seed}: ${BASELINE} ${dflt.meanReward} ± ${dflt.ci95}, fitted ${fitted.meanReward} ± ${fitted.ci95}` +
           `${oracle ? `, truth ${oracle.meanReward} ± ${oracle.ci95}` : ""}; fitted − default ${difference}` +
           ` (capacity ${fit.quality.capacity}, gain ${round(fit.quality.capacityGain, 1)} nats;` +
           ` train ${dflt.trainSeconds}+${fitted.trainSeconds}${oracle ? `+${oracle.trainSeconds}` : ""} s; load ${loadAverage().join(", ")})`,
@@ -258,6 +266,7 @@ async function main() {
     cpus: os.cpus().length,
     backend: backend.backend,
     steps: STEPS,
+    baseline: BASELINE,
     seeds: Array.from({ length: SEEDS }, (_, i) => FIRST_SEED + i),
     history: { people: HISTORY_PEOPLE, days: HISTORY_DAYS, planner: "heuristic" },
     evaluation: EVAL,

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { type FitResult, fitBehaviour, type HistoryDay } from "../../src/rl/fit-behaviour.js";
+import {
+  type FitResult,
+  fitBehaviour,
+  type HistoryDay,
+  sampleBehaviours,
+} from "../../src/rl/fit-behaviour.js";
 import { HabitVectorEnv } from "../../src/rl/habit-env.js";
 import { defaultBehaviour } from "../../src/rl/habit-training.js";
 import { loadPersonaFile, type Persona, validatePersona } from "../../src/rl/persona.js";
@@ -331,5 +336,122 @@ describe("fitting behaviour from a history the person steered (plan revisions)",
     );
     expect(added.behaviour.habits[run.id].amountMean).toBeCloseTo((60 * 2 + 5) / 65, 6);
     expectValid(habits, added);
+  });
+});
+
+/** Lives `days` days for each of `people` simulated people, each person's days in a row. */
+function simulateEach(persona: Persona, days: number, seed: number, people: number): HistoryDay[] {
+  const all = simulate(persona, days, seed, people);
+  return Array.from({ length: people }, (_, n) => all.filter((_, i) => i % people === n)).flat();
+}
+
+const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+
+describe("fitting the person's structure: own weekday rhythms and cross-effects", () => {
+  it("gives a habit its own weekday factors when its days differ from the common rhythm", async () => {
+    const weekday = await loadPersonaFile("personas/weekday.json");
+    // 2 people × 180 days: gym and hike happen at weekends, language on workdays, walk any day
+    const fit = fitBehaviour(weekday.habits, simulateEach(weekday, 180, 5, 2));
+    expectValid(weekday.habits, fit);
+    const own = (id: string) => fit.behaviour.habits[id].weekdayFactors;
+    // the simulator's factor of a habit on a weekday: persona-wide × the habit's own
+    const combined = (id: string) =>
+      fit.behaviour.weekdayFactors.map((w, d) => w * (own(id)?.[d] ?? 1));
+    const weekend = (f: number[]) => mean(f.slice(5)) / mean(f.slice(0, 5));
+    expect(own("gym")).toBeDefined();
+    expect(own("language")).toBeDefined();
+    // true weekend ÷ workday ratios: gym 6.2, language 0.12, walk 1.14
+    expect(weekend(combined("gym"))).toBeGreaterThan(2.5);
+    expect(weekend(combined("language"))).toBeLessThan(0.4);
+    expect(weekend(combined("walk"))).toBeGreaterThan(0.8);
+    expect(weekend(combined("walk"))).toBeLessThan(1.5);
+    expect(Object.keys(fit.quality.habitWeekdays ?? {})).toEqual(
+      expect.arrayContaining(["gym", "language"]),
+    );
+    // a persona whose habits share one rhythm: no habit gets its own
+    const steady = await loadPersonaFile("personas/steady.json");
+    const shared = fitBehaviour(steady.habits, simulateEach(steady, 180, 5, 2));
+    for (const h of steady.habits)
+      expect(shared.behaviour.habits[h.id].weekdayFactors).toBeUndefined();
+    // the same history without the structure: no habit has its own factors
+    const flat = fitBehaviour(weekday.habits, simulateEach(weekday, 180, 5, 2), {
+      structure: false,
+    });
+    for (const h of weekday.habits)
+      expect(flat.behaviour.habits[h.id].weekdayFactors).toBeUndefined();
+    expect(flat.behaviour.crossEffects).toEqual([]);
+  });
+
+  it("finds the cross-effects the data supports, with their sign, and none in a persona without", async () => {
+    const cross = await loadPersonaFile("personas/cross-effects.json");
+    const fit = fitBehaviour(cross.habits, simulateEach(cross, 180, 9, 2));
+    expectValid(cross.habits, fit);
+    const effect = (from: string, to: string) =>
+      fit.behaviour.crossEffects.find((e) => e.from === from && e.to === to)?.effect;
+    // true: exercise → study +0.45, gaming → sleep −0.4 (the two strongest)
+    expect(effect("exercise", "study")).toBeGreaterThan(0.25);
+    expect(effect("exercise", "study")).toBeLessThan(0.65);
+    expect(effect("gaming", "sleep")).toBeLessThan(-0.2);
+    // nothing the persona does not have: read has no links
+    expect(fit.behaviour.crossEffects.filter((e) => e.from === "read" || e.to === "read")).toEqual(
+      [],
+    );
+    // study's compliance is that of the days without the boost (true 0.35), not the average
+    expect(fit.behaviour.habits.study.compliance).toBeLessThan(0.5);
+
+    for (const name of ["steady", "overloaded"]) {
+      const persona = await loadPersonaFile(`personas/${name}.json`);
+      const none = fitBehaviour(persona.habits, simulateEach(persona, 180, 9, 2));
+      expect(none.behaviour.crossEffects).toEqual([]);
+    }
+  });
+
+  it("reads no cross-effect across a break in the days (another weekday than the next)", () => {
+    // habit a done every day, b done only on days after a — but every other entry is out of
+    // order (weekday + 2), so no day follows one with a done and nothing can be linked
+    const habits = truth.habits.slice(0, 2);
+    const [a, b] = habits.map((h) => h.id);
+    const history: HistoryDay[] = Array.from({ length: 200 }, (_, i) => ({
+      weekday: (i * 2) % 7,
+      planned: { [a]: 30, [b]: 20 },
+      done: i % 2 === 0 ? { [a]: 30 } : { [a]: 30, [b]: 20 },
+    }));
+    expect(fitBehaviour(habits, history).behaviour.crossEffects).toEqual([]);
+  });
+});
+
+describe("plausible people from a fit (the posterior)", () => {
+  it("draws compliance and unplanned rates around the fit, wider where the evidence is thin", () => {
+    // 60 days of heuristic plans
+    const fit = fitBehaviour(truth.habits, simulate(truth, 60, 4));
+    const samples = sampleBehaviours(fit, 400, 1);
+    expect(samples).toHaveLength(400);
+    for (const b of samples.slice(0, 20)) expectValid(truth.habits, { ...fit, behaviour: b });
+    const sd = (xs: number[]) => {
+      const m = mean(xs);
+      return Math.sqrt(mean(xs.map((x) => (x - m) ** 2)));
+    };
+    const spread: Record<string, number> = {};
+    for (const h of truth.habits) {
+      const c = samples.map((b) => b.habits[h.id].compliance);
+      const n = fit.quality.habits[h.id].evidence!.compliance;
+      const rate = fit.behaviour.habits[h.id].compliance;
+      // Beta(rate·n, (1 − rate)·n): mean rate, sd √(rate(1 − rate)/(n + 1))
+      expect(Math.abs(mean(c) - rate)).toBeLessThan(0.02);
+      expect(sd(c)).toBeCloseTo(Math.sqrt((rate * (1 - rate)) / (n + 1)), 1);
+      spread[h.id] = sd(c);
+      // the rest as fitted
+      expect(samples[0].habits[h.id].amountMean).toBe(fit.behaviour.habits[h.id].amountMean);
+    }
+    // five times the days: narrower for every habit
+    const long = fitBehaviour(truth.habits, simulate(truth, 300, 4));
+    const longSamples = sampleBehaviours(long, 400, 1);
+    for (const h of truth.habits) {
+      expect(sd(longSamples.map((b) => b.habits[h.id].compliance))).toBeLessThan(spread[h.id]);
+    }
+    expect(samples[0].capacity).toBe(fit.behaviour.capacity);
+    // deterministic in the seed, different across seeds
+    expect(sampleBehaviours(fit, 3, 1)).toEqual(samples.slice(0, 3));
+    expect(sampleBehaviours(fit, 3, 2)).not.toEqual(samples.slice(0, 3));
   });
 });
