@@ -49,6 +49,8 @@ export interface AppConfig {
   retrainJobTimeoutSeconds: number;
   /** delay before the first retry of a failed retrain job, in seconds (then doubled). */
   retrainRetryDelaySeconds: number;
+  /** PPO steps of a habit-set shape's population policy, seeded on first use; 0 (default): not seeded */
+  populationPolicySteps: number;
   /** controlled exploration of the day's plan (src/coach/exploration.ts); probability 0 = off */
   planExploration: { probability: number; maxCost: number };
   /** training worker threads in the bot process (0: this process only enqueues). */
@@ -259,6 +261,7 @@ const variables = z.object({
   RETRAIN_NUM_ENVS: wholeNumber(0, 1, 1_024).unwrap().optional(),
   RETRAIN_JOB_TIMEOUT: wholeNumber(3_600, 10, 23 * 3_600),
   RETRAIN_RETRY_DELAY: wholeNumber(60, 1, 3_600),
+  POPULATION_POLICY_STEPS: wholeNumber(0, 0, 100_000_000),
   PLAN_EXPLORATION_PROBABILITY: decimalNumber(0, 0, 1),
   PLAN_EXPLORATION_MAX_COST: decimalNumber(0.25, 0, 10),
   COACHRL_WORKERS: wholeNumber(1, 0, 256),
@@ -345,6 +348,7 @@ export function parseConfig(rawEnv: Env): AppConfig {
     },
     retrainJobTimeoutSeconds: v.RETRAIN_JOB_TIMEOUT,
     retrainRetryDelaySeconds: v.RETRAIN_RETRY_DELAY,
+    populationPolicySteps: v.POPULATION_POLICY_STEPS,
     planExploration: {
       probability: v.PLAN_EXPLORATION_PROBABILITY,
       maxCost: v.PLAN_EXPLORATION_MAX_COST,

@@ -28,6 +28,7 @@ import {
   stepEmas,
   weekdayOf,
 } from "../coach/index.js";
+import { countExploratoryPlans } from "../db/plans.js";
 import { trainingRunById } from "../db/training-queue.js";
 import type { User } from "../generated/prisma/client.js";
 import { HabitVectorEnv } from "../rl/habit-env.js";
@@ -308,9 +309,13 @@ export async function runClosedLoop(
   const udrlSteps = options.udrlSteps ?? 200_000;
   let clock = new Date();
   const now = () => clock;
-  const config = options.exploration
-    ? { ...deps.config, planExploration: options.exploration }
-    : deps.config;
+  const config = {
+    ...deps.config,
+    ...(options.exploration ? { planExploration: options.exploration } : {}),
+    // the population policy is trained before day 1 when asked for (below), never on first use:
+    // without --population-steps the product starts with the heuristic
+    populationPolicySteps: options.populationSteps ?? 0,
+  };
   const appDeps = { ...deps, config, now };
   const planners = activePolicyPlanners(deps.db);
   const productLoader: PolicyPlannerLoader = planners.load;
@@ -480,10 +485,10 @@ export async function runClosedLoop(
       const m = windowMean(r.meanDaily, 31, 60);
       if (m !== null) meanDays31to60[r.name] = m;
     }
-    const productPlans = await deps.db.prisma.plan.findMany({
-      where: { userId: { in: product.map((p) => p.person.id) } },
-      select: { exploration: true },
-    });
+    const productPlans = await countExploratoryPlans(
+      deps.db,
+      product.map((p) => p.person.id),
+    );
     oracle?.dispose();
     udrl?.dispose();
     return {
@@ -498,8 +503,8 @@ export async function runClosedLoop(
       arms: results,
       exploration: {
         ...config.planExploration,
-        exploratoryPlans: productPlans.filter((p) => p.exploration !== null).length,
-        plans: productPlans.length,
+        exploratoryPlans: productPlans.exploratory,
+        plans: productPlans.plans,
       },
       population,
       nights,

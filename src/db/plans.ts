@@ -53,6 +53,18 @@ export async function findPlan(db: Database, userId: number, day: LocalDate): Pr
   return db.prisma.plan.findUnique({ where: { userId_day: { userId, day: toDbDate(day) } } });
 }
 
+/** How many plans these people have, and how many of them explored (Plan.exploration set). */
+export async function countExploratoryPlans(
+  db: Database,
+  userIds: number[],
+): Promise<{ plans: number; exploratory: number }> {
+  const rows = await db.prisma.plan.findMany({
+    where: { userId: { in: userIds } },
+    select: { exploration: true },
+  });
+  return { plans: rows.length, exploratory: rows.filter((r) => r.exploration !== null).length };
+}
+
 /** Stores the plan unless one exists for that day; returns the stored one either way. */
 export async function storePlanOnce(
   db: Database,

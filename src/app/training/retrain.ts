@@ -25,7 +25,11 @@ import type { PersonaBehaviour } from "../../rl/persona.js";
 import { coachAlgorithmOf } from "../coach-algorithm.js";
 import { todayOf } from "../coach-state.js";
 import { startWorkerThread } from "../worker-thread.js";
-import { adoptPopulationPolicy } from "./population.js";
+import {
+  adoptPopulationPolicy,
+  POPULATION_SEED,
+  workerThreadPopulationTrainer,
+} from "./population.js";
 import type {
   RetrainCost,
   RetrainJobRequest,
@@ -388,10 +392,19 @@ export async function runRetrainJob(
   if (person === null) return skip("the person was deleted", "the person no longer exists");
   const habits = (await listHabits(db, person.id)).map(habitSpecOf);
   if (habits.length === 0) return skip("no active habits", "no active habits");
-  // someone without a policy starts from their habit set's population policy, when one is stored
-  await adoptPopulationPolicy(db, person).catch((error) =>
-    log.warn({ err: error, userId: person.id }, "population policy not adopted"),
-  );
+  // someone without a policy starts from their habit set's population policy (seeded on first use)
+  const seedPopulation = deps.config.populationPolicySteps > 0;
+  await adoptPopulationPolicy(
+    db,
+    person,
+    seedPopulation
+      ? {
+          steps: deps.config.populationPolicySteps,
+          seed: POPULATION_SEED,
+          train: workerThreadPopulationTrainer,
+        }
+      : undefined,
+  ).catch((error) => log.warn({ err: error, userId: person.id }, "population policy not adopted"));
   const active = await activePolicyModel(db, person.id);
   const size = retrainSizes(deps.config, run.hyperparameters as Partial<RetrainSizes>);
   // a history that cannot be read or fitted must not cost the night's retrain: default then
