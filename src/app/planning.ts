@@ -28,7 +28,7 @@ import {
   storePlanOnce,
 } from "../db/plans.js";
 import type { Habit, Plan, PlanRevision, User } from "../generated/prisma/client.js";
-import { type CoachState, loadCoachState } from "./coach-state.js";
+import { type CoachState, loadCoachState, todayOf } from "./coach-state.js";
 import type { AppDeps } from "./deps.js";
 import { intensityOn } from "./intensity.js";
 import type { DayPlanner, PolicyChoice } from "./policy-planner.js";
@@ -85,8 +85,16 @@ export async function planAsChanged(
   plan: Plan,
   habits: Habit[],
 ): Promise<{ items: PlanItem[]; original: PlanItem[]; revisions: PlanRevision[] }> {
+  return planWithRevisions(plan, await revisionsOfPlan(db, plan.id), habits);
+}
+
+/** The same with the plan's revisions loaded already (a plan tap loads them with the state). */
+export function planWithRevisions(
+  plan: Plan,
+  revisions: PlanRevision[],
+  habits: Habit[],
+): { items: PlanItem[]; original: PlanItem[]; revisions: PlanRevision[] } {
   const original = planItemsOf(plan);
-  const revisions = await revisionsOfPlan(db, plan.id);
   const levels = new Map(habits.map((h) => [h.id, h.levels]));
   const items = revisedPlan(original, revisions, (id) => levels.get(id) ?? [0]);
   return { items, original, revisions };
@@ -149,8 +157,12 @@ export async function todaysPlan(
   },
   person: User,
 ): Promise<TodayPlan> {
-  const state = await loadCoachState(deps.db, person, deps.now());
-  const existing = await findPlan(deps.db, person.id, state.today);
+  // the state and the stored plan in one round trip (the person's day needs no query)
+  const now = deps.now();
+  const [state, existing] = await Promise.all([
+    loadCoachState(deps.db, person, now),
+    findPlan(deps.db, person.id, todayOf(person, now)),
+  ]);
   if (existing)
     return { plan: existing, ...(await planAsChanged(deps.db, existing, state.habits)), state };
   if (state.specs.length === 0)

@@ -22,11 +22,12 @@ import {
   retractEntry,
 } from "../db/entries.js";
 import { findHabitById, findHabitByName } from "../db/habits.js";
+import { revisionsOfPlan } from "../db/plan-revisions.js";
 import { findPlanById, type PlanItem } from "../db/plans.js";
 import type { EntrySource, Habit, Plan, User } from "../generated/prisma/client.js";
 import { type CoachState, loadCoachState, stateAfter } from "./coach-state.js";
 import type { AppDeps } from "./deps.js";
-import { planAsChanged } from "./planning.js";
+import { planWithRevisions } from "./planning.js";
 
 export interface StoredItem {
   habit: Habit;
@@ -171,25 +172,37 @@ export async function logPlannedHabit(
   tap: { planId: number; habitId: number },
 ): Promise<PlanTapOutcome> {
   const { db, now } = deps;
-  const plan = await findPlanById(db, tap.planId);
+  // one round trip: the plan, its revisions and the person's state (used once the plan is
+  // known to be theirs)
+  const [plan, revisions, state] = await Promise.all([
+    findPlanById(db, tap.planId),
+    revisionsOfPlan(db, tap.planId),
+    loadCoachState(db, person, now()),
+  ]);
   if (!plan || plan.userId !== person.id) return { kind: "not-this-plan" };
   // the plan as the person changed it: an amount they changed is what the button logs
-  const { items, original } = await planAsChanged(db, plan, []);
+  const { items, original } = planWithRevisions(plan, revisions, []);
+  // an active habit is in the state; an archived one (or someone else's) is looked up
+  const habitOf = async (id: number) =>
+    state.habits.find((h) => h.id === id) ?? (await findHabitById(db, id));
   const item = items.find((i) => i.habitId === tap.habitId);
   if (!item || item.amount <= 0) {
     const wasPlanned = (original.find((i) => i.habitId === tap.habitId)?.amount ?? 0) > 0;
     if (!wasPlanned) return { kind: "not-this-plan" };
-    const habit = await findHabitById(db, tap.habitId);
+    const habit = await habitOf(tap.habitId);
     if (!habit || habit.userId !== person.id) return { kind: "not-this-plan" };
     return { kind: "taken-off", habit, day: fromDbDate(plan.day) };
   }
-  const habit = await findHabitById(db, tap.habitId);
+  const habit = await habitOf(tap.habitId);
   if (!habit || habit.userId !== person.id || habit.archivedAt) return { kind: "archived" };
-  const state = await loadCoachState(db, person, now());
   const day = fromDbDate(plan.day);
   const age = daysBetween(day, state.today);
   if (age < 0 || age > DEFAULT_BACKFILL_DAYS) return { kind: "too-old", day };
-  const dayEntries = await entriesOfHabitOnDay(db, person.id, habit.id, day);
+  // the day's entries are in the state's window (it covers every day a tap may log)
+  const dayEntries =
+    day >= state.window.from
+      ? state.window.entries.filter((e) => e.habitId === habit.id && fromDbDate(e.day) === day)
+      : await entriesOfHabitOnDay(db, person.id, habit.id, day);
   const doneThatDay = dayEntries.filter((e) => !e.retractedAt).reduce((s, e) => s + e.amount, 0);
   if (doneThatDay >= item.amount) {
     return { kind: "already-logged", habit, day, today: state.today };

@@ -49,6 +49,13 @@ export interface Database {
    * keeps the histogram. PGlite's statements are not observed.
    */
   observeQueries(listener: QueryListener | undefined): void;
+  /**
+   * One parameterised statement ($1, $2 …) on the pool without Prisma Client's query building
+   * and result mapping, for the few statements every update runs (claiming and finishing it):
+   * `pg` directly on Postgres, Prisma's raw query on PGlite (its one connection stays in
+   * Prisma's hands). Rows come as the driver gives them; parameters are plain values.
+   */
+  sql<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<Row[]>;
   close(): Promise<void>;
 }
 
@@ -163,6 +170,9 @@ export function openPostgres(options: PostgresOptions): Database {
     observeQueries(listener) {
       queryListener = listener;
     },
+    async sql<Row>(text: string, params: unknown[] = []) {
+      return (await pool.query(text, params)).rows as Row[];
+    },
     poolStats() {
       return {
         total: pool.totalCount,
@@ -222,6 +232,9 @@ export async function openPglite(
       return { total: 1, idle: 1, waiting: 0, max: 1 };
     },
     observeQueries() {},
+    async sql<Row>(text: string, params: unknown[] = []) {
+      return prisma.$queryRawUnsafe<Row[]>(text, ...params);
+    },
     async close() {
       if (closed) return;
       closed = true;

@@ -25,25 +25,41 @@ export async function insertEntries(
   entries: NewEntry[],
 ): Promise<{ entries: HabitEntry[]; inserted: number }> {
   if (entries.length === 0) return { entries: [], inserted: 0 };
-  const result = await db.prisma.habitEntry.createMany({
-    data: entries.map((e) => ({
-      userId,
-      habitId: e.habitId,
-      day: toDbDate(e.day),
-      amount: e.amount,
-      source: e.source,
-      idempotencyKey: e.idempotencyKey,
-      note: e.note ?? null,
-    })),
-    skipDuplicates: true,
-  });
-  const stored = await db.prisma.habitEntry.findMany({
-    where: { idempotencyKey: { in: entries.map((e) => e.idempotencyKey) } },
-  });
-  const byKey = new Map(stored.map((e) => [e.idempotencyKey, e]));
+  // One statement: the insert (skipping stored keys, as createMany's skipDuplicates) returns the
+  // new rows, and the rows stored before for the other keys are read in the same round trip (a
+  // statement does not see its own inserts, so the two parts never overlap). The columns are
+  // HabitEntry's, named as Prisma names them.
+  const rows = await db.prisma.$queryRaw<(HabitEntry & { isNew: boolean })[]>`
+    WITH input AS (
+      SELECT * FROM unnest(
+        ${entries.map((e) => e.habitId)}::int[],
+        ${entries.map((e) => e.day)}::date[],
+        ${entries.map((e) => e.amount)}::float8[],
+        ${entries.map((e) => e.source)}::text[],
+        ${entries.map((e) => e.idempotencyKey)}::text[],
+        ${entries.map((e) => e.note ?? null)}::text[]
+      ) AS t(habit_id, day, amount, source, idempotency_key, note)
+    ), inserted AS (
+      INSERT INTO habit_entries (user_id, habit_id, day, amount, source, idempotency_key, note)
+      SELECT ${userId}, habit_id, day, amount, source::"EntrySource", idempotency_key, note
+      FROM input
+      ON CONFLICT DO NOTHING
+      RETURNING *
+    ), stored AS (
+      SELECT *, true AS is_new FROM inserted
+      UNION ALL
+      SELECT *, false AS is_new FROM habit_entries
+      WHERE idempotency_key IN (SELECT idempotency_key FROM input)
+        AND idempotency_key NOT IN (SELECT idempotency_key FROM inserted)
+    )
+    SELECT id, user_id AS "userId", habit_id AS "habitId", day, amount, source::text AS source,
+      idempotency_key AS "idempotencyKey", note, created_at AS "createdAt",
+      retracted_at AS "retractedAt", retraction_key AS "retractionKey", is_new AS "isNew"
+    FROM stored`;
+  const byKey = new Map(rows.map(({ isNew: _, ...entry }) => [entry.idempotencyKey, entry]));
   return {
     entries: entries.map((e) => byKey.get(e.idempotencyKey)).filter((e) => e !== undefined),
-    inserted: result.count,
+    inserted: rows.filter((r) => r.isNew).length,
   };
 }
 

@@ -27,23 +27,25 @@ export async function claimUpdate(
   updateId: number,
   claim: { holder: string; leaseMs: number; at?: Date },
 ): Promise<UpdateClaim> {
-  const id = BigInt(updateId);
-  const claimed = await db.prisma.$queryRaw<{ previous: string | null }[]>`
-    WITH previous AS (SELECT claimed_by FROM processed_updates WHERE update_id = ${id})
+  // pg directly (Database.sql): this runs for every update, and needs no model mapping
+  const claimed = await db.sql<{ previous: string | null }>(
+    `WITH previous AS (SELECT claimed_by FROM processed_updates WHERE update_id = $1::bigint)
     INSERT INTO processed_updates (update_id, claimed_at, claimed_by)
-    VALUES (${id}, COALESCE(${claim.at ?? null}::timestamptz, now()), ${claim.holder})
+    VALUES ($1::bigint, COALESCE($2::timestamptz, now()), $3::text)
     ON CONFLICT (update_id) DO UPDATE
       SET claimed_at = EXCLUDED.claimed_at, claimed_by = EXCLUDED.claimed_by
       WHERE processed_updates.done_at IS NULL
-        AND (processed_updates.claimed_at < EXCLUDED.claimed_at - ${claim.leaseMs} * interval '1 millisecond'
+        AND (processed_updates.claimed_at < EXCLUDED.claimed_at - $4::int * interval '1 millisecond'
           OR processed_updates.claimed_by = EXCLUDED.claimed_by)
-    RETURNING (SELECT claimed_by FROM previous) AS previous`;
+    RETURNING (SELECT claimed_by FROM previous) AS previous`,
+    [updateId, claim.at ?? null, claim.holder, claim.leaseMs],
+  );
   if (claimed.length === 1) {
     const previous = claimed[0].previous;
     return previous === null || previous === claim.holder ? "claimed" : "resumed";
   }
   const row = await db.prisma.processedUpdate.findUnique({
-    where: { updateId: id },
+    where: { updateId: BigInt(updateId) },
     select: { doneAt: true },
   });
   return row?.doneAt ? "done" : "in-progress";
@@ -54,9 +56,11 @@ export async function claimUpdate(
  * database's clock unless `at` is given.
  */
 export async function finishUpdate(db: Database, updateId: number, at?: Date): Promise<void> {
-  await db.prisma.$executeRaw`
-    UPDATE processed_updates SET done_at = COALESCE(${at ?? null}::timestamptz, now())
-    WHERE update_id = ${BigInt(updateId)} AND done_at IS NULL`;
+  await db.sql(
+    `UPDATE processed_updates SET done_at = COALESCE($2::timestamptz, now())
+    WHERE update_id = $1::bigint AND done_at IS NULL`,
+    [updateId, at ?? null],
+  );
 }
 
 /** Gives the claim up without marking it done, so that the next delivery handles the update. */
