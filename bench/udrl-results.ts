@@ -10,6 +10,7 @@
  *   (UDRL_EVAL_EVERY=20000, UDRL_CURVE_EPISODES=16: the curve's evaluation is smaller)
  */
 import os from "node:os";
+import { pairedComparison } from "../src/app/training/training-policy.js";
 import { createRng } from "../src/coach/rng.js";
 import { initBackend } from "../src/rl/backend.js";
 import {
@@ -27,9 +28,9 @@ import { trainPpo } from "../src/rl/ppo.js";
 import { deriveSeed } from "../src/rl/random.js";
 import { trainUdrlOnPersona, udrlPlanner } from "../src/rl/udrl-policy.js";
 
-const PERSONAS = (process.env.UDRL_PERSONAS ?? "steady,overloaded,weekday,cross-effects").split(
-  ",",
-);
+const PERSONAS = (
+  process.env.UDRL_PERSONAS ?? "steady,overloaded,weekday,cross-effects,seed-23"
+).split(",");
 const STEPS = Number(process.env.UDRL_STEPS ?? 100_000);
 const SEEDS = (process.env.UDRL_SEEDS ?? "1").split(",").map(Number);
 const EVAL_EVERY = Number(process.env.UDRL_EVAL_EVERY ?? 20_000);
@@ -71,11 +72,15 @@ for (const name of PERSONAS) {
       onPolicy: (p, current) => udrlCurve.maybe(p.steps, () => udrlPlanner(current)),
     });
     const udrlSeconds = (performance.now() - udrlStart) / 1000;
-    const udrl = Object.fromEntries(
+    const udrlEvaluations = Object.fromEntries(
       (["easy", "normal", "push"] as const).map((intensity) => [
         intensity,
-        evaluatePlanner(persona, udrlPlanner(policy, { intensity }), EVAL).meanReward,
+        evaluatePlanner(persona, udrlPlanner(policy, { intensity }), EVAL),
       ]),
+    );
+    const udrlNormal = udrlEvaluations.normal;
+    const udrl = Object.fromEntries(
+      Object.entries(udrlEvaluations).map(([intensity, e]) => [intensity, e.meanReward]),
     );
     const intensityRewards = policy.intensity;
     policy.dispose();
@@ -103,6 +108,7 @@ for (const name of PERSONAS) {
     const ppoPolicy = policyFromNetwork(network, env.spec, config, summary as never);
     const ppo = evaluatePlanner(persona, policyPlanner(ppoPolicy), EVAL).meanReward;
     ppoPolicy.dispose();
+    const udrlVersusHeuristic = pairedComparison(udrlNormal.perEpisode, heuristic.perEpisode);
     const row = {
       persona: name,
       seed,
@@ -112,6 +118,7 @@ for (const name of PERSONAS) {
       heuristicCi95: heuristic.ci95,
       udrl,
       udrlIntensityRewards: intensityRewards,
+      udrlVersusHeuristic,
       udrlSeconds,
       udrlFirstBeatsHeuristicAt: udrlCurve.firstBeat(),
       udrlCurve: udrlCurve.points,

@@ -41,6 +41,11 @@ export interface UdrlConfig {
   bestEpisodes: number;
   /** Episodes with uniformly random plans before the first fit. */
   warmupEpisodes: number;
+  /**
+   * Share of the copies that follow a demonstrating planner during the warm-up (trainUdrl's
+   * `demonstrate`, e.g. the coach core's heuristic) instead of random plans; 0 = all random.
+   */
+  warmupDemonstrationShare: number;
   /** New exploratory episodes collected per iteration. */
   episodesPerIteration: number;
   /** Probability that a hindsight segment ends at the episode's end. */
@@ -56,6 +61,24 @@ export interface UdrlConfig {
   commandEncoding: "total" | "per-day";
   /** Centre of the per-day encoding; null = the warm-up episodes' mean reward per step. */
   rewardCenter: number | null;
+  /**
+   * A third command part, the effort still to spend (a hindsight quantity the environment
+   * measures per step, e.g. a plan's load), encoded per day as (effort ÷ days left −
+   * effortCenter) × effortScale; null = a two-part command (days, reward) as in the paper.
+   */
+  effortScale: number | null;
+  /** Centre of the effort encoding; null = the warm-up episodes' mean effort per step. */
+  effortCenter: number | null;
+  /**
+   * Exploration's per-day effort: the best episodes' mean ± this many standard deviations
+   * (uniform), so the stored episodes span lighter and heavier stretches for the dial.
+   */
+  effortExploration: number;
+  /**
+   * Share of each iteration's hindsight samples drawn from the priority store only (the rest
+   * from every stored episode); 0 = uniform over the stored episodes.
+   */
+  bestSampleShare: number;
   /** Width of the observation and command embeddings, and of the MLP's hidden layer. */
   embeddingSize: number;
   hiddenSize: number;
@@ -84,6 +107,7 @@ export const UDRL_DEFAULTS: UdrlConfig = {
   bestEpisodes: 200,
   // Random plans cover every level of every habit before the first fit (so B has seen them).
   warmupEpisodes: 50,
+  warmupDemonstrationShare: 0,
   episodesPerIteration: 16,
   // The paper: most commands at run time ask for the rest of an episode, so most training
   // segments do too; the other quarter teaches shorter horizons (the chat's "next N days").
@@ -93,6 +117,10 @@ export const UDRL_DEFAULTS: UdrlConfig = {
   rewardScale: 0.02,
   commandEncoding: "total",
   rewardCenter: null,
+  effortScale: null,
+  effortCenter: null,
+  effortExploration: 1,
+  bestSampleShare: 0,
   embeddingSize: 64,
   hiddenSize: 64,
   learningRate: 1e-3,
@@ -117,6 +145,8 @@ export interface Episode {
   actions: Int32Array;
   /** [T] rewards. */
   rewards: Float32Array;
+  /** [T] effort spent each step (only when the command has an effort part). */
+  efforts?: Float32Array;
   length: number;
   totalReward: number;
   /** Used only to measure early stopping, never to fit. */
@@ -132,14 +162,28 @@ export function betterEpisode(a: Episode, b: Episode): number {
 export class EpisodeStore {
   readonly recent: Episode[] = [];
   readonly best: Episode[] = [];
+  /**
+   * Episodes kept for the whole training, whatever their reward (a person's own logged days):
+   * always sampled for fitting, never evicted; they also compete for the priority store.
+   */
+  readonly pinned: Episode[] = [];
   constructor(
     readonly recentCapacity: number,
     readonly bestCapacity: number,
   ) {}
 
+  pin(episode: Episode): void {
+    this.pinned.push(episode);
+    this.addBest(episode);
+  }
+
   add(episode: Episode): void {
     this.recent.push(episode);
     if (this.recent.length > this.recentCapacity) this.recent.shift();
+    this.addBest(episode);
+  }
+
+  private addBest(episode: Episode): void {
     // Insert in order (stable: an equal episode goes after the ones already there).
     let i = this.best.length;
     while (i > 0 && betterEpisode(episode, this.best[i - 1]) < 0) i--;
@@ -151,19 +195,40 @@ export class EpisodeStore {
   all(): Episode[] {
     const set = new Set<Episode>(this.recent);
     for (const e of this.best) set.add(e);
+    for (const e of this.pinned) set.add(e);
     return [...set];
   }
 
-  /** Mean and standard deviation of the total reward, and mean length, of the top `k`. */
-  bestStatistics(k: number): { meanReward: number; stdReward: number; meanLength: number } {
+  /**
+   * Mean and standard deviation of the total reward, mean length, and mean and standard
+   * deviation of the per-day effort (0 without efforts), of the top `k`.
+   */
+  bestStatistics(k: number): {
+    meanReward: number;
+    stdReward: number;
+    meanLength: number;
+    meanEffort: number;
+    stdEffort: number;
+  } {
     const top = this.best.slice(0, Math.max(1, k));
     const n = top.length;
-    if (n === 0) return { meanReward: 0, stdReward: 0, meanLength: 1 };
+    if (n === 0) return { meanReward: 0, stdReward: 0, meanLength: 1, meanEffort: 0, stdEffort: 0 };
     const meanReward = top.reduce((s, e) => s + e.totalReward, 0) / n;
     const variance = top.reduce((s, e) => s + (e.totalReward - meanReward) ** 2, 0) / n;
     const meanLength = top.reduce((s, e) => s + e.length, 0) / n;
-    return { meanReward, stdReward: Math.sqrt(variance), meanLength };
+    const effort = top.map(effortPerDay);
+    const meanEffort = effort.reduce((s, x) => s + x, 0) / n;
+    const stdEffort = Math.sqrt(effort.reduce((s, x) => s + (x - meanEffort) ** 2, 0) / n);
+    return { meanReward, stdReward: Math.sqrt(variance), meanLength, meanEffort, stdEffort };
   }
+}
+
+/** An episode's mean effort per step (0 without efforts). */
+export function effortPerDay(episode: Episode): number {
+  if (!episode.efforts || episode.length === 0) return 0;
+  let sum = 0;
+  for (let t = 0; t < episode.length; t++) sum += episode.efforts[t];
+  return sum / episode.length;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -174,23 +239,50 @@ export interface Command {
   daysLeft: number;
   /** Reward still to reach over those days. */
   rewardToGo: number;
+  /** Effort still to spend over those days (commands with an effort part only). */
+  effortToGo?: number;
 }
 
-/** The command after a day that brought `reward`: both parts move on and stop at 0. */
-export function updateCommand(command: Command, reward: number): Command {
-  return {
+/**
+ * The command after a day that brought `reward` (and spent `effort`): every part moves on and
+ * stops at 0.
+ */
+export function updateCommand(command: Command, reward: number, effort = 0): Command {
+  const next: Command = {
     daysLeft: Math.max(0, command.daysLeft - 1),
     rewardToGo: Math.max(0, command.rewardToGo - reward),
   };
+  if (command.effortToGo !== undefined) {
+    next.effortToGo = Math.max(0, command.effortToGo - effort);
+  }
+  return next;
+}
+
+/** Whether the command has an effort part (checkpoints from before it have no effortScale). */
+export function hasEffort(config: Pick<UdrlConfig, "effortScale">): boolean {
+  return config.effortScale !== null && config.effortScale !== undefined;
+}
+
+/** Inputs of the network's command: 2 (days, reward), 3 with an effort part. */
+export function commandSize(config: Pick<UdrlConfig, "effortScale">): number {
+  return hasEffort(config) ? 3 : 2;
 }
 
 /** The exploration command: mean length of the best, reward in [mean, mean + std]. */
 export function explorationCommand(store: EpisodeStore, config: UdrlConfig, rng: Rng): Command {
-  const { meanReward, stdReward, meanLength } = store.bestStatistics(config.commandEpisodes);
-  return {
-    daysLeft: Math.max(1, Math.round(meanLength)),
+  const { meanReward, stdReward, meanLength, meanEffort, stdEffort } = store.bestStatistics(
+    config.commandEpisodes,
+  );
+  const daysLeft = Math.max(1, Math.round(meanLength));
+  const command: Command = {
+    daysLeft,
     rewardToGo: Math.max(0, meanReward + rng.next() * stdReward),
   };
+  if (hasEffort(config)) {
+    const spread = (2 * rng.next() - 1) * config.effortExploration * stdEffort;
+    command.effortToGo = Math.max(0, (meanEffort + spread) * daysLeft);
+  }
+  return command;
 }
 
 export interface HindsightSample {
@@ -215,13 +307,27 @@ export function hindsightSample(
   const t2 = rng.next() < endProbability ? T : t1 + 1 + Math.floor(rng.next() * (T - t1));
   let reward = 0;
   for (let t = t1; t < t2; t++) reward += episode.rewards[t];
-  return { episode, step: t1, command: { daysLeft: t2 - t1, rewardToGo: reward } };
+  const command: Command = { daysLeft: t2 - t1, rewardToGo: reward };
+  if (episode.efforts) {
+    let effort = 0;
+    for (let t = t1; t < t2; t++) effort += episode.efforts[t];
+    command.effortToGo = effort;
+  }
+  return { episode, step: t1, command };
 }
 
 /** Writes the network's command input for `command` at `offset` of `out`. */
 export function commandInput(
   command: Command,
-  config: Pick<UdrlConfig, "horizonScale" | "rewardScale" | "commandEncoding" | "rewardCenter">,
+  config: Pick<
+    UdrlConfig,
+    | "horizonScale"
+    | "rewardScale"
+    | "commandEncoding"
+    | "rewardCenter"
+    | "effortScale"
+    | "effortCenter"
+  >,
   out: Float32Array,
   offset: number,
 ): void {
@@ -231,6 +337,11 @@ export function commandInput(
       ? command.rewardToGo * config.rewardScale
       : (command.rewardToGo / Math.max(1, command.daysLeft) - (config.rewardCenter ?? 0)) *
         config.rewardScale;
+  if (hasEffort(config)) {
+    out[offset + 2] =
+      ((command.effortToGo ?? 0) / Math.max(1, command.daysLeft) - (config.effortCenter ?? 0)) *
+      (config.effortScale as number);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -245,6 +356,8 @@ export interface BehaviourSpec {
 export interface BehaviourNetworkConfig {
   embeddingSize: number;
   hiddenSize: number;
+  /** Inputs of the command (2 when absent: days, reward; 3 with an effort part). */
+  commandSize?: number;
 }
 
 const VARIABLE_NAMES = [
@@ -272,6 +385,7 @@ export class BehaviourNetwork {
   readonly config: BehaviourNetworkConfig;
   readonly habitCount: number;
   readonly levels: number;
+  readonly commandSize: number;
   readonly variables: tfTypes.Variable[];
   private readonly maskBias: tfTypes.Tensor2D;
 
@@ -284,6 +398,7 @@ export class BehaviourNetwork {
     const E = config.embeddingSize;
     const D = config.hiddenSize;
     const out = this.habitCount * this.levels;
+    this.commandSize = config.commandSize ?? 2;
     const matrix = (rows: number, cols: number, gain: number, name: string) =>
       tf.variable(tf.tensor2d(orthogonalMatrix(rows, cols, gain, rng), [rows, cols]), true, name);
     const vector = (size: number, value: number, name: string) =>
@@ -293,7 +408,7 @@ export class BehaviourNetwork {
       matrix(O, E, Math.SQRT2, id + VARIABLE_NAMES[0]),
       vector(E, 0, id + VARIABLE_NAMES[1]),
       vector(E, 0.25, id + VARIABLE_NAMES[2]),
-      matrix(2, E, Math.SQRT2, id + VARIABLE_NAMES[3]),
+      matrix(this.commandSize, E, Math.SQRT2, id + VARIABLE_NAMES[3]),
       vector(E, 0, id + VARIABLE_NAMES[4]),
       vector(E, 0.25, id + VARIABLE_NAMES[5]),
       matrix(E, D, Math.SQRT2, id + VARIABLE_NAMES[6]),
@@ -309,7 +424,7 @@ export class BehaviourNetwork {
     this.maskBias = tf.keep(tf.tensor2d(bias, [this.habitCount, this.levels]));
   }
 
-  /** Masked logits [B, H, L] for observations [B, O] and command inputs [B, 2]. */
+  /** Masked logits [B, H, L] for observations [B, O] and command inputs [B, commandSize]. */
   forward(observations: tfTypes.Tensor2D, commands: tfTypes.Tensor2D): tfTypes.Tensor3D {
     const [ow, ob, oa, cw, cb, ca, hw, hb, w, b] = this.variables;
     const observation = tf.prelu(tf.add(tf.matMul(observations, ow), ob), oa);
@@ -329,7 +444,7 @@ export class BehaviourNetwork {
     const out = tf.tidy(() =>
       this.forward(
         tf.tensor2d(observations.subarray(0, rows * O), [rows, O]),
-        tf.tensor2d(commands.subarray(0, rows * 2), [rows, 2]),
+        tf.tensor2d(commands.subarray(0, rows * this.commandSize), [rows, this.commandSize]),
       ),
     );
     const data = out.dataSync() as Float32Array;
@@ -403,8 +518,14 @@ interface SampleArrays {
   oneHot: Float32Array;
 }
 
+/**
+ * `count` hindsight samples: a share `bestShare` from episodes drawn uniformly out of `best`
+ * (when it has any), the rest uniformly out of `episodes`.
+ */
 function drawSamples(
   episodes: Episode[],
+  best: Episode[],
+  bestShare: number,
   count: number,
   network: BehaviourNetwork,
   config: UdrlConfig,
@@ -413,14 +534,16 @@ function drawSamples(
   const O = network.spec.observationSize;
   const H = network.habitCount;
   const L = network.levels;
+  const C = network.commandSize;
   const observations = new Float32Array(count * O);
-  const commands = new Float32Array(count * 2);
+  const commands = new Float32Array(count * C);
   const oneHot = new Float32Array(count * H * L);
   for (let i = 0; i < count; i++) {
-    const episode = episodes[Math.floor(rng.next() * episodes.length)];
+    const from = best.length > 0 && rng.next() < bestShare ? best : episodes;
+    const episode = from[Math.floor(rng.next() * from.length)];
     const sample = hindsightSample(episode, rng, config.segmentEndAtEpisodeEnd);
     observations.set(episode.observations.subarray(sample.step * O, (sample.step + 1) * O), i * O);
-    commandInput(sample.command, config, commands, i * 2);
+    commandInput(sample.command, config, commands, i * C);
     for (let h = 0; h < H; h++) oneHot[(i * H + h) * L + episode.actions[sample.step * H + h]] = 1;
   }
   return { rows: count, observations, commands, oneHot };
@@ -444,7 +567,7 @@ function heldOutLoss(network: BehaviourNetwork, samples: SampleArrays): number {
       crossEntropy(
         network,
         tf.tensor2d(samples.observations, [samples.rows, O]),
-        tf.tensor2d(samples.commands, [samples.rows, 2]),
+        tf.tensor2d(samples.commands, [samples.rows, network.commandSize]),
         tf.tensor3d(samples.oneHot, [samples.rows, network.habitCount, network.levels]),
       ).dataSync()[0],
   );
@@ -476,14 +599,26 @@ export function fitBehaviour(
   const O = network.spec.observationSize;
   const H = network.habitCount;
   const L = network.levels;
-  const train = drawSamples(training, config.samplesPerIteration, network, config, rng);
+  const C = network.commandSize;
+  const bestTraining = store.best.filter((e) => !e.heldOut);
+  const train = drawSamples(
+    training,
+    bestTraining,
+    config.bestSampleShare,
+    config.samplesPerIteration,
+    network,
+    config,
+    rng,
+  );
   const check =
-    heldOut.length > 0 ? drawSamples(heldOut, config.heldOutSamples, network, config, rng) : null;
+    heldOut.length > 0
+      ? drawSamples(heldOut, [], 0, config.heldOutSamples, network, config, rng)
+      : null;
   const B = Math.min(config.batchSize, train.rows);
   const order = new Int32Array(train.rows);
   for (let i = 0; i < order.length; i++) order[i] = i;
   const mbObs = new Float32Array(B * O);
-  const mbCmd = new Float32Array(B * 2);
+  const mbCmd = new Float32Array(B * C);
   const mbOneHot = new Float32Array(B * H * L);
   // Early stopping: the weights at the best held-out check so far (the starting ones first).
   let best = check ? heldOutLoss(network, check) : Number.POSITIVE_INFINITY;
@@ -501,8 +636,7 @@ export function fitBehaviour(
     for (let j = 0; j < B; j++) {
       const row = order[cursor + j];
       mbObs.set(train.observations.subarray(row * O, (row + 1) * O), j * O);
-      mbCmd[j * 2] = train.commands[row * 2];
-      mbCmd[j * 2 + 1] = train.commands[row * 2 + 1];
+      for (let c = 0; c < C; c++) mbCmd[j * C + c] = train.commands[row * C + c];
       mbOneHot.set(train.oneHot.subarray(row * H * L, (row + 1) * H * L), j * H * L);
     }
     cursor += B;
@@ -510,7 +644,7 @@ export function fitBehaviour(
       const value = crossEntropy(
         network,
         tf.tensor2d(mbObs, [B, O]),
-        tf.tensor2d(mbCmd, [B, 2]),
+        tf.tensor2d(mbCmd, [B, C]),
         tf.tensor3d(mbOneHot, [B, H, L]),
       );
       return { loss: value, metrics: null };
@@ -569,6 +703,8 @@ export interface UdrlSummary {
   samplesPerSecond: number;
   finalMeanReward: number;
   stoppedEarly: boolean;
+  /** Episodes pinned in the store from elsewhere (a person's logged days), 0 without. */
+  pinnedEpisodes: number;
 }
 
 export interface UdrlTrainOptions {
@@ -577,6 +713,21 @@ export interface UdrlTrainOptions {
   config: UdrlConfig;
   rng: Rng;
   network?: BehaviourNetwork;
+  /**
+   * The effort of one copy's step from its actions (one row of [H]); needed when the command
+   * has an effort part (config.effortScale not null).
+   */
+  effortOf?: (actions: Int32Array) => number;
+  /**
+   * A planner the warm-up's first `warmupDemonstrationShare` of copies follow (fills actions
+   * [N, H] for the current state of every copy).
+   */
+  demonstrate?: (actions: Int32Array) => void;
+  /**
+   * Episodes that happened elsewhere (a person's own logged days), pinned in the store for the
+   * whole training: sampled for fitting like the rest, never evicted (EpisodeStore.pin).
+   */
+  pinnedEpisodes?: Episode[];
   /** Called after every iteration; return "stop" to end training. */
   onIteration?: (
     progress: UdrlProgress,
@@ -592,6 +743,7 @@ interface EpisodeBuilder {
   observations: number[];
   actions: number[];
   rewards: number[];
+  efforts: number[];
 }
 
 export async function trainUdrl(options: UdrlTrainOptions): Promise<{
@@ -611,13 +763,20 @@ export async function trainUdrl(options: UdrlTrainOptions): Promise<{
       `environment (${H} habits, ${O} observations) does not match the behaviour spec (${spec.levelCount.length}, ${spec.observationSize})`,
     );
   }
+  const withEffort = hasEffort(config);
+  const effortOf = options.effortOf;
+  if (withEffort && !effortOf) throw new Error("a command with an effort part needs effortOf");
+  const C = commandSize(config);
   const network =
     options.network ??
     new BehaviourNetwork(
       spec,
-      { embeddingSize: config.embeddingSize, hiddenSize: config.hiddenSize },
+      { embeddingSize: config.embeddingSize, hiddenSize: config.hiddenSize, commandSize: C },
       rng,
     );
+  if (network.commandSize !== C) {
+    throw new Error(`the network takes ${network.commandSize} command inputs, the config ${C}`);
+  }
   const optimizer = new ClippedAdam(network.variables, {
     beta1: 0.9,
     beta2: 0.999,
@@ -625,18 +784,26 @@ export async function trainUdrl(options: UdrlTrainOptions): Promise<{
     maxGradNorm: config.maxGradNorm,
   });
   const store = new EpisodeStore(config.recentEpisodes, config.bestEpisodes);
+  for (const episode of options.pinnedEpisodes ?? []) {
+    if (withEffort && !episode.efforts) throw new Error("a pinned episode has no efforts");
+    store.pin(episode);
+  }
   const step = createStepBuffers(env);
   const observations = new Float32Array(N * O);
   const actions = new Int32Array(N * H);
-  const commandInputs = new Float32Array(N * 2);
+  const commandInputs = new Float32Array(N * C);
   const commands: Command[] = Array.from({ length: N }, () => ({ daysLeft: 1, rewardToGo: 0 }));
   const building: EpisodeBuilder[] = Array.from({ length: N }, () => ({
     observations: [],
     actions: [],
     rewards: [],
+    efforts: [],
   }));
   env.reset(observations);
   const start = performance.now();
+  const demonstrating = options.demonstrate
+    ? Math.round(Math.min(1, Math.max(0, config.warmupDemonstrationShare)) * N)
+    : 0;
   let steps = 0;
   let episodes = 0;
   let stoppedEarly = false;
@@ -645,11 +812,12 @@ export async function trainUdrl(options: UdrlTrainOptions): Promise<{
   /** Steps every copy once; returns the returns of the episodes that ended. */
   const stepAll = (random: boolean): number[] => {
     if (random) {
-      for (let i = 0; i < N * H; i++) {
+      if (demonstrating > 0) options.demonstrate?.(actions);
+      for (let i = demonstrating * H; i < N * H; i++) {
         actions[i] = Math.floor(rng.next() * spec.levelCount[i % H]);
       }
     } else {
-      for (let n = 0; n < N; n++) commandInput(commands[n], config, commandInputs, n * 2);
+      for (let n = 0; n < N; n++) commandInput(commands[n], config, commandInputs, n * C);
       actWithCommands(network, observations, commandInputs, N, rng, actions);
     }
     env.step(actions, step);
@@ -660,7 +828,9 @@ export async function trainUdrl(options: UdrlTrainOptions): Promise<{
       for (let o = 0; o < O; o++) b.observations.push(observations[n * O + o]);
       for (let h = 0; h < H; h++) b.actions.push(actions[n * H + h]);
       b.rewards.push(step.rewards[n]);
-      commands[n] = updateCommand(commands[n], step.rewards[n]);
+      const effort = effortOf ? effortOf(actions.subarray(n * H, (n + 1) * H)) : 0;
+      if (withEffort) b.efforts.push(effort);
+      commands[n] = updateCommand(commands[n], step.rewards[n], effort);
       if (step.terminated[n] || step.truncated[n]) {
         const episode: Episode = {
           observations: Float32Array.from(b.observations),
@@ -670,12 +840,14 @@ export async function trainUdrl(options: UdrlTrainOptions): Promise<{
           totalReward: b.rewards.reduce((s, r) => s + r, 0),
           heldOut: rng.next() < config.heldOutFraction,
         };
+        if (withEffort) episode.efforts = Float32Array.from(b.efforts);
         store.add(episode);
         episodes += 1;
         ended.push(episode.totalReward);
         b.observations = [];
         b.actions = [];
         b.rewards = [];
+        b.efforts = [];
         if (!random) commands[n] = explorationCommand(store, config, rng);
       }
     }
@@ -685,11 +857,15 @@ export async function trainUdrl(options: UdrlTrainOptions): Promise<{
 
   // Warm-up with random plans; the per-day command encoding is centred on what they reached.
   while (episodes < config.warmupEpisodes && steps < config.totalSteps) stepAll(true);
+  const warmup = store.recent;
+  const warmupLength = warmup.reduce((s, e) => s + e.length, 0);
   if (config.commandEncoding === "per-day" && config.rewardCenter === null) {
-    const stored = store.all();
-    const reward = stored.reduce((s, e) => s + e.totalReward, 0);
-    const length = stored.reduce((s, e) => s + e.length, 0);
-    config = { ...config, rewardCenter: length > 0 ? reward / length : 0 };
+    const reward = warmup.reduce((s, e) => s + e.totalReward, 0);
+    config = { ...config, rewardCenter: warmupLength > 0 ? reward / warmupLength : 0 };
+  }
+  if (withEffort && config.effortCenter === null) {
+    const effort = warmup.reduce((s, e) => s + effortPerDay(e) * e.length, 0);
+    config = { ...config, effortCenter: warmupLength > 0 ? effort / warmupLength : 0 };
   }
   for (let n = 0; n < N; n++) commands[n] = explorationCommand(store, config, rng);
 
@@ -744,6 +920,7 @@ export async function trainUdrl(options: UdrlTrainOptions): Promise<{
       samplesPerSecond: steps / elapsedSeconds,
       finalMeanReward: lastMeanReward,
       stoppedEarly,
+      pinnedEpisodes: store.pinned.length,
     },
   };
 }

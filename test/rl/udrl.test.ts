@@ -57,6 +57,13 @@ describe("hindsight commands", () => {
     expect(one.command).toEqual({ daysLeft: 1, rewardToGo: 5 });
   });
 
+  it("with efforts, the command also asks for the effort the segment spent", () => {
+    const withEffort = episode([1, 2, 3, 4, 5], { efforts: Float32Array.from([5, 4, 3, 2, 1]) });
+    // t1 = 2, t2 = 5: efforts 3 + 2 + 1
+    const sample = hindsightSample(withEffort, scripted(0.4, 0.5), 0.75);
+    expect(sample.command).toEqual({ daysLeft: 3, rewardToGo: 12, effortToGo: 6 });
+  });
+
   it("about three in four segments end at the episode's end", () => {
     const rng = createRng(7);
     let atEnd = 0;
@@ -102,6 +109,32 @@ describe("the episode store", () => {
     const top = explorationCommand(store, config, scripted(0.999999));
     expect(top.rewardToGo).toBeCloseTo(60, 3);
   });
+
+  it("with an effort part, exploration asks for the best episodes' effort ± its spread", () => {
+    const store = new EpisodeStore(10, 10);
+    // per-day efforts 1 and 3 for the two best: mean 2, std 1
+    store.add(episode([30, 30], { efforts: Float32Array.from([3, 3]) }));
+    store.add(episode([20, 20], { efforts: Float32Array.from([1, 1]) }));
+    store.add(episode([1, 1], { efforts: Float32Array.from([9, 9]) }));
+    const config = { ...UDRL_DEFAULTS, commandEpisodes: 2, effortScale: 1, effortExploration: 1 };
+    // reward draw 0 → the best two's mean total 50; effort draw 0 → mean − std = 1 a day, 2 days
+    expect(explorationCommand(store, config, scripted(0, 0))).toEqual({
+      daysLeft: 2,
+      rewardToGo: 50,
+      effortToGo: 2,
+    });
+    expect(explorationCommand(store, config, scripted(0, 0.999999)).effortToGo).toBeCloseTo(6, 3);
+  });
+
+  it("pinned episodes stay whatever the FIFO and the priority store drop", () => {
+    const store = new EpisodeStore(1, 1);
+    const own = episode([0.1]);
+    store.pin(own);
+    for (const r of [[1], [2], [3]]) store.add(episode(r));
+    expect(store.pinned).toEqual([own]);
+    expect(store.all()).toContain(own);
+    expect(store.all()).toHaveLength(2);
+  });
 });
 
 describe("acting", () => {
@@ -113,6 +146,17 @@ describe("acting", () => {
     command = updateCommand(command, 1);
     expect(command).toEqual({ daysLeft: 0, rewardToGo: 0 });
     expect(updateCommand(command, 1)).toEqual({ daysLeft: 0, rewardToGo: 0 });
+    // an effort part moves on by the day's effort and stops at zero too
+    const effort = updateCommand({ daysLeft: 2, rewardToGo: 1, effortToGo: 5 }, 0.5, 3.5);
+    expect(effort).toEqual({ daysLeft: 1, rewardToGo: 0.5, effortToGo: 1.5 });
+    expect(updateCommand(effort, 0.5, 4).effortToGo).toBe(0);
+  });
+
+  it("an effort part is a third input, per day around its centre", () => {
+    const out = new Float32Array(3);
+    const config = { ...UDRL_DEFAULTS, effortScale: 2, effortCenter: 3 };
+    commandInput({ daysLeft: 10, rewardToGo: 7, effortToGo: 40 }, config, out, 0);
+    expect(out[2]).toBeCloseTo((40 / 10 - 3) * 2, 5);
   });
 
   it("the network's command input encodes the total or the per-day reward", () => {

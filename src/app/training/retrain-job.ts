@@ -15,6 +15,7 @@ import {
   evaluatePlanner,
   heuristicPlanner,
 } from "../../rl/evaluate.js";
+import type { HistoryDay } from "../../rl/fit-behaviour.js";
 import { defaultBehaviour, HABIT_PPO, trainForHabits } from "../../rl/habit-training.js";
 import type { Persona, PersonaBehaviour } from "../../rl/persona.js";
 import { loadPolicy } from "../../rl/policy.js";
@@ -39,6 +40,11 @@ export interface RetrainJobRequest {
    * the RL engine's `defaultBehaviour`.
    */
   behaviour?: PersonaBehaviour | null;
+  /**
+   * The person's logged days (oldest first, keyed by habit id): a UDRL coach turns them into
+   * hindsight episodes beside the simulated ones; PPO ignores them.
+   */
+  history?: HistoryDay[];
   steps: number;
   /**
    * CPU-seconds of training (this thread, see threadCpuSeconds) after which PPO stops at the end
@@ -258,7 +264,11 @@ export async function trainAndEvaluate(
   };
   const trained =
     algorithm === "udrl"
-      ? await trainUdrlForHabits({ ...common, onProgress: udrlProgress })
+      ? await trainUdrlForHabits({
+          ...common,
+          history: request.history,
+          onProgress: udrlProgress,
+        })
       : await trainForHabits({
           ...common,
           initialPolicy,

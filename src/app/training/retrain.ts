@@ -20,7 +20,7 @@ import { completeRunOnce, requeueRun, trainingRunById } from "../../db/training-
 import type { TrainingRun } from "../../generated/prisma/client.js";
 import type { TrainingTrigger } from "../../generated/prisma/enums.js";
 import type { Logger } from "../../logger.js";
-import { type FitQuality, fitBehaviour } from "../../rl/fit-behaviour.js";
+import { type FitQuality, fitBehaviour, type HistoryDay } from "../../rl/fit-behaviour.js";
 import type { PersonaBehaviour } from "../../rl/persona.js";
 import { coachAlgorithmOf } from "../coach-algorithm.js";
 import { todayOf } from "../coach-state.js";
@@ -115,7 +115,12 @@ export async function behaviourFor(
   deps: Pick<RetrainJobDeps, "db" | "now">,
   person: { id: number; timezone: string; dayStartHour: number },
   habits: HabitSpec[],
-): Promise<{ behaviour: PersonaBehaviour | null; source: BehaviourSource }> {
+): Promise<{
+  behaviour: PersonaBehaviour | null;
+  source: BehaviourSource;
+  /** The logged days read (oldest first): a UDRL coach also learns from them as episodes. */
+  history: HistoryDay[];
+}> {
   const history = await loadHistory(
     deps.db,
     person.id,
@@ -125,10 +130,15 @@ export async function behaviourFor(
   const days = history.days.length;
   const daysWithPlan = history.days.filter((d) => d.planned !== null).length;
   if (daysWithPlan < MIN_HISTORY_DAYS) {
-    return { behaviour: null, source: { source: "default", days, daysWithPlan, fit: null } };
+    return {
+      behaviour: null,
+      source: { source: "default", days, daysWithPlan, fit: null },
+      history: history.days,
+    };
   }
   const fit = fitBehaviour(habits, history.days);
   return {
+    history: history.days,
     behaviour: fit.behaviour,
     source: { source: "fitted", days, daysWithPlan, fit: fit.quality },
   };
@@ -411,7 +421,7 @@ export async function runRetrainJob(
   const fitted = await behaviourFor(deps, person, habits).catch((error) => {
     log.warn({ err: error, userId: person.id }, "behaviour fit failed; using default");
     const source: BehaviourSource = { source: "default", days: 0, daysWithPlan: 0, fit: null };
-    return { behaviour: null, source };
+    return { behaviour: null, source, history: [] };
   });
   const algorithm = coachAlgorithmOf(person);
   const job: RetrainJobRequest = {
@@ -419,6 +429,8 @@ export async function runRetrainJob(
     habits,
     planCapacityMinutes: person.capacityMinutes,
     behaviour: fitted.behaviour,
+    // a UDRL coach learns from the person's own logged days too (hindsight episodes)
+    history: algorithm === "udrl" ? fitted.history : undefined,
     steps: size.steps,
     cpuSecondsBudget: size.cpuSeconds,
     seed: runId,
