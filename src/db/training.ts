@@ -80,6 +80,20 @@ export async function recordTrainingMetrics(
   if (data.length > 0) await db.prisma.trainingMetric.createMany({ data });
 }
 
+/** Deactivates the person's active model (the heuristic plans then); true when there was one. */
+export async function retireActivePolicyModel(db: Database, userId: number): Promise<boolean> {
+  const { count } = await db.prisma.policyModel.updateMany({
+    where: { userId, active: true },
+    data: { active: false },
+  });
+  return count > 0;
+}
+
+/** Whether the person has ever had a policy model of their own (active or not). */
+export async function hasOwnPolicyModel(db: Database, userId: number): Promise<boolean> {
+  return (await db.prisma.policyModel.count({ where: { userId } })) > 0;
+}
+
 export async function activePolicyModel(db: Database, userId: number): Promise<PolicyModel | null> {
   return db.prisma.policyModel.findFirst({ where: { userId, active: true } });
 }

@@ -11,7 +11,12 @@ import { z } from "zod";
 import type { HabitSpec } from "../../coach/habits.js";
 import type { Database } from "../../db/client.js";
 import { habitSpecOf, listHabits } from "../../db/habits.js";
-import { activePolicyModel, sharedPolicyModels, storePolicyModel } from "../../db/training.js";
+import {
+  activePolicyModel,
+  hasOwnPolicyModel,
+  sharedPolicyModels,
+  storePolicyModel,
+} from "../../db/training.js";
 import type { PolicyModel, User } from "../../generated/prisma/client.js";
 import { decodeCheckpoint } from "../../rl/checkpoint.js";
 import { HABIT_PPO } from "../../rl/habit-training.js";
@@ -161,9 +166,9 @@ export type Adoption =
   | { kind: "none-stored" };
 
 /**
- * Gives a person without an active policy the population policy of their habit set's shape
- * (a copy under their habit ids, active). Nothing happens when they already have a policy or
- * have no habits. When none of the current version and design is stored for that shape: with
+ * Gives a person who never had a policy the population policy of their habit set's shape
+ * (a copy under their habit ids, active). Nothing happens when they have or had a policy (one
+ * retired as worse than the heuristic is not replaced by this one) or have no habits. When none of the current version and design is stored for that shape: with
  * `firstUse` it is trained now (seeded on first use) and stored, else nothing happens.
  */
 export async function adoptPopulationPolicy(
@@ -171,7 +176,9 @@ export async function adoptPopulationPolicy(
   person: Pick<User, "id" | "capacityMinutes">,
   firstUse?: { steps: number; seed: number; train: PopulationTrainer },
 ): Promise<Adoption> {
-  if ((await activePolicyModel(db, person.id)) !== null) return { kind: "has-policy" };
+  // someone whose policy was retired (worse than the heuristic for them) does not get it back
+  if ((await activePolicyModel(db, person.id)) !== null || (await hasOwnPolicyModel(db, person.id)))
+    return { kind: "has-policy" };
   const habits = (await listHabits(db, person.id)).map(habitSpecOf);
   if (habits.length === 0) return { kind: "no-habits" };
   let shared = await storedPopulationPolicy(db, habitSetKey(habits, person.capacityMinutes));

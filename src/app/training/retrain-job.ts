@@ -136,7 +136,12 @@ export interface RetrainJobResult {
     active: EvaluationSummary | null;
     activeNote: string | null;
     /** Paired comparisons with their noise, used by shouldActivate (absent in test doubles). */
-    versus?: { heuristic: VersusHeuristic; active: PairedComparison | null };
+    versus?: {
+      heuristic: VersusHeuristic;
+      active: PairedComparison | null;
+      /** the active policy against the plain heuristic (what plans if it is retired) */
+      activeVsHeuristic: PairedComparison | null;
+    };
   };
 }
 
@@ -307,6 +312,7 @@ export async function trainAndEvaluate(
   }
   let active: EvaluationSummary | null = null;
   let versusActive: PairedComparison | null = null;
+  let activeVsHeuristic: PairedComparison | null = null;
   let activeNote: string | null = null;
   if (request.activeCheckpoint !== null) {
     try {
@@ -317,6 +323,8 @@ export async function trainAndEvaluate(
         const evaluated = evaluatePlanner(persona, coachPlanner(incumbent), options);
         active = summary(evaluated);
         versusActive = pairedComparison(candidate.perEpisode, evaluated.perEpisode);
+        // what would plan instead if the active policy were retired: the plain heuristic
+        activeVsHeuristic = pairedComparison(evaluated.perEpisode, heuristic.perEpisode);
       } finally {
         incumbent.dispose();
       }
@@ -354,7 +362,7 @@ export async function trainAndEvaluate(
       capacityAware: { ...summary(capacityAware), k },
       active,
       activeNote,
-      versus: { heuristic: versusHeuristic, active: versusActive },
+      versus: { heuristic: versusHeuristic, active: versusActive, activeVsHeuristic },
     },
   };
 }

@@ -15,6 +15,7 @@ import {
   finishRun,
   markRunStarted,
   recordTrainingMetrics,
+  retireActivePolicyModel,
 } from "../../db/training.js";
 import { completeRunOnce, requeueRun, trainingRunById } from "../../db/training-queue.js";
 import type { TrainingRun } from "../../generated/prisma/client.js";
@@ -44,6 +45,7 @@ import {
   HISTORY_WINDOW_DAYS,
   MIN_HISTORY_DAYS,
   shouldActivate,
+  shouldRetire,
 } from "./training-policy.js";
 
 /** Runs one job (default: in a worker thread); rejects on failure or abort. */
@@ -156,6 +158,8 @@ export interface RetrainOutcome {
   after: number | null;
   heuristic: number | null;
   activated: boolean;
+  /** The active policy was retired (worse than the heuristic on the fitted behaviour). */
+  retired?: boolean;
   modelId: number | null;
   /** What the policy was trained on (absent when the run produced no policy). */
   behaviour?: BehaviourSource;
@@ -256,6 +260,7 @@ const retrainJobResult: z.ZodType<RetrainJobResult> = z.object({
           heuristic: z.enum(["heuristic", "capacity-aware"]),
         }),
         active: pairedComparisonSchema.nullable(),
+        activeVsHeuristic: pairedComparisonSchema.nullable(),
       })
       .optional(),
   }),
@@ -468,6 +473,8 @@ export async function runRetrainJob(
     await metricWrites;
     const evaluation = result.evaluation;
     const activate = shouldActivate(evaluation);
+    // the active policy clearly worse than the heuristic for this person: the heuristic plans
+    const retire = shouldRetire(evaluation, fitted.source.source === "fitted");
     const before = evaluation.active ?? evaluation.heuristic;
     const outcomeOf = (modelId: number): RetrainOutcome => ({
       ...base,
@@ -477,6 +484,7 @@ export async function runRetrainJob(
       after: evaluation.candidate.meanReward,
       heuristic: evaluation.heuristic.meanReward,
       activated: activate,
+      ...(retire ? { retired: true } : {}),
       modelId,
       behaviour: fitted.source,
       ...(result.cost ? { cost: result.cost } : {}),
@@ -511,6 +519,7 @@ export async function runRetrainJob(
       const ended = await trainingRunById(db, runId);
       return ended === null ? null : recordedOutcome(ended, base.displayName);
     }
+    if (retire) await retireActivePolicyModel(db, person.id);
     const outcome = outcomeOf(model.id);
     log.info(
       {
@@ -518,6 +527,7 @@ export async function runRetrainJob(
         before: outcome.before,
         after: outcome.after,
         activate,
+        retire,
         behaviour: fitted.source.source,
         historyDays: fitted.source.days,
         historyDaysWithPlan: fitted.source.daysWithPlan,

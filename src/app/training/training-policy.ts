@@ -68,7 +68,12 @@ export interface ActivationEvidence {
    * Paired comparisons (recorded with the model): the candidate against the stronger heuristic
    * and against the active policy. Absent from runs recorded before margins were measured.
    */
-  versus?: { heuristic: VersusHeuristic; active: PairedComparison | null };
+  versus?: {
+    heuristic: VersusHeuristic;
+    active: PairedComparison | null;
+    /** The active policy against the plain heuristic (absent from older runs). */
+    activeVsHeuristic?: PairedComparison | null;
+  };
 }
 
 /**
@@ -89,6 +94,20 @@ export function shouldActivate(evaluation: ActivationEvidence): boolean {
   const c = evaluation.candidate.meanReward;
   if (!(c > evaluation.heuristic.meanReward)) return false;
   return evaluation.active === null || c > evaluation.active.meanReward;
+}
+
+/**
+ * The retirement rule: the active policy stops planning (the heuristic takes over) when the new
+ * policy is not activated and the active one is worse than the plain heuristic by more than the
+ * evaluation noise, on a behaviour fitted to the person's own history (`fitted`; on the default
+ * behaviour nothing is known about them yet). Without it an adopted population policy, or one
+ * that was good weeks ago, keeps planning for someone it fits badly as long as no night's
+ * candidate beats both it and the heuristic (measured: cross-effects, docs/rl-results.md).
+ */
+export function shouldRetire(evaluation: ActivationEvidence, fitted: boolean): boolean {
+  if (!fitted || shouldActivate(evaluation)) return false;
+  const c = evaluation.versus?.activeVsHeuristic;
+  return c != null && c.difference < -c.noise;
 }
 
 /** Habits a day for the capacity-aware heuristic: the behaviour's capacity, rounded, 1…H. */
