@@ -51,11 +51,14 @@ describe("the closed loop", () => {
       seed: 11,
       stepsPerNight: 512,
       arms: ["heuristic", "udrl"],
-      udrlSteps: 6000,
+      // the arm's wiring, not its quality: a coach stopped inside its warm-up (never fitted)
+      // plans unlike the heuristic; one trained for 6,000 or 20,000 steps plans new people's
+      // first days (every habit far behind) exactly as the heuristic does (half its warm-up)
+      udrlSteps: 1000,
       retrain: false,
     });
     expect(result.arms.map((a) => a.name)).toEqual(["heuristic", "udrl"]);
-    expect(result.udrlSteps).toBe(6000);
+    expect(result.udrlSteps).toBe(1000);
     const [heuristic, udrl] = result.arms;
     expect(udrl.perPerson).toHaveLength(2);
     for (const person of udrl.perPerson) {
