@@ -34,10 +34,11 @@ Options:
   --people N              simulated people per arm (default 8)
   --days D                simulated days (default 90)
   --seed S                which people (default 1)
-  --steps-per-night K     PPO steps of each nightly retrain (default RETRAIN_STEPS)
-  --eval-episodes N       simulated people in each retrain's evaluation (default the config's)
-  --eval-days N           days of each retrain's evaluation (default the config's)
-  --oracle-steps N        PPO steps of the oracle (default 400000)
+  --steps-per-night K     PPO steps of each nightly retrain (default 8192; the product's own
+                          default is RETRAIN_STEPS)
+  --eval-episodes N       simulated people in each retrain's evaluation (default 16)
+  --eval-days N           days of each retrain's evaluation (default 90)
+  --oracle-steps N        PPO steps of the oracle (default 200000)
   --capacity-k K          habits a day for the capacity-aware heuristic (default the persona's capacity)
   --arms LIST             comma-separated subset of ${ARM_NAMES.join(",")}
                           (default ${DEFAULT_ARMS.join(",")}; udrl: a UDRL coach trained on
@@ -46,8 +47,8 @@ Options:
   --no-retrain            never retrain (the product keeps planning with what it starts with)
   --cold-start            each night trains from scratch, not from the active policy
   --population-steps N    train the habit set's population policy with N steps before day 1 and
-                          let the product's people adopt it (default: none, the heuristic plans
-                          until a retrain is activated)
+                          let the product's people adopt it (default 200000)
+  --no-population         no population policy: the heuristic plans until a retrain is activated
   --explore P             explore the product's plans on a share P (0…1) of the days where it
                           is possible: leave out the cheapest habits of the greedy plan, at most
                           --explore-max-cost reward-days each time (default the configuration's
@@ -62,16 +63,17 @@ const OPTIONS = {
   people: { type: "string", default: "8" },
   days: { type: "string", default: "90" },
   seed: { type: "string", default: "1" },
-  "steps-per-night": { type: "string" },
-  "eval-episodes": { type: "string" },
-  "eval-days": { type: "string" },
-  "oracle-steps": { type: "string", default: "400000" },
+  "steps-per-night": { type: "string", default: "8192" },
+  "eval-episodes": { type: "string", default: "16" },
+  "eval-days": { type: "string", default: "90" },
+  "oracle-steps": { type: "string", default: "200000" },
   "udrl-steps": { type: "string", default: "200000" },
   "capacity-k": { type: "string" },
   arms: { type: "string" },
   "no-retrain": { type: "boolean", default: false },
   "cold-start": { type: "boolean", default: false },
-  "population-steps": { type: "string" },
+  "population-steps": { type: "string", default: "200000" },
+  "no-population": { type: "boolean", default: false },
   explore: { type: "string" },
   "explore-max-cost": { type: "string" },
   out: { type: "string" },
@@ -134,7 +136,7 @@ export function run(argv: string[]): Promise<number> {
         people,
         days,
         seed,
-        stepsPerNight: stepsPerNight ?? config.retrainSteps,
+        stepsPerNight: stepsPerNight ?? 8192,
         evalEpisodes,
         evalDays,
         oracleSteps,
@@ -153,7 +155,9 @@ export function run(argv: string[]): Promise<number> {
               ? config.planExploration.maxCost
               : numberIn(values["explore-max-cost"], "--explore-max-cost", 0, 10),
         },
-        populationSteps: optional(values["population-steps"], "--population-steps") ?? null,
+        populationSteps: values["no-population"]
+          ? null
+          : positiveInteger(values["population-steps"], "--population-steps"),
         onDay: (day, rewards) => {
           const parts = Object.entries(rewards).map(([arm, r]) => `${arm} ${r?.toFixed(3)}`);
           process.stderr.write(`day ${day}/${days}: ${parts.join(", ")}\n`);
