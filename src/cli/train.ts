@@ -26,6 +26,8 @@ Options:
   --actor A        independent | shared (PPO only)                (default ${HABIT_PPO.network.actor})
   --critic C       per-group | single                             (default ${HABIT_PPO.network.critic})
   --ratio R        joint | group | habit                          (default ${HABIT_PPO.ratio})
+  --features F     on | off: per-habit behaviour features in the shared actor's input
+                                                                  (default ${HABIT_PPO.network.habitFeatures ? "on" : "off"})
   --eval-episodes N  episodes of the closing comparison with the heuristic (default 32, 0 = skip)
   --json           print the summary as JSON on stdout`;
 
@@ -39,6 +41,7 @@ const OPTIONS = {
   actor: { type: "string" },
   critic: { type: "string" },
   ratio: { type: "string" },
+  features: { type: "string" },
   "eval-episodes": { type: "string", default: "32" },
   json: { type: "boolean", default: false },
 } as const;
@@ -65,6 +68,13 @@ export function run(argv: string[]): Promise<number> {
         ["per-group", "single"],
         HABIT_PPO.network.critic,
       ),
+      habitFeatures:
+        choice(
+          args.features,
+          "--features",
+          ["on", "off"],
+          HABIT_PPO.network.habitFeatures ? "on" : "off",
+        ) === "on",
     };
     const ratio = choice<RatioMode>(
       args.ratio,
@@ -73,9 +83,9 @@ export function run(argv: string[]): Promise<number> {
       HABIT_PPO.ratio,
     );
     const algo = choice<CoachAlgorithm>(args.algo, "--algo", COACH_ALGORITHMS, "ppo");
-    if (algo === "udrl" && (args.actor || args.critic || args.ratio)) {
+    if (algo === "udrl" && (args.actor || args.critic || args.ratio || args.features)) {
       throw new Error(
-        "--actor, --critic and --ratio are PPO options; leave them out with --algo udrl",
+        "--actor, --critic, --ratio and --features are PPO options; leave them out with --algo udrl",
       );
     }
     const persona = await loadPersonaFile(args.persona);

@@ -13,12 +13,20 @@
  * and decode → encode reproduces a buffer bit for bit.
  */
 import type { ObservationSpec } from "../coach/observation.js";
+import type { HabitFeatureTable } from "./habit-features.js";
 import type { NamedWeights, NetworkConfig, PolicySpec } from "./policy-network.js";
 import type { PpoConfig, TrainingSummary } from "./ppo.js";
 import type { BehaviourNetworkConfig, UdrlConfig, UdrlSummary } from "./udrl.js";
 
 export const CHECKPOINT_MAGIC = "CRLP";
+/**
+ * Format versions: 1, and 2 = a PPO checkpoint whose network reads per-habit behaviour
+ * features, with their table in the header (`habitFeatures`). Everything else is still
+ * written as version 1, so older builds read it; they refuse version 2 by its number.
+ */
 export const CHECKPOINT_VERSION = 1;
+export const CHECKPOINT_VERSION_FEATURES = 2;
+const READABLE_VERSIONS = [CHECKPOINT_VERSION, CHECKPOINT_VERSION_FEATURES];
 
 export interface CheckpointHeader {
   formatVersion: number;
@@ -27,6 +35,8 @@ export interface CheckpointHeader {
   network: NetworkConfig;
   hyperparameters: PpoConfig | null;
   training: (TrainingSummary & { persona?: string; seed?: number; backend?: string }) | null;
+  /** Version 2: the behaviour features the policy acts with (those it was trained on). */
+  habitFeatures?: HabitFeatureTable;
   weights: { name: string; shape: number[]; offset: number; length: number }[];
 }
 
@@ -78,18 +88,23 @@ export function encodeCheckpoint(
     offset += w.values.length;
     return entry;
   });
+  const version =
+    "habitFeatures" in header && header.habitFeatures
+      ? CHECKPOINT_VERSION_FEATURES
+      : CHECKPOINT_VERSION;
   const full = {
-    formatVersion: CHECKPOINT_VERSION,
+    formatVersion: version,
     ...header,
     weights: manifest,
   };
+  full.formatVersion = version; // a header carried over from a loaded checkpoint holds its own
   const json = new TextEncoder().encode(JSON.stringify(full));
   const headerEnd = 12 + json.length;
   const dataStart = Math.ceil(headerEnd / 4) * 4;
   const bytes = new Uint8Array(dataStart + offset * 4);
   const view = new DataView(bytes.buffer);
   bytes.set(new TextEncoder().encode(CHECKPOINT_MAGIC), 0);
-  view.setUint32(4, CHECKPOINT_VERSION, true);
+  view.setUint32(4, version, true);
   view.setUint32(8, json.length, true);
   bytes.set(json, 12);
   for (const [i, w] of weights.entries()) {
@@ -124,9 +139,9 @@ export function decodeAnyCheckpoint(bytes: Uint8Array): {
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(4, true);
-  if (version !== CHECKPOINT_VERSION) {
+  if (!READABLE_VERSIONS.includes(version)) {
     throw new Error(
-      `checkpoint format version ${version} is not supported (this build reads ${CHECKPOINT_VERSION})`,
+      `checkpoint format version ${version} is not supported (this build reads ${READABLE_VERSIONS.join(" and ")})`,
     );
   }
   const headerLength = view.getUint32(8, true);

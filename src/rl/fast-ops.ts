@@ -107,7 +107,8 @@ export function denseOnInput(
     // biome-ignore lint/suspicious/noExplicitAny: tfjs types customGrad's arguments loosely
     (wv: any, bv: any, save: any) => {
       const y = activate(tf.add(tf.matMul(x, wv), bv), activation);
-      save([y]);
+      // The input is saved too: it may be an intermediate (a slice of the observations).
+      save([y, xT ?? x]);
       return {
         value: y,
         gradFunc: (dy: tfTypes.Tensor, saved: tfTypes.Tensor[]) => {
@@ -116,7 +117,8 @@ export function denseOnInput(
             saved[0] as tfTypes.Tensor2D,
             activation,
           );
-          return [tf.matMul(xT ?? transposeRows(x), dz), biasGradient(dz)];
+          const input = saved[1] as tfTypes.Tensor2D;
+          return [tf.matMul(xT ? input : transposeRows(input), dz), biasGradient(dz)];
         },
       };
     },
@@ -127,8 +129,9 @@ export function denseOnInput(
 /**
  * The shared actor's first layer for every (sample, habit): y[b, h] = tanh(S[b] + D[h] +
  * e[b, h]·w), returned flat as [B·H, hidden]. S: the summary's contribution [B, hidden]; D: the
- * habit descriptors' contribution [H, hidden]; w: the EMA weight [1, hidden]; e: each habit's EMA
- * [B, H] (data, no gradient). The broadcast gradients (sums over b, over h, over both) are
+ * habit descriptors' contribution [H, hidden]; w: the weight of each habit's own inputs
+ * [E, hidden]; e: each habit's own inputs, its EMA [B, H] (E = 1) or its EMA and behaviour
+ * features [B, H, E] (data, no gradient). The broadcast gradients (sums over b, over h, over both) are
  * written as products with a row of ones, which WASM does ~10× faster than `sum` over a
  * leading axis.
  */
@@ -136,24 +139,27 @@ export function sharedFirstLayer(
   S: tfTypes.Tensor2D,
   D: tfTypes.Tensor2D,
   w: tfTypes.Tensor2D,
-  e: tfTypes.Tensor2D,
+  e: tfTypes.Tensor2D | tfTypes.Tensor3D,
 ): tfTypes.Tensor2D {
   const [B, H] = e.shape;
+  const E = e.rank === 3 ? (e.shape[2] as number) : 1;
   const hidden = S.shape[1];
   const op = tf.customGrad(
     // biome-ignore lint/suspicious/noExplicitAny: tfjs types customGrad's arguments loosely
     (s: any, d: any, wv: any, save: any) => {
-      const z = tf.add(
-        tf.add(tf.reshape(s, [B, 1, hidden]), tf.reshape(d, [1, H, hidden])),
-        tf.mul(tf.reshape(e, [B, H, 1]), tf.reshape(wv, [1, 1, hidden])),
-      );
+      // E = 1 (the EMA alone): a broadcast product; E > 1: [B·H, E] · [E, hidden].
+      const own =
+        E === 1
+          ? tf.mul(tf.reshape(e, [B, H, 1]), tf.reshape(wv, [1, 1, hidden]))
+          : tf.reshape(tf.matMul(tf.reshape(e, [B * H, E]), wv), [B, H, hidden]);
+      const z = tf.add(tf.add(tf.reshape(s, [B, 1, hidden]), tf.reshape(d, [1, H, hidden])), own);
       const y = tf.reshape(fastTanhForward(z), [B * H, hidden]);
       // e is an intermediate of the forward pass: saved so that it outlives it.
       save([y, e]);
       return {
         value: y,
         gradFunc: (dy: tfTypes.Tensor, saved: tfTypes.Tensor[]) => {
-          const [ys, es] = saved as [tfTypes.Tensor2D, tfTypes.Tensor2D];
+          const [ys, es] = saved as [tfTypes.Tensor2D, tfTypes.Tensor];
           const dz = activationGradient(dy as tfTypes.Tensor2D, ys, "tanh");
           const dS = tf.sum(tf.reshape(dz, [B, H, hidden]), 1);
           const dD = tf.reshape(tf.matMul(onesRow(B), tf.reshape(dz, [B, H * hidden])), [
@@ -163,7 +169,9 @@ export function sharedFirstLayer(
           // A copy of dz: the WASM backend caches its matrix-product operator by the second
           // operand's data and reuses it for another shape of the same data (dD's reshape
           // above), which reads out of bounds.
-          const dW = tf.matMul(tf.reshape(es, [1, B * H]), tf.mul(dz, 1));
+          const eT =
+            E === 1 ? tf.reshape(es, [1, B * H]) : tf.transpose(tf.reshape(es, [B * H, E]));
+          const dW = tf.matMul(eT, tf.mul(dz, 1));
           return [dS, dD, dW];
         },
       };

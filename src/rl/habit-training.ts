@@ -7,6 +7,7 @@ import { DEFAULT_MAX_GROUP_SIZE } from "../coach/habits.js";
 import { createRng } from "../coach/rng.js";
 import { initBackend } from "./backend.js";
 import { HabitVectorEnv } from "./habit-env.js";
+import { featureEnv, habitFeatureTable } from "./habit-features.js";
 import type { Persona, PersonaBehaviour } from "./persona.js";
 import { type HabitPolicy, loadPolicy, policyFromNetwork } from "./policy.js";
 import { DEFAULT_PPO, type PpoConfig, type TrainingProgress, trainPpo } from "./ppo.js";
@@ -18,7 +19,11 @@ import { deriveSeed } from "./random.js";
  * learning rate 3e-3 (half the gradient passes of 4 epochs at 1e-3, so training is ~1.8× faster,
  * and it measured as good or better: seed-23 0.601 vs 0.591 independent, 0.646 vs 0.629 shared,
  * overloaded 0.842 vs 0.845 shared; docs/rl-results.md); the group ratio and the shared actor,
- * which measured best; the rest as in DEFAULT_PPO.
+ * which measured best; one value head on the whole day's reward, so every actor group's
+ * advantage carries what its plan cost the others (overload, cross-effects) — as good as or
+ * better than one head per group over three training seeds (docs/rl-results.md, "Learner
+ * changes for the closed loop"); per-habit behaviour features off (measured there too: they
+ * did not help); the rest as in DEFAULT_PPO.
  */
 export const HABIT_PPO: PpoConfig = {
   ...DEFAULT_PPO,
@@ -31,7 +36,7 @@ export const HABIT_PPO: PpoConfig = {
   learningRate: 3e-3,
   entropyCoef: 0.01,
   ratio: "group",
-  network: { actor: "shared", critic: "per-group", hiddenSize: 64 },
+  network: { actor: "shared", critic: "single", hiddenSize: 64, habitFeatures: false },
 };
 
 /**
@@ -59,10 +64,20 @@ export async function trainOnPersona(
 ): Promise<{ policy: HabitPolicy; progress: TrainingProgress[] }> {
   const backend = await initBackend();
   const config: PpoConfig = { ...HABIT_PPO, ...options.config, totalSteps: options.steps };
-  const env = new HabitVectorEnv(persona, {
+  const habitEnv = new HabitVectorEnv(persona, {
     numEnvs: options.numEnvs ?? HABIT_NUM_ENVS,
     seed: deriveSeed(options.seed, "env"),
   });
+  // With habit features the policy sees (and its checkpoint stores) this persona's behaviour.
+  const features = config.network.habitFeatures
+    ? habitFeatureTable(persona.habits, persona.behaviour, persona.planCapacityMinutes)
+    : null;
+  const { env, spec } = featureEnv(
+    habitEnv,
+    habitEnv.policySpec,
+    features ? [features] : null,
+    () => 0,
+  );
   const warm = options.initialPolicy
     ? await loadPolicy(options.initialPolicy, { habits: persona.habits, metrics: persona.metrics })
     : null;
@@ -73,7 +88,7 @@ export async function trainOnPersona(
   const history: TrainingProgress[] = [];
   const { network, summary } = await trainPpo({
     env,
-    spec: env.policySpec,
+    spec,
     config,
     rng: createRng(deriveSeed(options.seed, "ppo")),
     network: warm?.network,
@@ -83,12 +98,13 @@ export async function trainOnPersona(
       return options.signal?.aborted ? "stop" : undefined;
     },
   });
-  const policy = policyFromNetwork(network, env.spec, config, {
-    ...summary,
-    persona: persona.name,
-    seed: options.seed,
-    backend: backend.backend,
-  });
+  const policy = policyFromNetwork(
+    network,
+    habitEnv.spec,
+    config,
+    { ...summary, persona: persona.name, seed: options.seed, backend: backend.backend },
+    features,
+  );
   return { policy, progress: history };
 }
 

@@ -8,8 +8,9 @@
  *  - "shared": one MLP is applied to every habit, fed a summary of the whole observation plus
  *    the habit's own descriptor (days per week, its levels as fractions of target, its EMA), so
  *    every group trains the same weights.
- * The critic outputs one value per actor group (each trained on its group's reward) or, as an
- * option, a single value of the whole day's reward.
+ * The critic outputs a single value of the whole day's reward (production) or, as a research
+ * option, one value per actor group (each trained on its group's reward). With per-habit
+ * behaviour features (./habit-features.ts) the shared actor also reads each habit's features.
  * Levels a habit lacks are masked out (logit −1e9), so all habits share one padded level axis.
  */
 import type * as tfTypes from "@tensorflow/tfjs-core";
@@ -34,12 +35,23 @@ export interface PolicySpec {
   habitDescriptors: number[][];
   /** Observation index of each habit's EMA for the shared actor, −1 when there is none. */
   emaIndex: number[];
+  /**
+   * Per-habit behaviour features (./habit-features.ts) per habit at the end of the input: H × F
+   * values from `habitFeatureOffset`, habit major. Absent or 0 in checkpoints from before them.
+   */
+  habitFeatureCount?: number;
+  habitFeatureOffset?: number;
 }
 
 export interface NetworkConfig {
   actor: ActorDesign;
   critic: CriticDesign;
   hiddenSize: number;
+  /**
+   * Train with per-habit behaviour features in the input (./habit-features.ts); absent in
+   * configs from before them (= false).
+   */
+  habitFeatures?: boolean;
 }
 
 export interface NamedWeights {
@@ -79,6 +91,16 @@ export class ActorCriticNetwork {
   readonly habitCount: number;
   readonly levels: number;
   readonly channels: number;
+  /** Per-habit behaviour features in the input (0: none). */
+  readonly featureCount: number;
+  /**
+   * Input columns the critic and the shared actor's summary read: the coach observation only.
+   * The behaviour features reach the shared actor per habit (and the independent actors with
+   * the whole input); fed to the summary and the critic, their ~H·F columns, constant for one
+   * person, measured worse (seed-23 0.598 vs 0.646, seed 1): they act as hundreds of copies of
+   * a bias that Adam moves at once.
+   */
+  readonly coachSize: number;
   /** Trainable variables in a fixed order (the checkpoint order). */
   readonly variables: tfTypes.Variable[] = [];
   /** Logical names of `variables` (tfjs variable names must be unique per process). */
@@ -115,6 +137,8 @@ export class ActorCriticNetwork {
     this.habitCount = spec.levelCount.length;
     this.levels = maxLevels(spec);
     this.channels = valueChannels(spec, config);
+    this.featureCount = spec.habitFeatureCount ?? 0;
+    this.coachSize = this.featureCount > 0 ? (spec.habitFeatureOffset ?? 0) : spec.observationSize;
     const h = config.hiddenSize;
     const obs = spec.observationSize;
     const sqrt2 = Math.SQRT2;
@@ -182,7 +206,7 @@ export class ActorCriticNetwork {
     });
 
     // Critic: obs → h → h → K (value head gain 1).
-    this.dense("critic/1", obs, h, sqrt2, rng);
+    this.dense("critic/1", this.coachSize, h, sqrt2, rng);
     this.dense("critic/2", h, h, sqrt2, rng);
     this.dense("critic/out", h, this.channels, 1, rng);
 
@@ -206,11 +230,12 @@ export class ActorCriticNetwork {
         if (index >= 0) select[index * this.habitCount + habit] = 1;
       });
       this.emaSelect = tf.keep(tf.tensor2d(select, [obs, this.habitCount]));
-      this.dense("shared/summary", obs, h, sqrt2, rng);
+      this.dense("shared/summary", this.coachSize, h, sqrt2, rng);
       // First per-habit layer, split by input: summary, descriptor, own EMA.
       this.dense("shared/1", h, h, sqrt2, rng);
       this.weight("shared/1-descriptor", width, h, sqrt2, rng);
       this.weight("shared/1-ema", 1, h, sqrt2, rng);
+      if (this.featureCount > 0) this.weight("shared/1-features", this.featureCount, h, sqrt2, rng);
       this.dense("shared/2", h, h, sqrt2, rng);
       this.dense("shared/out", h, this.levels, 0.01, rng);
     }
@@ -252,9 +277,20 @@ export class ActorCriticNetwork {
     return denseOnInput(x, xT, this.v(`${name}/kernel`), this.v(`${name}/bias`), "tanh");
   }
 
+  /** First layer on the coach observation part of the input (see `coachSize`). */
+  private coachInputLayer(name: string, x: tfTypes.Tensor2D, xT: tfTypes.Tensor2D | null) {
+    if (this.coachSize === this.spec.observationSize) return this.inputLayer(name, x, xT);
+    const rows = x.shape[0];
+    return this.inputLayer(
+      name,
+      tf.slice(x, [0, 0], [rows, this.coachSize]),
+      xT === null ? null : tf.slice(xT, [0, 0], [this.coachSize, rows]),
+    );
+  }
+
   /** Values [B, K]. */
   private critic(observations: tfTypes.Tensor2D, observationsT: tfTypes.Tensor2D | null) {
-    const critic1 = this.inputLayer("critic/1", observations, observationsT);
+    const critic1 = this.coachInputLayer("critic/1", observations, observationsT);
     const critic2 = this.tanhLayer("critic/2", critic1);
     return this.linear("critic/out", critic2);
   }
@@ -287,7 +323,7 @@ export class ActorCriticNetwork {
   ): tfTypes.Tensor3D {
     const batch = observations.shape[0];
     const hidden = this.config.hiddenSize;
-    const summary = this.inputLayer("shared/summary", observations, observationsT);
+    const summary = this.coachInputLayer("shared/summary", observations, observationsT);
     const fromSummary = this.linear("shared/1", summary);
     const descriptors = this.descriptors as tfTypes.Tensor2D;
     const fromDescriptor =
@@ -295,11 +331,33 @@ export class ActorCriticNetwork {
         ? tf.zeros([this.habitCount, hidden])
         : tf.matMul(descriptors, this.v("shared/1-descriptor") as tfTypes.Tensor2D);
     const emas = tf.matMul(observations, this.emaSelect as tfTypes.Tensor2D) as tfTypes.Tensor2D;
+    let perHabit: tfTypes.Tensor2D | tfTypes.Tensor3D = emas;
+    let perHabitWeight = this.v("shared/1-ema") as tfTypes.Tensor2D;
+    if (this.featureCount > 0) {
+      // Each habit's own input: its EMA and its F behaviour features, [B, H, 1 + F].
+      const F = this.featureCount;
+      const features = tf.reshape(
+        tf.slice(
+          observations,
+          [0, this.spec.habitFeatureOffset ?? 0],
+          [batch, this.habitCount * F],
+        ),
+        [batch, this.habitCount, F],
+      );
+      perHabit = tf.concat(
+        [tf.reshape(emas, [batch, this.habitCount, 1]), features],
+        2,
+      ) as tfTypes.Tensor3D;
+      perHabitWeight = tf.concat(
+        [perHabitWeight, this.v("shared/1-features") as tfTypes.Tensor2D],
+        0,
+      );
+    }
     const flat = sharedFirstLayer(
       fromSummary,
       fromDescriptor as tfTypes.Tensor2D,
-      this.v("shared/1-ema") as tfTypes.Tensor2D,
-      emas,
+      perHabitWeight,
+      perHabit,
     );
     const layer2 = this.tanhLayer("shared/2", flat);
     return tf.reshape(this.linear("shared/out", layer2), [

@@ -14,6 +14,11 @@ import { initBackend } from "./backend.js";
 import { type CheckpointHeader, decodeCheckpoint, encodeCheckpoint } from "./checkpoint.js";
 import { sampleMultiCategorical } from "./distribution.js";
 import {
+  appendHabitFeatures,
+  type HabitFeatureTable,
+  habitFeatureTableProblem,
+} from "./habit-features.js";
+import {
   ActorCriticNetwork,
   evaluateNetwork,
   type NetworkConfig,
@@ -53,14 +58,44 @@ export class HabitPolicy {
   get training(): CheckpointHeader["training"] {
     return this.header.training;
   }
+  /** The behaviour features the policy acts with (those of the behaviour it was trained on). */
+  get habitFeatures(): HabitFeatureTable | null {
+    return this.header.habitFeatures ?? null;
+  }
 
-  /** Builds the observation for yesterday's EMAs (spec habit order) and a day or weekday. */
+  /**
+   * The network's input for yesterday's EMAs (spec habit order) and a day or weekday: the coach
+   * core's observation, followed by the stored habit features when the network reads them.
+   */
   observe(
     previousEmas: ArrayLike<number>,
     day: string | number,
     metricDeviations?: ArrayLike<number>,
-  ) {
-    return buildObservation(this.observationSpec, previousEmas, day, metricDeviations);
+  ): Float32Array {
+    return this.networkInput(
+      buildObservation(this.observationSpec, previousEmas, day, metricDeviations),
+      1,
+    );
+  }
+
+  /**
+   * Coach-core observations [rows, spec size] → the network's input: as they are, or with the
+   * stored habit features appended (for each row's weekday). Rows already of the network's
+   * input size are returned as they are.
+   */
+  networkInput(observations: Float32Array, rows: number): Float32Array {
+    const table = this.header.habitFeatures;
+    const inputSize = this.network.spec.observationSize;
+    if (!table || observations.length === rows * inputSize) return observations;
+    const size = this.observationSpec.size;
+    if (observations.length !== rows * size) {
+      throw new RangeError(
+        `expected ${rows} observations of size ${size}, got ${observations.length} numbers`,
+      );
+    }
+    const input = new Float32Array(rows * inputSize);
+    appendHabitFeatures(this.observationSpec, () => table, observations, rows, input);
+    return input;
   }
 
   /** Level index per habit (spec habit order) for one observation. */
@@ -70,8 +105,9 @@ export class HabitPolicy {
 
   /** Plans `rows` people at once; observations are [rows, size] row-major. */
   planBatch(observations: Float32Array, rows: number, out?: Int32Array, options: PlanOptions = {}) {
-    const size = this.observationSpec.size;
-    if (observations.length !== rows * size) {
+    const input = this.networkInput(observations, rows);
+    const size = this.network.spec.observationSize;
+    if (input.length !== rows * size) {
       throw new RangeError(
         `expected ${rows} observations of size ${size}, got ${observations.length} numbers`,
       );
@@ -80,7 +116,7 @@ export class HabitPolicy {
     const result = out ?? new Int32Array(rows * H);
     const greedy = options.greedy ?? true;
     if (!greedy && !options.rng) throw new Error("sampling a plan (greedy: false) needs an rng");
-    const { logits } = evaluateNetwork(this.network, observations, rows);
+    const { logits } = evaluateNetwork(this.network, input, rows);
     sampleMultiCategorical(
       logits,
       rows,
@@ -109,6 +145,7 @@ export function policyFromNetwork(
   observation: ObservationSpec,
   hyperparameters: PpoConfig | null,
   training: CheckpointHeader["training"],
+  habitFeatures: HabitFeatureTable | null = null,
 ): HabitPolicy {
   return new HabitPolicy(network, {
     formatVersion: 1,
@@ -117,6 +154,7 @@ export function policyFromNetwork(
     network: network.config,
     hyperparameters,
     training,
+    ...(habitFeatures ? { habitFeatures } : {}),
   });
 }
 
@@ -145,6 +183,15 @@ export async function loadPolicy(
   await initBackend();
   const { header, weights } = decodeCheckpoint(bytes);
   checkHabitSet(header.observationSpec, options);
+  if ((header.policySpec.habitFeatureCount ?? 0) > 0) {
+    const problem = habitFeatureTableProblem(
+      header.habitFeatures,
+      header.observationSpec.habitIds.length,
+    );
+    if (problem !== null) {
+      throw new Error(`this policy reads per-habit behaviour features, but ${problem}`);
+    }
+  }
   const network = new ActorCriticNetwork(header.policySpec, header.network, UNUSED_RNG);
   try {
     network.setWeights(weights);

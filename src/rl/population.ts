@@ -11,6 +11,7 @@ import { createRng, type Rng } from "../coach/rng.js";
 import { initBackend } from "./backend.js";
 import { decodeCheckpoint, encodeCheckpoint } from "./checkpoint.js";
 import { HabitVectorEnv } from "./habit-env.js";
+import { featureEnv, habitFeatureTable } from "./habit-features.js";
 import { defaultBehaviour, HABIT_NUM_ENVS, HABIT_PPO } from "./habit-training.js";
 import type { Persona, PersonaBehaviour } from "./persona.js";
 import { policyFromNetwork } from "./policy.js";
@@ -164,13 +165,32 @@ export async function trainPopulationPolicy(input: PopulationTraining): Promise<
     planCapacityMinutes: input.planCapacityMinutes ?? null,
     behaviour,
   }));
-  const env = new PopulationEnv(personas, {
+  const population = new PopulationEnv(personas, {
     numEnvs: HABIT_NUM_ENVS,
     seed: deriveSeed(input.seed, "env"),
   });
+  // With habit features every member's people see their own behaviour's features; the policy
+  // acts with the default behaviour's (a person with no fitted behaviour yet).
+  const withFeatures = config.network.habitFeatures === true;
+  const memberOfRow = population.members.flatMap((m, i) => Array<number>(m.numEnvs).fill(i));
+  const { env, spec } = featureEnv(
+    population,
+    population.policySpec,
+    withFeatures
+      ? personas.map((p) => habitFeatureTable(p.habits, p.behaviour, p.planCapacityMinutes))
+      : null,
+    (row) => memberOfRow[row],
+  );
+  const actingFeatures = withFeatures
+    ? habitFeatureTable(
+        input.habits,
+        defaultBehaviour(input.habits),
+        input.planCapacityMinutes ?? null,
+      )
+    : null;
   const { network, summary } = await trainPpo({
     env,
-    spec: env.policySpec,
+    spec,
     config,
     rng: createRng(deriveSeed(input.seed, "ppo")),
     onUpdate: (progress) => {
@@ -178,12 +198,13 @@ export async function trainPopulationPolicy(input: PopulationTraining): Promise<
       return undefined;
     },
   });
-  const policy = policyFromNetwork(network, env.spec, config, {
-    ...summary,
-    persona: "population",
-    seed: input.seed,
-    backend: backend.backend,
-  });
+  const policy = policyFromNetwork(
+    network,
+    population.spec,
+    config,
+    { ...summary, persona: "population", seed: input.seed, backend: backend.backend },
+    actingFeatures,
+  );
   try {
     return policy.toBytes();
   } finally {

@@ -12,9 +12,10 @@
  *        explained variance of the critic, learning rate)
  *
  * The production variant is `HABIT_PPO` (src/rl/habit-training.ts): the shared actor (one block
- * of all habits), one value head per actor group, and the clipped ratio of each actor group's
- * joint action ("group" ratio). The research variants that docs/rl-results.md compares — the
- * independent actors (one block per group), a single value head, and the joint or per-habit
+ * of all habits), one value head on the whole day's reward (every actor group's advantage), and
+ * the clipped ratio of each actor group's joint action ("group" ratio). The research variants
+ * that docs/rl-results.md compares — the independent actors (one block per group), one value
+ * head per actor group on its own share of the reward, and the joint or per-habit
  * ratio — share this loop; their ratio units live in ./ppo-research.ts (the production one in ./ratio-units.ts), and the few lines where
  * a variant differs here are marked "Research:".
  */
@@ -34,7 +35,7 @@ import {
 import { researchRatioUnits } from "./ppo-research.js";
 import { shuffleInPlace } from "./random.js";
 import { groupRatioUnits, type RatioMode, type RatioUnits } from "./ratio-units.js";
-import { createStepBuffers, type VectorEnv } from "./vector-env.js";
+import { createStepBuffers, type StepBuffers, type VectorEnv } from "./vector-env.js";
 
 export interface PpoConfig {
   /** Total environment steps (samples) to train on, summed over copies. */
@@ -217,10 +218,7 @@ export async function trainPpo(options: TrainOptions): Promise<{
       let anyTruncated = false;
       for (let n = 0; n < N; n++) {
         const row = t * N + n;
-        // Each value head learns its actor group's share of the reward (research: a single
-        // value head learns the whole day's reward).
-        if (K === 1) rewardBuf[row] = step.rewards[n];
-        else for (let g = 0; g < G; g++) rewardBuf[row * K + g] = step.groupRewards[n * G + g];
+        channelRewards(step, n, G, K, rewardBuf, row);
         terminatedBuf[row] = step.terminated[n];
         truncatedBuf[row] = step.truncated[n] && !step.terminated[n] ? 1 : 0;
         anyTruncated ||= truncatedBuf[row] === 1;
@@ -337,6 +335,24 @@ export async function trainPpo(options: TrainOptions): Promise<{
       stoppedEarly,
     },
   };
+}
+
+/**
+ * The reward each value channel learns for person n's step, into out[row·K …]: with one value
+ * head (`HABIT_PPO`) the whole day's reward, so every actor group's advantage carries what its
+ * plan cost the others (overload, cross-effects); with one head per actor group (research) the
+ * group's own share.
+ */
+export function channelRewards(
+  step: Pick<StepBuffers, "rewards" | "groupRewards">,
+  n: number,
+  groups: number,
+  channels: number,
+  out: Float32Array,
+  row: number,
+): void {
+  if (channels === 1) out[row] = step.rewards[n];
+  else for (let g = 0; g < groups; g++) out[row * channels + g] = step.groupRewards[n * groups + g];
 }
 
 /**
