@@ -235,7 +235,8 @@ export class ActorCriticNetwork {
       this.dense("shared/1", h, h, sqrt2, rng);
       this.weight("shared/1-descriptor", width, h, sqrt2, rng);
       this.weight("shared/1-ema", 1, h, sqrt2, rng);
-      if (this.featureCount > 0) this.weight("shared/1-features", this.featureCount, h, sqrt2, rng);
+      // Zero: the first policy is the one without features; training moves what helps.
+      if (this.featureCount > 0) this.weight("shared/1-features", this.featureCount, h, 0, rng);
       this.dense("shared/2", h, h, sqrt2, rng);
       this.dense("shared/out", h, this.levels, 0.01, rng);
     }
