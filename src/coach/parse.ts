@@ -432,7 +432,31 @@ function readDate(word: string, previous: string | undefined, ctx: DateContext):
   return null;
 }
 
-function tokenize(item: string, ctx: DateContext, habitWords: Set<string>): Token[] {
+/**
+ * Whether a number token continues a habit name that holds a number ("Bed by 11", "Run 5k"): the
+ * word tokens just before it and the number spell a name (or alias) up to and including the
+ * number (a name that starts with a number is not recognised here: it could be any amount). Then
+ * it is part of the name, not an amount.
+ */
+function continuesName(tokens: Token[], folded: string, names: string[][]): boolean {
+  return names.some((words) =>
+    words.some((w, j) => {
+      if (w !== folded || j === 0 || j > tokens.length) return false;
+      for (let k = 0; k < j; k++) {
+        const t = tokens[tokens.length - j + k];
+        if (t.t !== "word" || t.w !== words[k]) return false;
+      }
+      return true;
+    }),
+  );
+}
+
+function tokenize(
+  item: string,
+  ctx: DateContext,
+  habitWords: Set<string>,
+  numberNames: string[][] = [],
+): Token[] {
   const tokens: Token[] = [];
   const re =
     /(\d{4}-\d{1,2}-\d{1,2})|((?:^|(?<=[\s(]))-\s*\d(?:[\p{L}\p{N}:]|\.(?=\d))*)|(\d(?:[\p{L}\p{N}:]|\.(?=\d))*)|(\p{L}[\p{L}\p{N}]*)/gu;
@@ -450,6 +474,13 @@ function tokenize(item: string, ctx: DateContext, habitWords: Set<string>): Toke
       );
     } else if (negative !== undefined) {
       tokens.push({ t: "bad", raw, problem: "negative" });
+    } else if (
+      number !== undefined &&
+      numberNames.length > 0 &&
+      continuesName(tokens, foldName(number).replace(/ /g, ""), numberNames)
+    ) {
+      tokens.push({ t: "word", w: foldName(number).replace(/ /g, ""), raw: number, filler: false });
+      previousWord = undefined;
     } else if (number !== undefined) {
       const a = readAmount(number.toLowerCase());
       tokens.push(
@@ -767,6 +798,8 @@ export function parseReport(text: string, habits: HabitSpec[], context: ParseCon
   }
   const lexicon = buildLexicon(habits);
   const habitWords = new Set(lexicon.flatMap((e) => e.words));
+  // names and aliases holding a number word ("Bed by 11"): that number is read as the name
+  const numberNames = lexicon.map((e) => e.words).filter((ws) => ws.some((w) => /\d/.test(w)));
   const unitWords = new Set(
     habits.map((h) => foldName(h.unit).replace(/ /g, "")).filter((u) => u !== ""),
   );
@@ -777,7 +810,7 @@ export function parseReport(text: string, habits: HabitSpec[], context: ParseCon
   const cleaned = relativeDays(numberWordsToDigits(clean(text), keep), context.today);
   const parts: ItemParts[] = [];
   for (const segment of splitSegments(cleaned)) {
-    const tokens = attachUnits(tokenize(segment, ctx, habitWords), unitWords);
+    const tokens = attachUnits(tokenize(segment, ctx, habitWords, numberNames), unitWords);
     parts.push(...amountBeforeName(chunk(tokens), lexicon));
   }
   const problems: string[] = [];
