@@ -150,6 +150,11 @@ export interface ClosedLoopResult {
   arms: ArmResult[];
   /** the product's plan exploration: its settings and how many of its plans explored */
   exploration: { probability: number; maxCost: number; exploratoryPlans: number; plans: number };
+  /**
+   * Reports of the product's people the product refused (habit name → days), over the run: a
+   * lost report lowers the product's reward against arms that count in memory, so it must be 0
+   */
+  unreported: Record<string, number>;
   /** the population policy the product started from (null: none) */
   population: { modelId: number; trained: boolean; seconds: number; steps: number } | null;
   nights: NightSummary[];
@@ -408,6 +413,7 @@ export async function runClosedLoop(
     }
 
     const nights: NightSummary[] = [];
+    const unreported: Record<string, number> = {};
     /** Tells onDay the mean reward of each arm on day `day` (1-based). */
     const report = (day: number) => {
       const rewards: Partial<Record<ArmName, number>> = {};
@@ -433,7 +439,7 @@ export async function runClosedLoop(
             (spec) => items.find((i) => String(i.habitId) === spec.id)?.level ?? 0,
           );
           p.sim.env.step(actions, p.sim.buffers);
-          await reportSimulatedDay(appDeps, p.person, {
+          const reported = await reportSimulatedDay(appDeps, p.person, {
             day,
             plan,
             items,
@@ -441,6 +447,9 @@ export async function runClosedLoop(
             doneAmounts: p.sim.env.doneAmounts,
             tapPlanned: false,
           });
+          for (const [name, n] of Object.entries(reported.unreported)) {
+            unreported[name] = (unreported[name] ?? 0) + n;
+          }
         }
       }
       for (const group of baselines.values()) for (const b of group) b.live(day);
@@ -501,6 +510,7 @@ export async function runClosedLoop(
       oracleSteps: arms.includes("oracle") ? oracleSteps : 0,
       udrlSteps: arms.includes("udrl") ? udrlSteps : 0,
       arms: results,
+      unreported,
       exploration: {
         ...config.planExploration,
         exploratoryPlans: productPlans.exploratory,

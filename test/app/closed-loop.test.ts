@@ -89,12 +89,30 @@ describe("the closed loop", () => {
     }
     // the two people live different days
     expect(product.perPerson[0]).not.toEqual(product.perPerson[1]);
+    expect(result.unreported).toEqual({});
     expect(result.nights).toEqual([]);
     const plans = await t.db.prisma.plan.findMany({
       where: { user: { displayName: { contains: "seed 3" } } },
     });
     expect(plans).toHaveLength(24);
     expect(new Set(plans.map((p) => p.producedBy))).toEqual(new Set(["heuristic"]));
+  });
+
+  it('logs every habit the persona did, also one named with a number (cross-effects\' "Bed by 11")', async () => {
+    const cross = await loadPersonaFile("personas/cross-effects.json");
+    const result = await runClosedLoop({ config, db: t.db, log }, cross, {
+      people: 1,
+      days: 8,
+      seed: 5,
+      stepsPerNight: 512,
+      arms: ["product", "heuristic"],
+      retrain: false,
+    });
+    expect(result.unreported).toEqual({});
+    const [product, heuristic] = result.arms;
+    product.perPerson[0].forEach((reward, d) => {
+      expect(reward).toBeCloseTo(heuristic.perPerson[0][d], 12);
+    });
   });
 
   it("retrains every night through the queue, on what the product stored — never on the true persona", async () => {
