@@ -53,8 +53,18 @@ export function mayStillSend(deps: Deps, key: ReplyKey, holder: string): Promise
   return renewReplyClaim(deps.db, key, holder);
 }
 
+/**
+ * Marks the reply sent, keeping of Telegram's answer only the message id (what a handler uses
+ * from a sent message, e.g. to edit it later), not its text.
+ */
 export function replySent(deps: Deps, key: ReplyKey, result: unknown): Promise<void> {
-  return markReplySent(deps.db, key, result);
+  return markReplySent(deps.db, key, keptOf(result));
+}
+
+function keptOf(result: unknown): unknown {
+  if (typeof result !== "object" || result === null) return result ?? null;
+  const { message_id: messageId } = result as { message_id?: unknown };
+  return messageId === undefined ? true : { message_id: messageId };
 }
 
 /**
@@ -79,8 +89,7 @@ export async function sendStaleReplies(
     for (const reply of stale) {
       const key = { updateId: reply.updateId, position: reply.position };
       try {
-        const result = await send(reply);
-        await markReplySent(deps.db, key, result);
+        await replySent(deps, key, await send(reply));
         sent++;
       } catch (error) {
         if (!isPermanentRefusal(error)) throw error;

@@ -71,11 +71,14 @@ export async function renewReplyClaim(
   return renewed === 1;
 }
 
-/** Marks the row sent with Telegram's answer. */
+/**
+ * Marks the row sent with (what is kept of) Telegram's answer; the message's text is dropped
+ * with its payload (a sent row keeps no one's words).
+ */
 export async function markReplySent(db: Database, key: ReplyKey, result: unknown): Promise<void> {
   await db.prisma.$executeRaw`
     UPDATE telegram_reply_outbox
-    SET sent_at = now(), result = ${JSON.stringify(result ?? null)}::jsonb
+    SET sent_at = now(), payload = '{}'::jsonb, result = ${JSON.stringify(result ?? null)}::jsonb
     WHERE update_id = ${BigInt(key.updateId)} AND position = ${key.position}`;
 }
 
