@@ -539,7 +539,8 @@ function drawSamples(
   const commands = new Float32Array(count * C);
   const oneHot = new Float32Array(count * H * L);
   for (let i = 0; i < count; i++) {
-    const from = best.length > 0 && rng.next() < bestShare ? best : episodes;
+    // (no draw at share 0: the random stream stays the one of uniform sampling)
+    const from = bestShare > 0 && best.length > 0 && rng.next() < bestShare ? best : episodes;
     const episode = from[Math.floor(rng.next() * from.length)];
     const sample = hindsightSample(episode, rng, config.segmentEndAtEpisodeEnd);
     observations.set(episode.observations.subarray(sample.step * O, (sample.step + 1) * O), i * O);
