@@ -473,8 +473,11 @@ export async function runRetrainJob(
     await metricWrites;
     const evaluation = result.evaluation;
     const activate = shouldActivate(evaluation);
-    // the active policy clearly worse than the heuristic for this person: the heuristic plans
-    const retire = shouldRetire(evaluation, fitted.source.source === "fitted");
+    // the active policy clearly worse than the heuristic for this person: the heuristic plans.
+    // Judged on the fitted behaviour, or on the default one for an adopted population policy
+    // (trained on people around the default: losing there, it fits nobody)
+    const adoptedPopulation = active !== null && active.trainingRunId === null;
+    const retire = shouldRetire(evaluation, fitted.source.source === "fitted" || adoptedPopulation);
     const before = evaluation.active ?? evaluation.heuristic;
     const outcomeOf = (modelId: number): RetrainOutcome => ({
       ...base,

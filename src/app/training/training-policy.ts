@@ -99,13 +99,15 @@ export function shouldActivate(evaluation: ActivationEvidence): boolean {
 /**
  * The retirement rule: the active policy stops planning (the heuristic takes over) when the new
  * policy is not activated and the active one is worse than the plain heuristic by more than the
- * evaluation noise, on a behaviour fitted to the person's own history (`fitted`; on the default
- * behaviour nothing is known about them yet). Without it an adopted population policy, or one
- * that was good weeks ago, keeps planning for someone it fits badly as long as no night's
- * candidate beats both it and the heuristic (measured: cross-effects, docs/rl-results.md).
+ * evaluation noise, on a behaviour that says something about the person (`informed`): one fitted
+ * to their own history, or — for an adopted population policy, trained on people around the
+ * default — the default one (losing there, it fits nobody). A policy of their own is not judged
+ * on the default behaviour: nothing is known about them yet. Without the rule a policy that fits
+ * someone badly keeps planning as long as no night's candidate beats both it and the heuristic
+ * (measured: seed-23's population policy, docs/rl-results.md "Closed loop").
  */
-export function shouldRetire(evaluation: ActivationEvidence, fitted: boolean): boolean {
-  if (!fitted || shouldActivate(evaluation)) return false;
+export function shouldRetire(evaluation: ActivationEvidence, informed: boolean): boolean {
+  if (!informed || shouldActivate(evaluation)) return false;
   const c = evaluation.versus?.activeVsHeuristic;
   return c != null && c.difference < -c.noise;
 }
