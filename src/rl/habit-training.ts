@@ -20,9 +20,9 @@ import { deriveSeed } from "./random.js";
  * and it measured as good or better: seed-23 0.601 vs 0.591 independent, 0.646 vs 0.629 shared,
  * overloaded 0.842 vs 0.845 shared; docs/rl-results.md); the group ratio and the shared actor,
  * which measured best; one value head on the whole day's reward, so every actor group's
- * advantage carries what its plan cost the others (overload, cross-effects) — as good as or
- * better than one head per group over three training seeds (docs/rl-results.md, "Learner
- * changes for the closed loop"); per-habit behaviour features on (measured there too: equal
+ * advantage carries what its plan cost the others (overload, cross-effects) — level with one
+ * head per group within the training-seed spread at 200,000 steps, ahead at 400,000 on
+ * overloaded (docs/rl-results.md, "Learner changes for the closed loop"); per-habit behaviour features on (measured there too: equal
  * from scratch on one persona, and the population policy trained with them plans better for a
  * new person — overloaded 0.671 / 0.627 vs 0.586 / 0.315 adopted, seeds 1–2); the rest as in
  * DEFAULT_PPO.
