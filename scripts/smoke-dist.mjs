@@ -151,8 +151,8 @@ async function main() {
     HTTP_PORT: String(port),
   });
   const health = await waitFor200(`http://127.0.0.1:${port}/healthz`, app);
-  // the HTTP server answers /healthz before the bot has registered its webhook (and installed
-  // its signal handlers, right after "bot started (webhook)" is logged): wait for that line
+  // the HTTP server answers /healthz before the bot has registered its webhook: wait for the
+  // line that says it did (a SIGTERM before it would stop the app too, once started)
   const webhookDeadline = Date.now() + DEADLINE_MS;
   while (!app.out.stdout.includes("bot started (webhook)") && Date.now() < webhookDeadline) {
     if (app.child.exitCode !== null) fail(`the app exited (${app.child.exitCode})`, app.out);

@@ -192,7 +192,31 @@ function startBackgroundJobs(
   };
 }
 
+/**
+ * SIGINT and SIGTERM are the app's from its first line. One that arrives while the app is still
+ * starting (migrating, registering the webhook) is kept and acted on as soon as everything that
+ * started can be stopped: Node's default would kill the process half-way, with an exit by signal
+ * that a process manager reads as a crash. A repeated signal never interrupts a stop under way.
+ */
+function takeStopSignals(): { onStop(stop: (signal: NodeJS.Signals) => void): void } {
+  let pending: NodeJS.Signals | undefined;
+  let stop: ((signal: NodeJS.Signals) => void) | undefined;
+  const receive = (signal: NodeJS.Signals) => {
+    if (stop) stop(signal);
+    else pending ??= signal;
+  };
+  process.on("SIGINT", receive);
+  process.on("SIGTERM", receive);
+  return {
+    onStop(handler) {
+      stop = handler;
+      if (pending) handler(pending);
+    },
+  };
+}
+
 async function main(): Promise<void> {
+  const signals = takeStopSignals();
   const config = readConfig();
   const localChat = config.telegramBotToken === undefined;
   const logFile = localChat ? localLogFile(config.dataDir) : undefined;
@@ -296,15 +320,17 @@ async function main(): Promise<void> {
     const bot = createBot(localDeps);
     // The morning plan, the nightly retrain and the mirror also run while the local chat is open.
     const background = startBackgroundJobs(bot, localDeps, clock);
+    let finishing = false;
     const finish = async (code: number) => {
+      if (finishing) return;
+      finishing = true;
       await background.stop();
       await releaseWorkers();
       await db.close();
       await new Promise<void>((resolve) => logFile?.end(resolve) ?? resolve());
       process.exit(code);
     };
-    process.once("SIGINT", () => void finish(0));
-    process.once("SIGTERM", () => void finish(0));
+    signals.onStop(() => void finish(0));
     await runLocalChat(bot, {
       input: process.stdin,
       output: process.stdout,
@@ -344,10 +370,9 @@ async function main(): Promise<void> {
     log.info("stopped cleanly");
     process.exit(process.exitCode ?? 0);
   };
-  // `on`, not `once`: a repeated signal (Ctrl-C reaches `npm start` and the app, and npm passes
-  // it on too) must not kill the process half-way through its shutdown
-  process.on("SIGINT", () => void shutdown("SIGINT"));
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  // a repeated signal (Ctrl-C reaches `npm start` and the app, and npm passes it on too) must not
+  // kill the process half-way through its shutdown: `stopping` above, and the handlers stay
+  signals.onStop((signal) => void shutdown(signal));
 }
 
 main().catch((error: unknown) => {

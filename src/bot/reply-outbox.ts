@@ -132,7 +132,7 @@ export function startStaleReplySender(
   deps: Pick<AppDeps, "db" | "log">,
   callApi: (method: string, payload: Record<string, unknown>) => Promise<unknown>,
   holder = PROCESS_HOLDER,
-): { stop(): void } {
+): { stop(): Promise<void> } {
   let running: Promise<void> | undefined;
   const look = () => {
     running ??= sendStaleReplies(
@@ -155,8 +155,10 @@ export function startStaleReplySender(
   const timer = setInterval(look, STALE_REPLY_CHECK_MS);
   timer.unref();
   return {
-    stop() {
+    /** No more looks; waits for one under way (it uses the database the app closes next). */
+    async stop() {
       clearInterval(timer);
+      await running;
     },
   };
 }

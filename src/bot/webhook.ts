@@ -170,8 +170,7 @@ export function createWebhookHandler(
   return Object.assign(handler, {
     async stop() {
       stopping = true;
-      staleReplies?.stop();
-      await Promise.allSettled([...inFlight]);
+      await Promise.allSettled([...inFlight, staleReplies?.stop()]);
     },
   });
 }

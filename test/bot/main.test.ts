@@ -333,6 +333,27 @@ describe("src/main.ts: shutdown and webhook mode (own emulator and database per 
     database = undefined;
   });
 
+  /** A polling app on its own emulator and fresh database (both cleaned up after the test). */
+  async function startPollingApp(options: { via?: "node" | "npm start" } = {}): Promise<{
+    current: Run;
+    emulator: TelegramEmulator;
+    database: Awaited<ReturnType<typeof processDatabase>>;
+  }> {
+    emulator = await startEmulator({ timeoutMs: DEADLINE_MS });
+    database = await processDatabase();
+    run = start(
+      {
+        TELEGRAM_BOT_TOKEN: emulator.token,
+        TELEGRAM_API_ROOT: emulator.apiRoot,
+        HTTP_PORT: "0",
+        LOG_LEVEL: "info",
+        ...database.env,
+      },
+      options,
+    );
+    return { current: run, emulator, database };
+  }
+
   // A process manager or container runtime signals the process it started: `npm start`. npm
   // passes SIGTERM and SIGINT to its script, whose shell must not stand in between (it would die
   // and leave the app polling as an orphan, and the next instance would get 409 Conflict). A
@@ -344,19 +365,7 @@ describe("src/main.ts: shutdown and webhook mode (own emulator and database per 
   ] as const)(
     "`npm start` passes on %s: the app stops cleanly within 10 s and no process is left",
     async (_, signal, to) => {
-      emulator = await startEmulator({ timeoutMs: DEADLINE_MS });
-      database = await processDatabase();
-      const current = start(
-        {
-          TELEGRAM_BOT_TOKEN: emulator.token,
-          TELEGRAM_API_ROOT: emulator.apiRoot,
-          HTTP_PORT: "0",
-          LOG_LEVEL: "info",
-          ...database.env,
-        },
-        { via: "npm start" },
-      );
-      run = current;
+      const { current, emulator } = await startPollingApp({ via: "npm start" });
       npmGroup = current.child.pid;
       await waitForLog(current, "bot started (long polling)");
       const [welcome] = await emulator.ask(951, "/start");
@@ -400,19 +409,34 @@ describe("src/main.ts: shutdown and webhook mode (own emulator and database per 
     TEST_TIMEOUT_MS,
   );
 
+  // A process manager may stop the app while it is still starting (a rolling restart, a crash
+  // loop's back-off). Default signal handling would kill it half-way (exit by signal, not 0).
+  it.each([
+    ["while migrating", "applied migration"],
+    ["once the HTTP server listens", "http server listening"],
+    ["right after the bot started", "bot started (long polling)"],
+  ])(
+    "a SIGTERM %s stops the app cleanly with exit code 0",
+    async (_, line) => {
+      const { current, emulator } = await startPollingApp();
+      await waitForLog(current, line);
+      current.child.kill("SIGTERM");
+      expect(await exitOf(current)).toBe(0);
+      const lines = logLines(current);
+      expect(lines.at(-1)).toMatchObject({ msg: "stopped cleanly" });
+      expect(lines.filter((l) => Number(l.level) >= 50)).toEqual([]);
+      // stopped for good: no long poll is left open for the next instance
+      const polls = emulator.callsOf("getUpdates").length;
+      await sleep(500);
+      expect(emulator.callsOf("getUpdates")).toHaveLength(polls);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
   it(
     "on SIGTERM stops polling, finishes the update in flight, closes the database and exits 0",
     async () => {
-      emulator = await startEmulator({ timeoutMs: DEADLINE_MS });
-      database = await processDatabase();
-      const current = start({
-        TELEGRAM_BOT_TOKEN: emulator.token,
-        TELEGRAM_API_ROOT: emulator.apiRoot,
-        HTTP_PORT: "0",
-        LOG_LEVEL: "info",
-        ...database.env,
-      });
-      run = current;
+      const { current, emulator, database } = await startPollingApp();
       await emulator.waitFor(
         () => emulator!.callsOf("getUpdates").length > 0,
         "polling",
