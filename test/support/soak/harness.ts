@@ -431,7 +431,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
       }
       if (person !== faultPerson && random() < weightShare * 2) {
         await say(person, "/settings token");
-        const token = /crl_[A-Za-z0-9_-]+/.exec(emulator.lastBotMessage(person).text ?? "");
+        // accepted is not answered: an update is acknowledged early when its reply waits for the
+        // bot's global send window (src/bot/update-ack.ts), so wait for the reply itself
+        const shownToken = () =>
+          /crl_[A-Za-z0-9_-]+/.exec(emulator.lastBotMessage(person).text ?? "");
+        await emulator
+          .waitFor(() => shownToken() !== null, "the ingest token", deadlineMs)
+          .catch(() => {});
+        const token = shownToken();
         if (!token) {
           const chat = emulator
             .chat(person)
