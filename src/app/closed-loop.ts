@@ -31,12 +31,14 @@ import {
 import { countExploratoryPlans } from "../db/plans.js";
 import { trainingRunById } from "../db/training-queue.js";
 import type { User } from "../generated/prisma/client.js";
+import type { CoachAlgorithm } from "../rl/coach-policy.js";
 import { HabitVectorEnv } from "../rl/habit-env.js";
 import { trainOnPersona } from "../rl/habit-training.js";
 import type { Persona } from "../rl/persona.js";
 import type { HabitPolicy } from "../rl/policy.js";
 import { trainUdrlOnPersona, type UdrlHabitPolicy } from "../rl/udrl-policy.js";
 import { createStepBuffers, type StepBuffers } from "../rl/vector-env.js";
+import { setCoachAlgorithm } from "./coach-algorithm.js";
 import { loadCoachState, todayOf } from "./coach-state.js";
 import type { AppDeps } from "./deps.js";
 import { registerPerson } from "./people.js";
@@ -99,6 +101,11 @@ export interface ClosedLoopOptions {
   capacityK?: number;
   /** false: no nightly retrain (the product plans with whatever it starts with). */
   retrain?: boolean;
+  /**
+   * The product's people's coach: "ppo" (default) or "udrl" — their nightly retrains train UDRL
+   * on the fitted behaviour plus their own logged days (src/rl/udrl-history.ts).
+   */
+  coachAlgorithm?: CoachAlgorithm;
   /** false: each night trains from scratch instead of from the active policy. */
   warmStart?: boolean;
   /**
@@ -143,6 +150,8 @@ export interface ClosedLoopResult {
   days: number;
   seed: number;
   stepsPerNight: number;
+  /** the learning algorithm of the product's nightly retrains */
+  coachAlgorithm: CoachAlgorithm;
   capacityK: number;
   oracleSteps: number;
   /** UDRL steps of the "udrl" arm (0 when not run) */
@@ -330,6 +339,7 @@ export async function runClosedLoop(
   );
   await queue.work(1);
 
+  const coachAlgorithm = options.coachAlgorithm ?? "ppo";
   try {
     // The product's people: registered, the persona's habits added through the app.
     const product: ProductPerson[] = [];
@@ -347,6 +357,7 @@ export async function runClosedLoop(
           `simulated person ${telegramId} already exists: run the closed loop on a fresh database or with another --seed`,
         );
       }
+      if (coachAlgorithm !== "ppo") await setCoachAlgorithm(appDeps, [person], coachAlgorithm);
       const stored = await habitsOf(appDeps, person, persona);
       const specs = (await loadCoachState(deps.db, person, clock)).specs;
       const habits = stored.map((h) => specs.find((s) => s.id === String(h.id))!);
@@ -506,6 +517,7 @@ export async function runClosedLoop(
       days,
       seed,
       stepsPerNight: options.stepsPerNight,
+      coachAlgorithm,
       capacityK,
       oracleSteps: arms.includes("oracle") ? oracleSteps : 0,
       udrlSteps: arms.includes("udrl") ? udrlSteps : 0,

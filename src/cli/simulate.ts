@@ -2,6 +2,7 @@
 // The closed loop (src/app/closed-loop.ts): the product against simulated people whose persona
 // is their hidden true behaviour, next to the heuristic, the capacity-aware heuristic and an
 // oracle. JSON on stdout (or --out FILE), a PNG of mean daily reward per arm (--png FILE).
+
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +13,7 @@ import { openDatabase } from "../db/client.js";
 import { migrate } from "../db/migrate.js";
 import { createLogger } from "../logger.js";
 import { initBackend } from "../rl/backend.js";
+import { COACH_ALGORITHMS, type CoachAlgorithm } from "../rl/coach-policy.js";
 import { loadPersonaFile } from "../rl/persona.js";
 import { positiveInteger, runCommand } from "./args.js";
 
@@ -46,6 +48,8 @@ Options:
   --udrl-steps N          UDRL steps of the udrl arm (default 200000)
   --no-retrain            never retrain (the product keeps planning with what it starts with)
   --cold-start            each night trains from scratch, not from the active policy
+  --coach ppo|udrl        the product's people's coach (default ppo; udrl: their nightly retrains
+                          train UDRL on the fitted behaviour and their own logged days)
   --population-steps N    train the habit set's population policy with N steps before day 1 and
                           let the product's people adopt it (default 200000)
   --no-population         no population policy: the heuristic plans until a retrain is activated
@@ -72,6 +76,7 @@ const OPTIONS = {
   arms: { type: "string" },
   "no-retrain": { type: "boolean", default: false },
   "cold-start": { type: "boolean", default: false },
+  coach: { type: "string", default: "ppo" },
   "population-steps": { type: "string", default: "200000" },
   "no-population": { type: "boolean", default: false },
   explore: { type: "string" },
@@ -115,6 +120,12 @@ export function run(argv: string[]): Promise<number> {
     const udrlSteps = positiveInteger(values["udrl-steps"], "--udrl-steps");
     const capacityK = optional(values["capacity-k"], "--capacity-k");
     const arms = armsOf(values.arms);
+    const coachAlgorithm = values.coach as CoachAlgorithm;
+    if (!COACH_ALGORITHMS.includes(coachAlgorithm)) {
+      throw new Error(
+        `--coach must be one of ${COACH_ALGORITHMS.join(", ")}, got "${values.coach}"`,
+      );
+    }
     const persona = await loadPersonaFile(values.persona);
     const temporary =
       process.env.DATABASE_URL === undefined
@@ -145,6 +156,7 @@ export function run(argv: string[]): Promise<number> {
         arms,
         retrain: !values["no-retrain"],
         warmStart: !values["cold-start"],
+        coachAlgorithm,
         exploration: {
           probability:
             values.explore === undefined

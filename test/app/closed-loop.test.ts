@@ -3,6 +3,7 @@
 // steps a night. Real database (PGlite, or Postgres with TEST_DATABASE_URL).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inThreadRunner, runClosedLoop } from "../../src/app/closed-loop.js";
+import type { RetrainRunner } from "../../src/app/training/retrain.js";
 import type { RetrainJobRequest } from "../../src/app/training/retrain-job.js";
 import { MIN_HISTORY_DAYS } from "../../src/app/training/training-policy.js";
 import { parseConfig } from "../../src/config.js";
@@ -42,6 +43,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.dispose();
 });
+
+/** The product's retrain runner, keeping a copy of every request it ran. */
+function recording(requests: RetrainJobRequest[]): RetrainRunner {
+  return (request, onProgress, signal) => {
+    requests.push(structuredClone(request));
+    return inThreadRunner(request, onProgress, signal);
+  };
+}
 
 describe("the closed loop", () => {
   it("runs a UDRL coach as an arm on the same people (trained on the true persona)", async () => {
@@ -124,10 +133,7 @@ describe("the closed loop", () => {
       seed: 4,
       stepsPerNight: 512,
       oracleSteps: 4096,
-      runner: (request, onProgress, signal) => {
-        requests.push(structuredClone(request));
-        return inThreadRunner(request, onProgress, signal);
-      },
+      runner: recording(requests),
     });
     expect(result.arms.map((a) => a.name)).toEqual([
       "product",
@@ -161,5 +167,31 @@ describe("the closed loop", () => {
     expect(
       result.productBeatsHeuristicFromDay === null || result.productBeatsHeuristicFromDay >= 1,
     ).toBe(true);
+  });
+
+  it("with a UDRL coach, every night trains UDRL on the person's own logged days", async () => {
+    const requests: RetrainJobRequest[] = [];
+    const days = MIN_HISTORY_DAYS + 1;
+    const result = await runClosedLoop({ config, db: t.db, log }, persona, {
+      people: 1,
+      days,
+      seed: 6,
+      stepsPerNight: 512,
+      arms: ["product", "heuristic"],
+      coachAlgorithm: "udrl",
+      runner: recording(requests),
+    });
+    expect(result.coachAlgorithm).toBe("udrl");
+    expect(result.nights.every((n) => n.runs === 1 && n.failed === 0)).toBe(true);
+    expect(requests).toHaveLength(days);
+    expect(requests.every((r) => r.algorithm === "udrl")).toBe(true);
+    // the logged days grow night by night: what the product stored, the plans it made
+    const lengths = requests.map((r) => r.history?.length ?? 0);
+    expect(lengths.at(-1)).toBeGreaterThanOrEqual(MIN_HISTORY_DAYS);
+    expect(lengths.at(-1)).toBeGreaterThan(lengths[0]);
+    const user = await t.db.prisma.user.findFirstOrThrow({
+      where: { displayName: { contains: "seed 6" } },
+    });
+    expect(user.coachAlgorithm).toBe("udrl");
   });
 });

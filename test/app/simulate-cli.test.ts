@@ -58,10 +58,13 @@ describe("coachrl simulate options", () => {
     expect(result.arms.map((a: { name: string }) => a.name)).toEqual(["product", "heuristic"]);
   }, 120_000);
 
-  it("refuses a share to explore outside 0…1, naming the option", async () => {
+  it.each([
+    [["--explore", "2"], '--explore must be a number from 0 to 1, got "2"'],
+    [["--coach", "a2c"], '--coach must be one of ppo, udrl, got "a2c"'],
+  ])("refuses %j, naming the option", async (args, message) => {
     const io = capture();
-    const code = await simulate(["--persona", "personas/steady.json", "--explore", "2"]);
+    const code = await simulate(["--persona", "personas/steady.json", ...args]);
     expect(code).not.toBe(0);
-    expect(io.err.join("\n")).toContain('--explore must be a number from 0 to 1, got "2"');
+    expect(io.err.join("\n")).toContain(message);
   });
 });
