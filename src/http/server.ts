@@ -191,7 +191,12 @@ export function createHttpServer(options: {
     res.end(text);
   });
 
+  // Once closing, every answer ends its connection: a keep-alive client that never pauses long
+  // (health checks, Telegram's webhook connections) would otherwise keep a connection open that
+  // was busy when close() ran, and the stopping app with it.
+  let closing = false;
   const server: Server = createServer((req, res) => {
+    if (closing) res.setHeader("connection", "close");
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     const handler = routes.get(key(req.method ?? "GET", path));
     if (handler === undefined) {
@@ -243,6 +248,7 @@ export function createHttpServer(options: {
       });
     },
     close() {
+      closing = true;
       return new Promise((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

@@ -1,4 +1,6 @@
+import { Agent, request as httpRequest } from "node:http";
 import { Writable } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openPostgres } from "../../src/db/client.js";
 import { createHttpServer, type HttpServer } from "../../src/http/server.js";
@@ -23,6 +25,57 @@ describe("HTTP server", () => {
   afterAll(async () => {
     await server.close();
     await t.dispose();
+  });
+
+  // A keep-alive client that never pauses long (a load balancer's health checks, Telegram's
+  // webhook connections) must not hold a stopping app open: close() ends such connections too.
+  it("close() finishes while a keep-alive client keeps polling over a connection busy at close time", async () => {
+    const log = createLogger({ level: "silent", pretty: false, secrets: [] });
+    const stopping = createHttpServer({ log, db: t.db });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    stopping.route("GET", "/held", async (_req, res) => {
+      await held;
+      res.end("done");
+    });
+    const port = await stopping.listen("127.0.0.1", 0);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (path: string) =>
+      new Promise<number>((resolve, reject) => {
+        httpRequest({ host: "127.0.0.1", port, path, agent }, (res) => {
+          res.resume();
+          res.on("end", () => resolve(res.statusCode ?? 0));
+        })
+          .on("error", reject)
+          .end();
+      });
+    let polling = true;
+    try {
+      const first = get("/held"); // the one connection is busy when close() is called
+      await sleep(100);
+      let closed = false;
+      const closing = stopping.close().then(() => {
+        closed = true;
+      });
+      release();
+      expect(await first).toBe(200);
+      const poller = (async () => {
+        while (polling && !closed) {
+          await get("/healthz").catch(() => {});
+          await sleep(20);
+        }
+      })();
+      const deadline = sleep(20_000).then(() => "still open" as const);
+      expect(await Promise.race([closing.then(() => "closed" as const), deadline])).toBe("closed");
+      polling = false;
+      await poller;
+    } finally {
+      polling = false;
+      release();
+      agent.destroy();
+    }
   });
 
   it("GET /healthz reports a reachable database with current migrations", async () => {

@@ -742,7 +742,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     }
     progress(`mirror: ${mirror.diffs} differences after ${Date.now() - mirrorStarted} ms`);
     app.child.kill("SIGTERM");
-    await app.exited;
+    const stopped = await Promise.race([
+      app.exited.then(() => true),
+      sleep(deadlineMs).then(() => false),
+    ]);
+    if (!stopped) throw new Error(`soak: the app did not stop within ${deadlineMs} ms of SIGTERM`);
     played = true;
   } finally {
     polling = false;
