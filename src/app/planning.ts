@@ -117,10 +117,7 @@ export function exploredLevels(
   if (!(settings.probability > 0)) return { levels: undefined, exploration: null };
   const compiled = compileHabits(state.specs);
   const emas = Float64Array.from(state.specs, (h) => state.emasYesterday[h.id] ?? INITIAL_EMA);
-  const levels =
-    greedy === undefined
-      ? heuristicPlan(compiled, emas)
-      : Int32Array.from(greedy as ArrayLike<number>);
+  const levels = greedy === undefined ? heuristicPlan(compiled, emas) : Int32Array.from(greedy);
   const explored = explorePlan(
     compiled,
     emas,
@@ -157,7 +154,7 @@ export async function todaysPlan(
   },
   person: User,
 ): Promise<TodayPlan> {
-  // the state and the stored plan in one round trip (the person's day needs no query)
+  // the state and the stored plan at once (the person's day needs no query)
   const now = deps.now();
   const [state, existing] = await Promise.all([
     loadCoachState(deps.db, person, now),

@@ -466,23 +466,7 @@ describe("retrain service", () => {
 
   it("trains admin requests before the night's jobs, cancels a queued one, and works runs left from before a restart", async () => {
     const people = await Promise.all(
-      [21n, 22n, 23n].map(async (telegramId) => {
-        const user = await t.db.prisma.user.create({
-          data: { telegramId, chatId: telegramId, displayName: `P${telegramId}` },
-        });
-        await t.db.prisma.habit.create({
-          data: {
-            userId: user.id,
-            name: "run",
-            nameKey: "run",
-            kind: "duration",
-            target: 30,
-            daysPerWeek: 5,
-            levels: [0, 15, 30],
-          },
-        });
-        return user;
-      }),
+      [21n, 22n, 23n].map((telegramId) => personWithRun(telegramId, `P${telegramId}`)),
     );
     const order: number[] = [];
     const runner: RetrainRunner = async (job) => {
