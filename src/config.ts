@@ -51,6 +51,8 @@ export interface AppConfig {
   retrainRetryDelaySeconds: number;
   /** PPO steps of a habit-set shape's population policy, seeded on first use; 0 (default): not seeded */
   populationPolicySteps: number;
+  /** plausible people drawn from the behaviour fit that a retrain trains on; 0/1: the point estimate */
+  retrainBehaviourSamples: number;
   /** controlled exploration of the day's plan (src/coach/exploration.ts); probability 0 = off */
   planExploration: { probability: number; maxCost: number };
   /** training worker threads in the bot process (0: this process only enqueues). */
@@ -262,6 +264,7 @@ const variables = z.object({
   RETRAIN_JOB_TIMEOUT: wholeNumber(3_600, 10, 23 * 3_600),
   RETRAIN_RETRY_DELAY: wholeNumber(60, 1, 3_600),
   POPULATION_POLICY_STEPS: wholeNumber(0, 0, 100_000_000),
+  RETRAIN_BEHAVIOUR_SAMPLES: wholeNumber(0, 0, 64),
   PLAN_EXPLORATION_PROBABILITY: decimalNumber(0, 0, 1),
   PLAN_EXPLORATION_MAX_COST: decimalNumber(0.25, 0, 10),
   COACHRL_WORKERS: wholeNumber(1, 0, 256),
@@ -349,6 +352,7 @@ export function parseConfig(rawEnv: Env): AppConfig {
     retrainJobTimeoutSeconds: v.RETRAIN_JOB_TIMEOUT,
     retrainRetryDelaySeconds: v.RETRAIN_RETRY_DELAY,
     populationPolicySteps: v.POPULATION_POLICY_STEPS,
+    retrainBehaviourSamples: v.RETRAIN_BEHAVIOUR_SAMPLES,
     planExploration: {
       probability: v.PLAN_EXPLORATION_PROBABILITY,
       maxCost: v.PLAN_EXPLORATION_MAX_COST,

@@ -4,14 +4,17 @@
  */
 import type { HabitSpec, MetricGoal } from "../coach/habits.js";
 import { DEFAULT_MAX_GROUP_SIZE } from "../coach/habits.js";
+import type { ObservationSpec } from "../coach/observation.js";
 import { createRng } from "../coach/rng.js";
 import { initBackend } from "./backend.js";
 import { HabitVectorEnv } from "./habit-env.js";
-import { featureEnv, habitFeatureTable } from "./habit-features.js";
+import { featureEnv, type HabitFeatureTable, habitFeatureTable } from "./habit-features.js";
 import type { Persona, PersonaBehaviour } from "./persona.js";
 import { type HabitPolicy, loadPolicy, policyFromNetwork } from "./policy.js";
+import type { PolicySpec } from "./policy-network.js";
 import { DEFAULT_PPO, type PpoConfig, type TrainingProgress, trainPpo } from "./ppo.js";
 import { deriveSeed } from "./random.js";
+import type { VectorEnv } from "./vector-env.js";
 
 /**
  * PPO settings for habits. γ = 0.95 (a ~20-day horizon: an EMA with a 14-day span reacts to a
@@ -64,22 +67,52 @@ export async function trainOnPersona(
   persona: Persona,
   options: TrainOnPersonaOptions,
 ): Promise<{ policy: HabitPolicy; progress: TrainingProgress[] }> {
+  return trainInEnv(
+    persona,
+    (withFeatures) => {
+      const habitEnv = new HabitVectorEnv(persona, {
+        numEnvs: options.numEnvs ?? HABIT_NUM_ENVS,
+        seed: deriveSeed(options.seed, "env"),
+      });
+      // With habit features the policy sees (and its checkpoint stores) this persona's behaviour.
+      const features = withFeatures
+        ? habitFeatureTable(persona.habits, persona.behaviour, persona.planCapacityMinutes)
+        : null;
+      return {
+        ...featureEnv(habitEnv, habitEnv.policySpec, features ? [features] : null, () => 0),
+        observation: habitEnv.spec,
+        actingFeatures: features,
+      };
+    },
+    options,
+  );
+}
+
+/**
+ * Where a habit policy trains: rows of simulated people (`env`, with its policy spec), the
+ * observation spec they share, and the habit features the trained policy acts with (null
+ * without habit features).
+ */
+export interface HabitTrainingEnv {
+  env: VectorEnv;
+  spec: PolicySpec;
+  observation: ObservationSpec;
+  actingFeatures: HabitFeatureTable | null;
+}
+
+/**
+ * PPO for `persona`'s habit set in the environment `build` makes (given whether the network
+ * takes habit features): one behaviour (trainOnPersona) or several as one batch
+ * (src/rl/plausible-people.ts). Warm start, progress and abort as in TrainOnPersonaOptions.
+ */
+export async function trainInEnv(
+  persona: Persona,
+  build: (withFeatures: boolean) => HabitTrainingEnv,
+  options: TrainOnPersonaOptions,
+): Promise<{ policy: HabitPolicy; progress: TrainingProgress[] }> {
   const backend = await initBackend();
   const config: PpoConfig = { ...HABIT_PPO, ...options.config, totalSteps: options.steps };
-  const habitEnv = new HabitVectorEnv(persona, {
-    numEnvs: options.numEnvs ?? HABIT_NUM_ENVS,
-    seed: deriveSeed(options.seed, "env"),
-  });
-  // With habit features the policy sees (and its checkpoint stores) this persona's behaviour.
-  const features = config.network.habitFeatures
-    ? habitFeatureTable(persona.habits, persona.behaviour, persona.planCapacityMinutes)
-    : null;
-  const { env, spec } = featureEnv(
-    habitEnv,
-    habitEnv.policySpec,
-    features ? [features] : null,
-    () => 0,
-  );
+  const { env, spec, observation, actingFeatures } = build(config.network.habitFeatures === true);
   const warm = options.initialPolicy
     ? await loadPolicy(options.initialPolicy, { habits: persona.habits, metrics: persona.metrics })
     : null;
@@ -102,10 +135,10 @@ export async function trainOnPersona(
   });
   const policy = policyFromNetwork(
     network,
-    habitEnv.spec,
+    observation,
     config,
     { ...summary, persona: persona.name, seed: options.seed, backend: backend.backend },
-    features,
+    actingFeatures,
   );
   return { policy, progress: history };
 }
@@ -185,16 +218,19 @@ export function habitSetPersona(
   };
 }
 
-/**
- * Trains a policy for one person's habit set and returns the checkpoint bytes (transferable
- * from a worker thread) and the training summary. Plain data in, plain data out.
- */
-export async function trainForHabits(input: TrainForHabitsInput): Promise<{
+/** A trained habit policy as plain data (transferable from a worker thread). */
+export interface TrainedHabitPolicy {
   checkpoint: Uint8Array;
   training: NonNullable<HabitPolicy["training"]>;
   progress: TrainingProgress[];
-}> {
-  const { policy, progress } = await trainOnPersona(habitSetPersona(input), input);
+}
+
+/** The checkpoint bytes and summary of a trained policy, which it disposes. */
+export function trainedHabitPolicy(trained: {
+  policy: HabitPolicy;
+  progress: TrainingProgress[];
+}): TrainedHabitPolicy {
+  const { policy, progress } = trained;
   try {
     return {
       checkpoint: policy.toBytes(),
@@ -204,4 +240,12 @@ export async function trainForHabits(input: TrainForHabitsInput): Promise<{
   } finally {
     policy.dispose();
   }
+}
+
+/**
+ * Trains a policy for one person's habit set and returns the checkpoint bytes (transferable
+ * from a worker thread) and the training summary. Plain data in, plain data out.
+ */
+export async function trainForHabits(input: TrainForHabitsInput): Promise<TrainedHabitPolicy> {
+  return trainedHabitPolicy(await trainOnPersona(habitSetPersona(input), input));
 }

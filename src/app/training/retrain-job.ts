@@ -15,11 +15,13 @@ import {
   evaluatePlanner,
   heuristicPlanner,
 } from "../../rl/evaluate.js";
-import type { HistoryDay } from "../../rl/fit-behaviour.js";
-import { defaultBehaviour, HABIT_PPO, trainForHabits } from "../../rl/habit-training.js";
+import { type FitQuality, type HistoryDay, sampleBehaviours } from "../../rl/fit-behaviour.js";
+import { defaultBehaviour, HABIT_PPO } from "../../rl/habit-training.js";
 import type { Persona, PersonaBehaviour } from "../../rl/persona.js";
+import { trainForPlausibleHabits } from "../../rl/plausible-people.js";
 import { loadPolicy } from "../../rl/policy.js";
 import type { TrainingProgress } from "../../rl/ppo.js";
+import { deriveSeed } from "../../rl/random.js";
 import type { UdrlProgress } from "../../rl/udrl.js";
 import { trainUdrlForHabits } from "../../rl/udrl-policy.js";
 import {
@@ -40,6 +42,14 @@ export interface RetrainJobRequest {
    * the RL engine's `defaultBehaviour`.
    */
   behaviour?: PersonaBehaviour | null;
+  /**
+   * Train on `samples` plausible people drawn from the fit's posteriors (sampleBehaviours: each
+   * habit's compliance and unplanned rate from a Beta with the fit's evidence) instead of the
+   * point estimate `behaviour` alone; `fit` is the fit's summary (null: nothing was fitted, so
+   * the point estimate). 0 or 1 samples, or omitted: the point estimate only. PPO only; the
+   * evaluation stays on the point estimate.
+   */
+  posterior?: { fit: FitQuality | null; samples: number } | null;
   /**
    * The person's logged days (oldest first, keyed by habit id): a UDRL coach turns them into
    * hindsight episodes beside the simulated ones; PPO ignores them.
@@ -88,6 +98,8 @@ export interface RetrainCost {
   stoppedBy: "steps" | "cpu-budget";
   /** "warm start" from request.initialPolicy, or "scratch" (with why, when one was refused) */
   startedFrom?: string;
+  /** behaviours trained on: 1 = the point estimate, more = plausible people (request.posterior) */
+  behaviours?: number;
 }
 
 export type CpuClock = "thread-cpu" | "event-loop-busy";
@@ -204,6 +216,26 @@ async function warmStartProblem(bytes: Uint8Array, persona: Persona): Promise<st
   }
 }
 
+/**
+ * The behaviours a PPO retrain trains on besides the point estimate: `posterior.samples` draws
+ * from the fit (at most one per simulated person of a rollout), seeded by the run; none when
+ * fewer than 2 are asked for or nothing was fitted.
+ */
+export function plausibleBehaviours(
+  request: RetrainJobRequest,
+  behaviour: PersonaBehaviour,
+): PersonaBehaviour[] {
+  const posterior = request.posterior;
+  if (!posterior || posterior.fit === null || !request.behaviour) return [];
+  const count = Math.min(posterior.samples, request.numEnvs);
+  if (count < 2) return [];
+  return sampleBehaviours(
+    { behaviour, quality: posterior.fit },
+    count,
+    deriveSeed(request.seed, "plausible"),
+  );
+}
+
 function summary(r: EvaluationResult): EvaluationSummary {
   return { meanReward: r.meanReward, ci95: r.ci95, meanRewardLast90: r.meanRewardLast90 };
 }
@@ -245,6 +277,7 @@ export async function trainAndEvaluate(
     seed: request.seed,
     numEnvs: request.numEnvs,
   };
+  const plausible = plausibleBehaviours(request, persona.behaviour);
   const udrlProgress = (p: UdrlProgress) => {
     stepsTrained = p.steps;
     if (budget !== null && cpuSince() >= budget) cpuBudget.abort("cpu-budget");
@@ -274,8 +307,9 @@ export async function trainAndEvaluate(
           history: request.history,
           onProgress: udrlProgress,
         })
-      : await trainForHabits({
+      : await trainForPlausibleHabits({
           ...common,
+          behaviours: plausible,
           initialPolicy,
           onProgress: (p) => {
             stepsTrained = p.steps;
@@ -348,6 +382,7 @@ export async function trainAndEvaluate(
       steps: stepsTrained,
       stoppedBy: cpuBudget.signal.aborted && stepsTrained < request.steps ? "cpu-budget" : "steps",
       startedFrom,
+      behaviours: algorithm === "udrl" ? 1 : Math.max(1, plausible.length),
     },
     formatVersion: header.formatVersion,
     spec: { observation: header.observationSpec, policy: header.policySpec },

@@ -434,6 +434,7 @@ export async function runRetrainJob(
     habits,
     planCapacityMinutes: person.capacityMinutes,
     behaviour: fitted.behaviour,
+    posterior: { fit: fitted.source.fit, samples: deps.config.retrainBehaviourSamples },
     // a UDRL coach learns from the person's own logged days too (hindsight episodes)
     history: algorithm === "udrl" ? fitted.history : undefined,
     steps: size.steps,
