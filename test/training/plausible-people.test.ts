@@ -1,13 +1,18 @@
 // Training on a spread of plausible people (issue 12): a retrain with `posterior.samples` > 1
 // trains on that many behaviours drawn from the fit's posteriors as one batch, each rollout row
 // living its own; 0 or 1 sample is the point estimate exactly. Tiny trainings (2,048 steps).
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { inThreadRunner, runClosedLoop } from "../../src/app/closed-loop.js";
+import type { RetrainOutcome } from "../../src/app/training/retrain.js";
 import {
   plausibleBehaviours,
   type RetrainJobRequest,
   trainAndEvaluate,
 } from "../../src/app/training/retrain-job.js";
+import { MIN_HISTORY_DAYS } from "../../src/app/training/training-policy.js";
 import { assignActorGroups } from "../../src/coach/habits.js";
+import { parseConfig } from "../../src/config.js";
+import { createLogger } from "../../src/logger.js";
 import { decodeCheckpoint } from "../../src/rl/checkpoint.js";
 import { type FitResult, fitBehaviour, type HistoryDay } from "../../src/rl/fit-behaviour.js";
 import { HabitVectorEnv } from "../../src/rl/habit-env.js";
@@ -15,6 +20,7 @@ import { HABIT_FEATURE_COUNT } from "../../src/rl/habit-features.js";
 import { loadPersonaFile, type Persona, type PersonaBehaviour } from "../../src/rl/persona.js";
 import { plausibleTrainingEnv } from "../../src/rl/plausible-people.js";
 import { createStepBuffers } from "../../src/rl/vector-env.js";
+import { createTestDatabase, type TestDatabase } from "../support/database.js";
 
 let persona: Persona;
 let fit: FitResult;
@@ -137,4 +143,53 @@ describe("training on plausible people", () => {
     // the evaluation stays on the point estimate: the heuristic scores the same people alike
     expect(eight.evaluation.heuristic).toEqual(point.evaluation.heuristic);
   }, 180_000);
+});
+
+describe("the nightly retrain with RETRAIN_BEHAVIOUR_SAMPLES", () => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await t?.dispose();
+  });
+
+  it("hands the fit to the job and trains on that many people once a behaviour is fitted", async () => {
+    const config = parseConfig({
+      LOG_LEVEL: "silent",
+      TZ_DEFAULT: "Europe/Berlin",
+      RETRAIN_NUM_ENVS: "8",
+      RETRAIN_EVAL_EPISODES: "4",
+      RETRAIN_EVAL_DAYS: "30",
+      RETRAIN_BEHAVIOUR_SAMPLES: "6",
+    });
+    const log = createLogger({ level: "silent", pretty: false, secrets: [] });
+    const requests: RetrainJobRequest[] = [];
+    const outcomes: RetrainOutcome[] = [];
+    const days = MIN_HISTORY_DAYS + 1;
+    await runClosedLoop({ config, db: t.db, log }, persona, {
+      people: 1,
+      days,
+      seed: 5,
+      stepsPerNight: 512,
+      arms: ["product"],
+      populationSteps: null,
+      runner: (request, onProgress, signal) => {
+        requests.push(request);
+        return inThreadRunner(request, onProgress, signal);
+      },
+      onRetrain: (_night, outcome) => outcomes.push(outcome),
+    });
+    expect(requests).toHaveLength(days);
+    for (const r of requests) expect(r.posterior?.samples).toBe(6);
+    // before MIN_HISTORY_DAYS planned days: the default behaviour, nothing fitted, one behaviour
+    expect(requests[0].posterior?.fit).toBeNull();
+    expect(outcomes[0].cost?.behaviours).toBe(1);
+    // then: the fit's evidence reaches the job, which trains on 6 plausible people
+    const last = requests[days - 1];
+    expect(outcomes[days - 1].behaviour?.source).toBe("fitted");
+    const evidence = Object.values(last.posterior!.fit!.habits).map((h) => h.evidence);
+    expect(evidence.every((e) => e !== undefined && e.compliance > 0)).toBe(true);
+    expect(outcomes[days - 1].cost?.behaviours).toBe(6);
+  }, 600_000);
 });
