@@ -27,10 +27,14 @@ function uniform(rng: Rng, lo: number, hi: number): number {
 }
 
 /**
- * `count` varied behaviours for a habit set, around the default one: capacity anywhere from 2
- * habits to all of them with an overload penalty of 0–25 % per extra habit, per-habit compliance
- * 0.35–0.95 and unplanned rate 0–0.25, a weekday rhythm (each day ×0.6–1.1), done amounts
- * 0.8–1.2 of the plan. Deterministic in `seed`.
+ * `count` varied behaviours for a habit set, around the default one: a capacity of 30–100 % of
+ * the habits (at least 2) with an overload penalty of 2–15 % per extra habit, per-habit
+ * compliance 0.35–0.95 and unplanned rate 0–0.25, a weekday rhythm (each day ×0.6–1.1), done
+ * amounts 0.8–1.2 of the plan. Deterministic in `seed`.
+ *
+ * Why relative: with capacities from 2 habits up and penalties up to 25 %, most of a 23-habit
+ * population did nothing of a long plan (2 of 23 → 21 extra habits), and the policy trained on it
+ * planned nothing at all for a new person on seed-23's habits (docs/rl-results.md).
  */
 export function populationBehaviours(
   habits: HabitSpec[],
@@ -43,8 +47,8 @@ export function populationBehaviours(
     const base = defaultBehaviour(habits);
     return {
       ...base,
-      capacity: Math.min(H, 2 + Math.floor(rng.next() * Math.max(1, H - 1))),
-      overloadPenalty: uniform(rng, 0, 0.25),
+      capacity: Math.min(H, Math.max(2, Math.round(H * uniform(rng, 0.3, 1)))),
+      overloadPenalty: uniform(rng, 0.02, 0.15),
       weekdayFactors: Array.from({ length: 7 }, () => uniform(rng, 0.6, 1.1)),
       habits: Object.fromEntries(
         habits.map((h) => [
@@ -73,7 +77,15 @@ export class PopulationEnv implements VectorEnv {
   readonly members: HabitVectorEnv[];
   private readonly buffers: StepBuffers[];
 
-  constructor(personas: Persona[], options: { numEnvs: number; seed: number }) {
+  constructor(
+    personas: Persona[],
+    options: {
+      numEnvs: number;
+      seed: number;
+      /** How member i's people start (HabitVectorEnv's defaults when absent). */
+      start?: (member: number) => { initialEmaMax: number; episodeDays: number } | null;
+    },
+  ) {
     const M = personas.length;
     if (M < 1 || options.numEnvs < M) {
       throw new RangeError(`${options.numEnvs} people cannot hold ${M} behaviours`);
@@ -83,6 +95,7 @@ export class PopulationEnv implements VectorEnv {
         new HabitVectorEnv(persona, {
           numEnvs: Math.floor(options.numEnvs / M) + (i < options.numEnvs % M ? 1 : 0),
           seed: deriveSeed(options.seed, `population-${i}`),
+          ...options.start?.(i),
         }),
     );
     const first = this.members[0];
@@ -137,6 +150,25 @@ export class PopulationEnv implements VectorEnv {
   }
 }
 
+/**
+ * How half of the population's simulated people start (every even member): like a new person
+ * (EMAs drawn from [0, initialEmaMax]), new again after `episodeDays`, so that a person's first
+ * weeks (the population policy's job) are a large part of training; the other half start
+ * anywhere in [0, 1.3] for a year, as before. Trained only on the latter, the policy for
+ * seed-23's habits planned nothing for all-zero EMAs and never left that state; trained only
+ * on new people, one for steady's habits planned every habit every day.
+ */
+export const POPULATION_START = { initialEmaMax: 0.3, episodeDays: 120 } as const;
+
+/** The population's people for training: `numEnvs` rows over the personas, half new people. */
+export function populationEnv(personas: Persona[], numEnvs: number, seed: number): PopulationEnv {
+  return new PopulationEnv(personas, {
+    numEnvs,
+    seed,
+    start: (member) => (member % 2 === 0 ? POPULATION_START : null),
+  });
+}
+
 export interface PopulationTraining {
   habits: HabitSpec[];
   planCapacityMinutes?: number | null;
@@ -165,10 +197,7 @@ export async function trainPopulationPolicy(input: PopulationTraining): Promise<
     planCapacityMinutes: input.planCapacityMinutes ?? null,
     behaviour,
   }));
-  const population = new PopulationEnv(personas, {
-    numEnvs: HABIT_NUM_ENVS,
-    seed: deriveSeed(input.seed, "env"),
-  });
+  const population = populationEnv(personas, HABIT_NUM_ENVS, deriveSeed(input.seed, "env"));
   // With habit features every member's people see their own behaviour's features; the policy
   // acts with the default behaviour's (a person with no fitted behaviour yet).
   const withFeatures = config.network.habitFeatures === true;
