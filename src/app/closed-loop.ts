@@ -108,6 +108,8 @@ export interface ClosedLoopOptions {
   coachAlgorithm?: CoachAlgorithm;
   /** false: each night trains from scratch instead of from the active policy. */
   warmStart?: boolean;
+  /** Which policy a warm start continues (default "active"; see warmStartFrom). */
+  warmStartFrom?: "line" | "active";
   /**
    * PPO steps of the habit set's population policy, trained (or found stored) before day 1 and
    * adopted by the product's people; null: none (the product starts with the heuristic).
@@ -142,6 +144,8 @@ export interface NightSummary {
   trainingCpuSeconds: number | null;
   /** people whose plan tomorrow comes from a policy */
   withPolicy: number;
+  /** runs whose training continued a candidate that was not active (the training line) */
+  fromCandidate: number;
 }
 
 export interface ClosedLoopResult {
@@ -553,6 +557,7 @@ export async function runClosedLoop(
           steps: options.stepsPerNight,
           cpuSeconds: null,
           warmStart: options.warmStart ?? true,
+          warmStartFrom: options.warmStartFrom ?? "active",
           ...(options.evalEpisodes ? { evalEpisodes: options.evalEpisodes } : {}),
           ...(options.evalDays ? { evalDays: options.evalDays } : {}),
         });
@@ -566,6 +571,7 @@ export async function runClosedLoop(
         failed: 0,
         trainingCpuSeconds: null,
         withPolicy: 0,
+        fromCandidate: 0,
       };
       const cpu: number[] = [];
       for (const [i, runId] of runIds.entries()) {
@@ -574,6 +580,7 @@ export async function runClosedLoop(
         if (outcome === null) continue;
         if (outcome.status === "failed") summary.failed++;
         if (outcome.activated) summary.activated++;
+        if (outcome.startFrom?.startsWith("latest candidate")) summary.fromCandidate++;
         if (outcome.cost) cpu.push(outcome.cost.trainingCpuSeconds);
         options.onRetrain?.(night, outcome);
       }

@@ -47,7 +47,10 @@ Options:
                           the true persona, planning under the "normal" command)
   --udrl-steps N          UDRL steps of the udrl arm (default 200000)
   --no-retrain            never retrain (the product keeps planning with what it starts with)
-  --cold-start            each night trains from scratch, not from the active policy
+  --cold-start            each night trains from scratch, not from a stored policy
+  --warm-start-from line|active
+                          what a night's training continues: the person's active policy (active,
+                          the default) or their latest trained policy, activated or not (line)
   --coach ppo|udrl        the product's people's coach (default ppo; udrl: their nightly retrains
                           train UDRL on the fitted behaviour and their own logged days)
   --population-steps N    train the habit set's population policy with N steps before day 1 and
@@ -76,6 +79,7 @@ const OPTIONS = {
   arms: { type: "string" },
   "no-retrain": { type: "boolean", default: false },
   "cold-start": { type: "boolean", default: false },
+  "warm-start-from": { type: "string", default: "active" },
   coach: { type: "string", default: "ppo" },
   "population-steps": { type: "string", default: "200000" },
   "no-population": { type: "boolean", default: false },
@@ -102,6 +106,12 @@ function numberIn(value: string, flag: string, min: number, max: number): number
     throw new Error(`${flag} must be a number from ${min} to ${max}, got "${value}"`);
   }
   return x;
+}
+
+/** --warm-start-from: "line" or "active", or a clear message. */
+function warmStartFromOf(value: string): "line" | "active" {
+  if (value === "line" || value === "active") return value;
+  throw new Error(`--warm-start-from must be line or active, got "${value}"`);
 }
 
 const optional = (value: string | undefined, flag: string) =>
@@ -156,6 +166,7 @@ export function run(argv: string[]): Promise<number> {
         arms,
         retrain: !values["no-retrain"],
         warmStart: !values["cold-start"],
+        warmStartFrom: warmStartFromOf(values["warm-start-from"]),
         coachAlgorithm,
         exploration: {
           probability:

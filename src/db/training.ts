@@ -98,6 +98,20 @@ export async function activePolicyModel(db: Database, userId: number): Promise<P
   return db.prisma.policyModel.findFirst({ where: { userId, active: true } });
 }
 
+/**
+ * The person's newest policy model from one of their own training runs, active or not (the
+ * training line a nightly retrain continues from); null when no run of theirs stored one.
+ */
+export async function latestTrainedPolicyModel(
+  db: Database,
+  userId: number,
+): Promise<PolicyModel | null> {
+  return db.prisma.policyModel.findFirst({
+    where: { userId, trainingRunId: { not: null } },
+    orderBy: { id: "desc" },
+  });
+}
+
 export interface NewPolicyModel {
   /** null: a shared model (the population policy of a habit set) */
   userId: number | null;

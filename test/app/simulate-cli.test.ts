@@ -61,6 +61,7 @@ describe("coachrl simulate options", () => {
   it.each([
     [["--explore", "2"], '--explore must be a number from 0 to 1, got "2"'],
     [["--coach", "a2c"], '--coach must be one of ppo, udrl, got "a2c"'],
+    [["--warm-start-from", "best"], '--warm-start-from must be line or active, got "best"'],
   ])("refuses %j, naming the option", async (args, message) => {
     const io = capture();
     const code = await simulate(["--persona", "personas/steady.json", ...args]);

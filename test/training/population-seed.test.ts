@@ -6,8 +6,6 @@
 // Real database (PGlite, or Postgres with TEST_DATABASE_URL).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inThreadRunner } from "../../src/app/closed-loop.js";
-import { addHabit } from "../../src/app/habits.js";
-import { registerPerson } from "../../src/app/people.js";
 import { createInProcessQueue } from "../../src/app/training/in-process-queue.js";
 import {
   adoptPopulationPolicy,
@@ -22,14 +20,9 @@ import type { User } from "../../src/generated/prisma/client.js";
 import { createLogger } from "../../src/logger.js";
 import { HABIT_PPO } from "../../src/rl/habit-training.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
+import { personWithHabits, TINY_RETRAIN_ENV } from "../support/people.js";
 
-const SIZES = {
-  TZ_DEFAULT: "Europe/Berlin",
-  LOG_LEVEL: "silent",
-  RETRAIN_NUM_ENVS: "8",
-  RETRAIN_EVAL_EPISODES: "2",
-  RETRAIN_EVAL_DAYS: "14",
-};
+const SIZES = TINY_RETRAIN_ENV;
 const log = createLogger({ level: "silent", pretty: false, secrets: [] });
 let t: TestDatabase;
 
@@ -39,25 +32,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.dispose();
 });
-
-async function personWithHabits(config: AppConfig, telegramId: number, name: string) {
-  const { person } = await registerPerson(
-    { db: t.db, config },
-    { telegramId: BigInt(telegramId), chatId: BigInt(telegramId), displayName: name },
-  );
-  const deps = { db: t.db, log, now: () => new Date() };
-  for (const [i, habit] of ["walk", "read", "stretch"].entries()) {
-    const added = await addHabit(deps, person, {
-      name: habit,
-      kind: "duration",
-      unit: "min",
-      target: 20 + 10 * i,
-      daysPerWeek: 5,
-    });
-    expect(added.kind).toBe("added");
-  }
-  return person;
-}
 
 /** One retrain of `person` through the in-process queue (training in this thread). */
 async function retrain(config: AppConfig, person: User): Promise<RetrainOutcome> {
@@ -83,7 +57,7 @@ describe("population policy seeded on first use", () => {
   it("is off by default: a retrain trains no population policy", async () => {
     const config = parseConfig(SIZES);
     expect(config.populationPolicySteps).toBe(0);
-    const cy = await personWithHabits(config, 9301, "Cy");
+    const cy = await personWithHabits(t.db, config, 9301, "Cy");
     await retrain(config, cy);
     expect(await sharedModels()).toEqual([]);
   }, 120_000);
@@ -91,7 +65,7 @@ describe("population policy seeded on first use", () => {
   it("is trained, stored with version and design, adopted and warm-started from by the first retrain of a shape; the next person of that shape adopts it without training", async () => {
     const config = parseConfig({ ...SIZES, POPULATION_POLICY_STEPS: "2048" });
     expect(config.populationPolicySteps).toBe(2048);
-    const ada = await personWithHabits(config, 9302, "Ada");
+    const ada = await personWithHabits(t.db, config, 9302, "Ada");
     const outcome = await retrain(config, ada);
     const shared = await sharedModels();
     expect(shared).toHaveLength(1);
@@ -113,7 +87,7 @@ describe("population policy seeded on first use", () => {
     expect(outcome.cost?.startedFrom).toBe("warm start");
 
     // Bo has the same shape (other ids): adopts the stored one, nothing trained again
-    const bo = await personWithHabits(config, 9303, "Bo");
+    const bo = await personWithHabits(t.db, config, 9303, "Bo");
     expect((await retrain(config, bo)).cost?.startedFrom).toBe("warm start");
     expect((await sharedModels()).map((m) => m.id)).toEqual([shared[0].id]);
 
@@ -128,7 +102,7 @@ describe("population policy seeded on first use", () => {
       },
     });
     expect(await storedPopulationPolicy(t.db, key)).toBeNull();
-    const di = await personWithHabits(config, 9304, "Di");
+    const di = await personWithHabits(t.db, config, 9304, "Di");
     expect(await adoptPopulationPolicy(t.db, di)).toEqual({ kind: "none-stored" });
   }, 240_000);
 });

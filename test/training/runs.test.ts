@@ -231,6 +231,7 @@ describe("/runs in the chat", () => {
     expect(text.text).toContain(
       "Hyperparameters: steps 1024, numEnvs 8, evalEpisodes 8, evalDays 60",
     );
+    expect(text.text).toMatch(/\nStarted from: (scratch|active policy #\d+|latest candidate #\d+)/);
     expect(text.text).toContain("Behaviour: fitted (20 of");
     expect(text.text).toMatch(/new policy: -?\d\.\d{3} ± \d\.\d{3}/);
     expect(text.text).toMatch(/mean_reward: \S+ → \S+ over \d+ updates/);

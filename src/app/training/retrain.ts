@@ -13,6 +13,7 @@ import { findPersonById } from "../../db/operations.js";
 import {
   activePolicyModel,
   finishRun,
+  latestTrainedPolicyModel,
   markRunStarted,
   recordTrainingMetrics,
   retireActivePolicyModel,
@@ -46,6 +47,7 @@ import {
   MIN_HISTORY_DAYS,
   shouldActivate,
   shouldRetire,
+  warmStartFrom,
 } from "./training-policy.js";
 
 /** Runs one job (default: in a worker thread); rejects on failure or abort. */
@@ -65,11 +67,19 @@ export interface RetrainSizes {
   evalEpisodes: number;
   evalDays: number;
   /**
-   * Start training from the person's active policy when it fits their habit set (warm start);
+   * Start training from a stored policy of the person when it fits their habit set (warm start;
+   * which one: warmStartFrom);
    * false: from scratch (the product before the closed-loop work; kept for `coachrl simulate
    * --cold-start`, which measures the difference).
    */
   warmStart: boolean;
+  /**
+   * Which policy a warm start continues: "active" (default), the active policy; or "line", the
+   * person's latest trained policy model, activated or not, unless its evaluation found it worse
+   * than the active policy (nightly steps accumulate; measured in the closed loop, not better:
+   * docs/rl-results.md "Training cost"). See warmStartFrom in ./training-policy.ts.
+   */
+  warmStartFrom: "line" | "active";
 }
 
 /** A retrain asked for: whom, why, and optional budget overrides (default: the config). */
@@ -95,6 +105,7 @@ export function retrainSizes(config: AppConfig, order: Partial<RetrainSizes>): R
     evalEpisodes: order.evalEpisodes ?? config.retrainEval.episodes ?? DEFAULT_EVAL_EPISODES,
     evalDays: order.evalDays ?? config.retrainEval.days ?? DEFAULT_EVAL_DAYS,
     warmStart: order.warmStart ?? true,
+    warmStartFrom: order.warmStartFrom ?? "active",
   };
 }
 
@@ -165,6 +176,8 @@ export interface RetrainOutcome {
   behaviour?: BehaviourSource;
   /** CPU time and steps of the training (absent when the run produced no policy). */
   cost?: RetrainCost;
+  /** The stored policy training started from (warmStartFrom), or "scratch". */
+  startFrom?: string;
   /** Why it failed or was skipped. */
   reason: string | null;
   seconds: number;
@@ -421,14 +434,18 @@ export async function runRetrainJob(
       : undefined,
   ).catch((error) => log.warn({ err: error, userId: person.id }, "population policy not adopted"));
   const active = await activePolicyModel(db, person.id);
+  const algorithm = coachAlgorithmOf(person);
   const size = retrainSizes(deps.config, run.hyperparameters as Partial<RetrainSizes>);
+  const start =
+    size.warmStart && algorithm === "ppo"
+      ? warmStartFrom(size.warmStartFrom, active, await latestTrainedPolicyModel(db, person.id))
+      : { model: null, from: "scratch" };
   // a history that cannot be read or fitted must not cost the night's retrain: default then
   const fitted = await behaviourFor(deps, person, habits).catch((error) => {
     log.warn({ err: error, userId: person.id }, "behaviour fit failed; using default");
     const source: BehaviourSource = { source: "default", days: 0, daysWithPlan: 0, fit: null };
     return { behaviour: null, source, history: [] };
   });
-  const algorithm = coachAlgorithmOf(person);
   const job: RetrainJobRequest = {
     algorithm,
     habits,
@@ -442,8 +459,7 @@ export async function runRetrainJob(
     seed: runId,
     numEnvs: size.numEnvs,
     activeCheckpoint: active ? new Uint8Array(active.bytes) : null,
-    initialPolicy:
-      size.warmStart && active && algorithm === "ppo" ? new Uint8Array(active.bytes) : null,
+    initialPolicy: start.model ? new Uint8Array(start.model.bytes) : null,
     evaluation: {
       episodes: size.evalEpisodes,
       days: size.evalDays,
@@ -454,6 +470,7 @@ export async function runRetrainJob(
   await markRunStarted(db, runId, started, options.instance, {
     ...size,
     algorithm,
+    startFrom: start.from,
     behaviour: fitted.source.source,
     historyDays: fitted.source.days,
     historyDaysWithPlan: fitted.source.daysWithPlan,
@@ -492,6 +509,7 @@ export async function runRetrainJob(
       modelId,
       behaviour: fitted.source,
       ...(result.cost ? { cost: result.cost } : {}),
+      startFrom: start.from,
       reason: evaluation.activeNote,
       seconds: seconds(),
     });

@@ -112,6 +112,44 @@ export function shouldRetire(evaluation: ActivationEvidence, informed: boolean):
   return c != null && c.difference < -c.noise;
 }
 
+/** Where a nightly retrain starts PPO: a stored policy model, or scratch. */
+export interface WarmStartChoice<M> {
+  model: M | null;
+  /** "latest candidate #id", "active policy #id" or "scratch", with why when it fell back */
+  from: string;
+}
+
+/**
+ * Where the night's training starts (warm start). `line`: from the person's latest trained
+ * policy model (the training line), activated or not, so that each night's steps add to the
+ * last night's instead of restarting from the active policy (activations are rare: most nights'
+ * training would be thrown away). Guard: when that candidate's own evaluation found it worse
+ * than the policy that was active then by more than the evaluation noise
+ * (`evaluation.versus.active`), the line has drifted bad and starts again from the active policy.
+ * `active` (the product's default): from the active policy. Without either: scratch. The line
+ * was measured in the closed loop and did not beat `active` at the same nightly steps
+ * (docs/rl-results.md, "Training cost"), so it is an option.
+ * Whether a checkpoint fits the habit set and network design is checked where it is loaded.
+ */
+export function warmStartFrom<M extends { id: number; evaluation: unknown }>(
+  mode: "line" | "active",
+  active: M | null,
+  latest: M | null,
+): WarmStartChoice<M> {
+  const fromActive = (why: string): WarmStartChoice<M> =>
+    active === null
+      ? { model: null, from: `scratch${why}` }
+      : { model: active, from: `active policy #${active.id}${why}` };
+  if (mode === "active" || latest === null || latest.id === active?.id) return fromActive("");
+  const versus = (latest.evaluation as ActivationEvidence | null)?.versus?.active;
+  if (versus != null && versus.difference < -versus.noise) {
+    return fromActive(
+      ` (latest candidate #${latest.id} was worse than the active policy by ${(-versus.difference).toFixed(4)} > noise ${versus.noise.toFixed(4)})`,
+    );
+  }
+  return { model: latest, from: `latest candidate #${latest.id}` };
+}
+
 /** Habits a day for the capacity-aware heuristic: the behaviour's capacity, rounded, 1…H. */
 export function capacityAwareK(capacity: number, habitCount: number): number {
   return Math.max(1, Math.min(habitCount, Math.round(capacity)));

@@ -49,6 +49,8 @@ export function runText(run: RunDetails): string {
     .filter((k) => h[k] !== undefined)
     .map((k) => `${k} ${String(h[k])}`);
   if (sizes.length > 0) lines.push(`Hyperparameters: ${sizes.join(", ")}`);
+  // which stored policy training continued (the training line, the active policy) or scratch
+  if (typeof h.startFrom === "string") lines.push(`Started from: ${h.startFrom}`);
   if (run.ppo) {
     const ppo = [
       "learningRate",
