@@ -438,7 +438,11 @@ export async function runRetrainJob(
   const size = retrainSizes(deps.config, run.hyperparameters as Partial<RetrainSizes>);
   const start =
     size.warmStart && algorithm === "ppo"
-      ? warmStartFrom(size.warmStartFrom, active, await latestTrainedPolicyModel(db, person.id))
+      ? warmStartFrom(
+          size.warmStartFrom,
+          active,
+          size.warmStartFrom === "line" ? await latestTrainedPolicyModel(db, person.id) : null,
+        )
       : { model: null, from: "scratch" };
   // a history that cannot be read or fitted must not cost the night's retrain: default then
   const fitted = await behaviourFor(deps, person, habits).catch((error) => {
