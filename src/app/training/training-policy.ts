@@ -127,8 +127,9 @@ export interface WarmStartChoice<M> {
  * than the policy that was active then by more than the evaluation noise
  * (`evaluation.versus.active`), the line has drifted bad and starts again from the active policy.
  * `active` (the product's default): from the active policy. Without either: scratch. The line
- * was measured in the closed loop and did not beat `active` at the same nightly steps
- * (docs/rl-results.md, "Training cost"), so it is an option.
+ * is an option: in the closed loop it was worse than `active` at 8,192 steps a night and a
+ * little ahead at 32,768, on three people of one persona (docs/rl-results.md, "A larger
+ * nightly budget").
  * Whether a checkpoint fits the habit set and network design is checked where it is loaded.
  */
 export function warmStartFrom<M extends { id: number; evaluation: unknown }>(
