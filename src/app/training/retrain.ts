@@ -77,7 +77,7 @@ export interface RetrainSizes {
    * Which policy a warm start continues: "active" (default), the active policy; or "line", the
    * person's latest trained policy model, activated or not, unless its evaluation found it worse
    * than the active policy (nightly steps accumulate; measured in the closed loop: worse at 8,192
-   * steps a night, a little ahead at 32,768 — docs/rl-results.md "A larger nightly budget").
+   * steps a night, level or a little ahead at 32,768 — docs/rl-results.md "A larger nightly budget").
    * See warmStartFrom in ./training-policy.ts.
    */
   warmStartFrom: "line" | "active";

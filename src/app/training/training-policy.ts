@@ -128,7 +128,7 @@ export interface WarmStartChoice<M> {
  * (`evaluation.versus.active`), the line has drifted bad and starts again from the active policy.
  * `active` (the product's default): from the active policy. Without either: scratch. The line
  * is an option: in the closed loop it was worse than `active` at 8,192 steps a night and a
- * little ahead at 32,768, on three people of one persona (docs/rl-results.md, "A larger
+ * little ahead or level at 32,768, on four people of one persona (docs/rl-results.md, "A larger
  * nightly budget").
  * Whether a checkpoint fits the habit set and network design is checked where it is loaded.
  */
