@@ -88,7 +88,14 @@ function withFeatureTable(bytes: Uint8Array, persona: Persona): Uint8Array {
 async function warmRows(name: string, persona: Persona, variant: string, seed: number) {
   const config = VARIANTS[variant];
   const population = populationCheckpointFor(
-    await trainPopulationPolicy({ habits: persona.habits, steps: STEPS, seed, config }),
+    // one training (attempts: 1): the rows compare designs per training seed, not the retries
+    await trainPopulationPolicy({
+      habits: persona.habits,
+      steps: STEPS,
+      seed,
+      config,
+      attempts: 1,
+    }),
     persona.habits,
   );
   const score = async (bytes: Uint8Array) => {

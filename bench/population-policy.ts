@@ -11,7 +11,8 @@
  *   npx tsx bench/population-policy.ts     (JSON lines on stdout)
  *
  * Environment: POP_PERSONA (seed-23), POP_SEEDS (1,2,3: simulate seeds), POP_STEPS (200000),
- * POP_PEOPLE (64).
+ * POP_PEOPLE (64), POP_ATTEMPTS (1: each seed's own training; the product tries up to
+ * POPULATION_ATTEMPTS until one passes the new-person check).
  */
 import os from "node:os";
 import { createRng } from "../src/coach/rng.js";
@@ -33,6 +34,7 @@ const NAME = process.env.POP_PERSONA ?? "seed-23";
 const SEEDS = (process.env.POP_SEEDS ?? "1,2,3").split(",").map(Number);
 const STEPS = Number(process.env.POP_STEPS ?? 200_000);
 const PEOPLE = Number(process.env.POP_PEOPLE ?? 64);
+const ATTEMPTS = Number(process.env.POP_ATTEMPTS ?? 1);
 const round = (x: number) => Math.round(x * 10_000) / 10_000;
 
 const truth = await loadPersonaFile(`personas/${NAME}.json`);
@@ -121,6 +123,7 @@ for (const seed of SEEDS) {
     habits: truth.habits,
     steps: STEPS,
     seed: seed + 104_729,
+    attempts: ATTEMPTS,
   });
   const seconds = (performance.now() - t0) / 1000;
   const policy = await loadPolicy(populationCheckpointFor(bytes, truth.habits), {
@@ -133,6 +136,9 @@ for (const seed of SEEDS) {
     trainingSeed: seed + 104_729,
     steps: STEPS,
     seconds: Math.round(seconds),
+    // which training was kept and its new-person check (default behaviour, all EMAs 0)
+    attempt: policy.training?.attempt ?? null,
+    newPersonCheck: policy.training?.newPersonCheck ?? null,
     greedy: {
       truth: newPeople(truth, greedy(policy)),
       default: newPeople(byDefault, greedy(policy)),

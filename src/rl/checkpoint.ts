@@ -34,7 +34,24 @@ export interface CheckpointHeader {
   policySpec: PolicySpec;
   network: NetworkConfig;
   hyperparameters: PpoConfig | null;
-  training: (TrainingSummary & { persona?: string; seed?: number; backend?: string }) | null;
+  training:
+    | (TrainingSummary & {
+        persona?: string;
+        seed?: number;
+        backend?: string;
+        /** A population policy: which of its trainings was kept (1-based) and its new-person check. */
+        attempt?: number;
+        newPersonCheck?: {
+          policy: number;
+          heuristic: number;
+          difference: number;
+          noise: number;
+          passed: boolean;
+        };
+        /** …and every training's check, in the order they were tried. */
+        newPersonChecks?: { difference: number; noise: number; passed: boolean }[];
+      })
+    | null;
   /** Version 2: the behaviour features the policy acts with (those it was trained on). */
   habitFeatures?: HabitFeatureTable;
   weights: { name: string; shape: number[]; offset: number; length: number }[];

@@ -81,10 +81,36 @@ export function tQuantile(df: number): number {
   return df >= 1 && df <= 30 ? table[df - 1] : 1.96;
 }
 
+/**
+ * The candidate's mean daily reward minus another planner's on the same simulated people, and
+ * the evaluation noise of that difference: the half-width of its 95 % confidence interval over
+ * the people (paired, so what both planners share — the people, their days — cancels out).
+ */
+export interface PairedComparison {
+  difference: number;
+  noise: number;
+}
+
+/** Paired comparison of per-person mean rewards (same people, same order). */
+export function pairedComparison(candidate: number[], other: number[]): PairedComparison {
+  const n = Math.min(candidate.length, other.length);
+  if (n === 0) return { difference: Number.NaN, noise: Number.NaN };
+  const d = Array.from({ length: n }, (_, i) => candidate[i] - other[i]);
+  const mean = d.reduce((a, b) => a + b, 0) / n;
+  const variance = n > 1 ? d.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1) : 0;
+  return { difference: mean, noise: n > 1 ? tQuantile(n - 1) * Math.sqrt(variance / n) : 0 };
+}
+
 export function evaluatePlanner(
   persona: Persona,
   planner: Planner,
-  options: { episodes?: number; days?: number; seed: number },
+  options: {
+    episodes?: number;
+    days?: number;
+    seed: number;
+    /** The people's EMAs start in [0, initialEmaMax] (HabitVectorEnv's default; 0: a new person). */
+    initialEmaMax?: number;
+  },
 ): EvaluationResult {
   const episodes = options.episodes ?? 32;
   const days = options.days ?? 365;
@@ -93,6 +119,7 @@ export function evaluatePlanner(
     numEnvs: episodes,
     seed: deriveSeed(options.seed, "evaluation"),
     episodeDays: days,
+    ...(options.initialEmaMax !== undefined ? { initialEmaMax: options.initialEmaMax } : {}),
   });
   const H = env.actionCount;
   const obs = new Float32Array(episodes * env.observationSize);

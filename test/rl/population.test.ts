@@ -1,7 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { assignActorGroups } from "../../src/coach/habits.js";
+import { decodeCheckpoint } from "../../src/rl/checkpoint.js";
+import { evaluatePlanner, heuristicPlanner, type Planner } from "../../src/rl/evaluate.js";
+import { defaultBehaviour } from "../../src/rl/habit-training.js";
 import { loadPersonaFile, type Persona } from "../../src/rl/persona.js";
-import { POPULATION_START, populationBehaviours, populationEnv } from "../../src/rl/population.js";
+import {
+  checkForNewPerson,
+  POPULATION_START,
+  populationAttemptSeed,
+  populationBehaviours,
+  populationEnv,
+  trainPopulationPolicy,
+} from "../../src/rl/population.js";
 
 const seed23 = await loadPersonaFile("personas/seed-23.json");
 const steady = await loadPersonaFile("personas/steady.json");
@@ -63,5 +73,69 @@ describe("the population's people", () => {
     // the other half as any simulated person: anywhere in [0, 1.3], a year each
     for (const member of others) expect(member.episodeDays).toBe(365);
     expect(Math.max(...others.flatMap((m) => Array.from(m.emas)))).toBeGreaterThan(1);
+  });
+});
+
+describe("the population policy's check for a new person", () => {
+  const newPerson = (persona: Persona): Persona => ({
+    ...persona,
+    habits: assignActorGroups(persona.habits),
+    behaviour: defaultBehaviour(assignActorGroups(persona.habits)),
+  });
+  // what seed-23's collapsed population policy did: level 0 for every habit, every day
+  const plansNothing: Planner = (_env, _obs, actions) => actions.fill(0);
+
+  it("fails a policy that plans nothing for someone starting from zero, passes the heuristic", () => {
+    for (const persona of [seed23, steady]) {
+      const nothing = checkForNewPerson(newPerson(persona), plansNothing, 1);
+      expect(nothing.passed).toBe(false);
+      expect(nothing.difference).toBeLessThan(-nothing.noise);
+      expect(nothing.policy).toBeLessThan(nothing.heuristic);
+      const itself = checkForNewPerson(newPerson(persona), heuristicPlanner(), 1);
+      expect(itself).toMatchObject({ difference: 0, passed: true });
+      expect(itself.heuristic).toBeGreaterThan(0.1);
+    }
+  });
+
+  it("judges new people: all EMAs start at 0, unlike the usual evaluation", () => {
+    // on the usual start (EMAs up to 1.3) planning nothing still earns reward on day 1
+    const persona = newPerson(steady);
+    const firstDay = (initialEmaMax?: number) =>
+      evaluatePlanner(persona, plansNothing, { episodes: 8, days: 1, seed: 3, initialEmaMax })
+        .meanReward;
+    expect(firstDay()).toBeGreaterThan(0.2);
+    expect(firstDay(0)).toBeLessThan(0.1);
+  });
+
+  it("keeps the first training that passes, else the best, and records which in the checkpoint", async () => {
+    const habits = assignActorGroups(steady.habits);
+    const paths = new Set<string>();
+    // tiny trainings (512 steps) of steady's habits: seed 4's first passes, seed 3's second,
+    // none of seed 1's three (found by trying seeds; the assertions hold for any outcome)
+    for (const seed of [4, 3, 1]) {
+      const bytes = await trainPopulationPolicy({
+        habits,
+        steps: 512,
+        seed,
+        behaviours: 4,
+        attempts: 3,
+        config: { rolloutSteps: 64 },
+      });
+      const training = decodeCheckpoint(bytes).header.training;
+      const checks = training?.newPersonChecks ?? [];
+      const firstPass = checks.findIndex((c) => c.passed);
+      // tried until one passed, at most three times
+      expect(checks.length).toBe(firstPass === -1 ? 3 : firstPass + 1);
+      // kept: the one that passed, else the one that did best for new people
+      const best = checks.reduce((b, c, i) => (c.difference > checks[b].difference ? i : b), 0);
+      const attempt = training?.attempt ?? 0;
+      expect(attempt).toBe((firstPass === -1 ? best : firstPass) + 1);
+      expect(training?.newPersonCheck?.difference).toBe(checks[attempt - 1].difference);
+      expect(training?.seed).toBe(populationAttemptSeed(seed, attempt - 1));
+      paths.add(firstPass === 0 ? "first" : firstPass > 0 ? "later" : "none");
+    }
+    expect([...paths].sort()).toEqual(["first", "later", "none"]);
+    expect(populationAttemptSeed(4, 0)).toBe(4);
+    expect(populationAttemptSeed(4, 1)).not.toBe(populationAttemptSeed(4, 2));
   });
 });

@@ -1,8 +1,11 @@
 // When and how a person's policy is retrained, and when the new one replaces the old: every
 // threshold of the training pipeline, with the reason for its value. The nightly job, /retrain,
 // the CLI and the benchmarks read them from here.
-import { tQuantile } from "../../rl/evaluate.js";
+import type { PairedComparison } from "../../rl/evaluate.js";
 import { HABIT_NUM_ENVS } from "../../rl/habit-training.js";
+
+// the paired comparison behind every margin below lives with the evaluation it compares
+export { type PairedComparison, pairedComparison } from "../../rl/evaluate.js";
 
 /**
  * Days of history a behaviour model is fitted to. Long enough for every weekday to occur ~13
@@ -32,26 +35,6 @@ export const DEFAULT_NUM_ENVS = HABIT_NUM_ENVS;
  */
 export const DEFAULT_EVAL_EPISODES = 32;
 export const DEFAULT_EVAL_DAYS = 365;
-
-/**
- * The candidate's mean daily reward minus another planner's on the same simulated people, and
- * the evaluation noise of that difference: the half-width of its 95 % confidence interval over
- * the people (paired, so what both planners share — the people, their days — cancels out).
- */
-export interface PairedComparison {
-  difference: number;
-  noise: number;
-}
-
-/** Paired comparison of per-person mean rewards (same people, same order). */
-export function pairedComparison(candidate: number[], other: number[]): PairedComparison {
-  const n = Math.min(candidate.length, other.length);
-  if (n === 0) return { difference: Number.NaN, noise: Number.NaN };
-  const d = Array.from({ length: n }, (_, i) => candidate[i] - other[i]);
-  const mean = d.reduce((a, b) => a + b, 0) / n;
-  const variance = n > 1 ? d.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1) : 0;
-  return { difference: mean, noise: n > 1 ? tQuantile(n - 1) * Math.sqrt(variance / n) : 0 };
-}
 
 /** The stronger of the two heuristics on the evaluation people, and the candidate against it. */
 export interface VersusHeuristic extends PairedComparison {
