@@ -32,7 +32,7 @@ import type { PopulationWorkerMessage } from "./population-worker.js";
  * Version of the population policy's recipe (behaviour spread, steps, network): a stored one of
  * another version is not used, so changing the recipe retrains it on first use.
  */
-export const POPULATION_POLICY_VERSION = 2; // 2: capacity relative to the habit count, half new people
+export const POPULATION_POLICY_VERSION = 3; // 2: capacity relative to the habit count, half new people; 3: the new-person check
 /** PPO steps of a population policy (once per habit-set shape; POPULATION_POLICY_STEPS). */
 export const POPULATION_STEPS = 300_000;
 /** Training seed of a population policy seeded on first use (the same for every shape). */
