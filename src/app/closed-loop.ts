@@ -31,6 +31,7 @@ import {
 import { countExploratoryPlans } from "../db/plans.js";
 import { trainingRunById } from "../db/training-queue.js";
 import type { User } from "../generated/prisma/client.js";
+import { type CheckpointHeader, decodeCheckpoint } from "../rl/checkpoint.js";
 import type { CoachAlgorithm } from "../rl/coach-policy.js";
 import { HabitVectorEnv } from "../rl/habit-env.js";
 import { trainOnPersona } from "../rl/habit-training.js";
@@ -169,7 +170,15 @@ export interface ClosedLoopResult {
    */
   unreported: Record<string, number>;
   /** the population policy the product started from (null: none) */
-  population: { modelId: number; trained: boolean; seconds: number; steps: number } | null;
+  population: {
+    modelId: number;
+    trained: boolean;
+    seconds: number;
+    steps: number;
+    /** which training was kept (1-based) and its new-person check (src/rl/population.ts) */
+    attempt: number | null;
+    newPersonCheck: NonNullable<CheckpointHeader["training"]>["newPersonCheck"] | null;
+  } | null;
   nights: NightSummary[];
   /** the day from which the product's 7-day mean reward stays above the heuristic's; null: never */
   productBeatsHeuristicFromDay: number | null;
@@ -384,11 +393,14 @@ export async function runClosedLoop(
         seed: seed + 104_729,
       });
       for (const p of product) await adoptPopulationPolicy(deps.db, p.person);
+      const training = decodeCheckpoint(new Uint8Array(found.model.bytes)).header.training;
       population = {
         modelId: found.model.id,
         trained: found.trained,
         seconds: found.seconds,
         steps: populationSteps,
+        attempt: training?.attempt ?? null,
+        newPersonCheck: training?.newPersonCheck ?? null,
       };
     }
 

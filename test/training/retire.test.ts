@@ -79,7 +79,7 @@ describe("the retrain retires a policy worse than the heuristic", () => {
     const steady = await loadPersonaFile("personas/steady.json");
     const days = MIN_HISTORY_DAYS + 4;
     const outcomes: RetrainOutcome[] = [];
-    await runClosedLoop({ config, db: t.db, log }, steady, {
+    const result = await runClosedLoop({ config, db: t.db, log }, steady, {
       people: 1,
       days,
       seed: 31,
@@ -97,6 +97,10 @@ describe("the retrain retires a policy worse than the heuristic", () => {
       onRetrain: (_night, outcome) => outcomes.push(outcome),
     });
     expect(outcomes).toHaveLength(days);
+    // the population policy went through its new-person check (recorded in the result)
+    expect(result.population?.attempt).toBeGreaterThanOrEqual(1);
+    expect(result.population?.attempt).toBeLessThanOrEqual(3);
+    expect(result.population?.newPersonCheck).toMatchObject({ passed: expect.any(Boolean) });
     const retiredAt = outcomes.findIndex((o) => o.retired === true);
     // the first night, on the default behaviour (MIN_HISTORY_DAYS of history are not there yet)
     expect(retiredAt).toBe(0);
