@@ -115,3 +115,15 @@ export async function freePort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+/**
+ * A plan time ("HH:MM", UTC) six hours from `now`: a real process runs on the real clock, and
+ * the morning plan is pushed from the plan time until five hours after it (PLAN_CUT_OFF_MS), so
+ * with this one no push falls within the next hour. With a fixed 07:30 a test run between 07:30
+ * and 12:30 UTC got "Good morning! Plan for …" among the replies it counted.
+ */
+export function planTimeAwayFromNow(now: Date = new Date()): string {
+  const at = new Date(now.getTime() + 6 * 3_600_000);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${pad(at.getUTCHours())}:${pad(at.getUTCMinutes())}`;
+}
