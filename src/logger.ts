@@ -75,20 +75,40 @@ export interface LoggerOptions {
   name?: string;
 }
 
+/** How a logger's lines are written out to the end (see endLog), by logger. */
+const endings = new WeakMap<Logger, (timeoutMs: number) => Promise<void>>();
+
+/**
+ * Writes out every line `log` has taken, in order, and then stops its output: what a process
+ * awaits last before process.exit. The stdout destination writes asynchronously; at exit it
+ * writes what it still holds synchronously, while a write already under way (a full pipe:
+ * retried later) is dropped or lands after it — seen: "shutting down" logged after "stopped
+ * cleanly", lines lost (test/foundation/logger-exit.test.ts). Resolves after `timeoutMs` at
+ * the latest, so a blocked stdout cannot hold a stopping process; a no-op for other
+ * destinations (a terminal's pretty output, a test's collector, a caller's own stream).
+ */
+export function endLog(log: Logger, timeoutMs = 2_000): Promise<void> {
+  return endings.get(log)?.(timeoutMs) ?? Promise.resolve();
+}
+
 export function createLogger(options: LoggerOptions): Logger {
   const scrub = secretScrubber(options.secrets);
+  const stdout =
+    options.destination || options.pretty ? null : pino.destination({ fd: 1, sync: false });
   const target: DestinationStream =
     options.destination ??
-    (options.pretty
-      ? pretty({ colorize: true, translateTime: "SYS:HH:MM:ss", ignore: "pid,hostname" })
-      : pino.destination({ fd: 1, sync: false }));
+    stdout ??
+    pretty({ colorize: true, translateTime: "SYS:HH:MM:ss", ignore: "pid,hostname" });
+  let closed = false;
   const scrubbed = new Writable({
     write(chunk, _encoding, callback) {
+      // after endLog the stdout destination is closed: a straggler line is dropped, not thrown
+      if (closed) return callback();
       target.write(scrub(chunk.toString()));
       callback();
     },
   });
-  return pino(
+  const log = pino(
     {
       level: options.level,
       name: options.name ?? "coachrl",
@@ -98,4 +118,22 @@ export function createLogger(options: LoggerOptions): Logger {
     },
     scrubbed,
   );
+  if (stdout) {
+    let ended: Promise<void> | null = null;
+    endings.set(log, (timeoutMs) => {
+      ended ??= new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        timer.unref();
+        // end() lets a write under way finish, writes the rest after it, then closes (fd 1 stays open)
+        stdout.once("close", () => {
+          closed = true;
+          clearTimeout(timer);
+          resolve();
+        });
+        stdout.end();
+      });
+      return ended;
+    });
+  }
+  return log;
 }

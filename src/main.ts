@@ -32,7 +32,7 @@ import { MigrationError, migrate } from "./db/migrate.js";
 import { openSendBudgetStore } from "./db/send-budget.js";
 import { createHttpServer, type HttpServer } from "./http/server.js";
 import { registerIngestRoutes } from "./ingest/http.js";
-import { createLogger, type Logger } from "./logger.js";
+import { createLogger, endLog, type Logger } from "./logger.js";
 import { initBackend } from "./rl/backend.js";
 import { startSheetsMirror } from "./sheets/mirror.js";
 
@@ -368,6 +368,7 @@ async function main(): Promise<void> {
     await http!.close();
     await db.close();
     log.info("stopped cleanly");
+    await endLog(log);
     process.exit(process.exitCode ?? 0);
   };
   // a repeated signal (Ctrl-C reaches `npm start` and the app, and npm passes it on too) must not
