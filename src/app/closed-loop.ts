@@ -64,6 +64,7 @@ import { nightlyRetrainKey } from "./training/nightly.js";
 import { adoptPopulationPolicy, populationPolicy } from "./training/population.js";
 import { type RetrainOutcome, type RetrainRunner, recordedOutcome } from "./training/retrain.js";
 import { trainAndEvaluate } from "./training/retrain-job.js";
+import { continuedCandidate } from "./training/training-policy.js";
 
 export const ARM_NAMES = ["product", "heuristic", "capacity-aware", "oracle", "udrl"] as const;
 export type ArmName = (typeof ARM_NAMES)[number];
@@ -592,7 +593,7 @@ export async function runClosedLoop(
         if (outcome === null) continue;
         if (outcome.status === "failed") summary.failed++;
         if (outcome.activated) summary.activated++;
-        if (outcome.startFrom?.startsWith("latest candidate")) summary.fromCandidate++;
+        if (continuedCandidate(outcome.startFrom)) summary.fromCandidate++;
         if (outcome.cost) cpu.push(outcome.cost.trainingCpuSeconds);
         options.onRetrain?.(night, outcome);
       }

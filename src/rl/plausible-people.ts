@@ -5,7 +5,6 @@
  * as one batch — each rollout row lives one of them, with that behaviour's habit features —
  * and the policy learns plans that hold up across what the person might be.
  */
-import { featureEnv, habitFeatureTable } from "./habit-features.js";
 import {
   HABIT_NUM_ENVS,
   type HabitTrainingEnv,
@@ -17,7 +16,7 @@ import {
   trainInEnv,
 } from "./habit-training.js";
 import type { Persona, PersonaBehaviour } from "./persona.js";
-import { PopulationEnv } from "./population.js";
+import { memberPersonas, PopulationEnv, populationTrainingEnv } from "./population.js";
 import { deriveSeed } from "./random.js";
 
 export interface TrainForPlausibleInput extends TrainForHabitsInput {
@@ -57,26 +56,13 @@ export function plausibleTrainingEnv(
   behaviours: PersonaBehaviour[],
   options: { numEnvs: number; seed: number; withFeatures: boolean },
 ): HabitTrainingEnv & { population: PopulationEnv } {
-  const personas: Persona[] = behaviours.map((behaviour, i) => ({
-    ...persona,
-    name: `plausible-${i}`,
-    description: "a behaviour drawn from the fit's posterior",
-    behaviour,
-  }));
-  const population = new PopulationEnv(personas, {
+  const members = memberPersonas(persona, behaviours);
+  const population = new PopulationEnv(members, {
     numEnvs: options.numEnvs,
     seed: deriveSeed(options.seed, "env"),
   });
-  const memberOfRow = population.members.flatMap((m, i) => Array<number>(m.numEnvs).fill(i));
-  const tables = options.withFeatures
-    ? personas.map((p) => habitFeatureTable(p.habits, p.behaviour, p.planCapacityMinutes))
-    : null;
   return {
-    ...featureEnv(population, population.policySpec, tables, (row) => memberOfRow[row]),
-    observation: population.spec,
-    actingFeatures: options.withFeatures
-      ? habitFeatureTable(persona.habits, persona.behaviour, persona.planCapacityMinutes)
-      : null,
+    ...populationTrainingEnv(persona, members, population, options.withFeatures),
     population,
   };
 }

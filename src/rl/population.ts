@@ -8,7 +8,6 @@
 import type { HabitSpec } from "../coach/habits.js";
 import { type ObservationSpec, observationSpec, sameSpec } from "../coach/observation.js";
 import { createRng, type Rng } from "../coach/rng.js";
-import { initBackend } from "./backend.js";
 import { decodeCheckpoint, encodeCheckpoint } from "./checkpoint.js";
 import {
   evaluatePlanner,
@@ -20,10 +19,15 @@ import {
 } from "./evaluate.js";
 import { HabitVectorEnv } from "./habit-env.js";
 import { featureEnv, habitFeatureTable } from "./habit-features.js";
-import { defaultBehaviour, HABIT_NUM_ENVS, HABIT_PPO } from "./habit-training.js";
+import {
+  defaultBehaviour,
+  HABIT_NUM_ENVS,
+  type HabitTrainingEnv,
+  trainInEnv,
+} from "./habit-training.js";
 import type { Persona, PersonaBehaviour } from "./persona.js";
-import { type HabitPolicy, policyFromNetwork } from "./policy.js";
-import { type PpoConfig, type TrainingProgress, trainPpo } from "./ppo.js";
+import type { HabitPolicy } from "./policy.js";
+import type { PpoConfig, TrainingProgress } from "./ppo.js";
 import { deriveSeed } from "./random.js";
 import type { StepBuffers, VectorEnv } from "./vector-env.js";
 
@@ -250,10 +254,11 @@ export function populationAttemptSeed(seed: number, attempt: number): number {
  */
 export async function trainPopulationPolicy(input: PopulationTraining): Promise<Uint8Array> {
   const attempts = Math.max(1, input.attempts ?? POPULATION_ATTEMPTS);
+  // trained as, and checked for, someone who just set up their habits: the default behaviour
   const newPerson: Persona = {
     format: 1,
-    name: "new person",
-    description: "someone who just set up their habits: the default behaviour, EMAs at 0",
+    name: "population",
+    description: "a varied simulated person for the population policy",
     habits: input.habits,
     metrics: [],
     planCapacityMinutes: input.planCapacityMinutes ?? null,
@@ -263,7 +268,7 @@ export async function trainPopulationPolicy(input: PopulationTraining): Promise<
   let best: { policy: HabitPolicy; attempt: number } | null = null;
   for (let attempt = 0; attempt < attempts; attempt++) {
     const seed = populationAttemptSeed(input.seed, attempt);
-    const policy = await trainPopulationOnce(input, seed);
+    const policy = await trainPopulationOnce(input, newPerson, seed);
     const check = checkForNewPerson(newPerson, policyPlanner(policy), seed);
     checks.push(check);
     if (best === null || check.difference > checks[best.attempt].difference) {
@@ -289,60 +294,63 @@ export async function trainPopulationPolicy(input: PopulationTraining): Promise<
 }
 
 /** One training of the population policy with `seed` (behaviours, people and PPO). */
-async function trainPopulationOnce(input: PopulationTraining, seed: number): Promise<HabitPolicy> {
-  const backend = await initBackend();
-  const config: PpoConfig = { ...HABIT_PPO, ...input.config, totalSteps: input.steps };
-  const behaviours = populationBehaviours(
-    input.habits,
-    input.behaviours ?? POPULATION_BEHAVIOURS,
-    seed,
+async function trainPopulationOnce(
+  input: PopulationTraining,
+  persona: Persona,
+  seed: number,
+): Promise<HabitPolicy> {
+  const members = memberPersonas(
+    persona,
+    populationBehaviours(input.habits, input.behaviours ?? POPULATION_BEHAVIOURS, seed),
   );
-  const personas: Persona[] = behaviours.map((behaviour, i) => ({
-    format: 1,
-    name: `population-${i}`,
-    description: "a varied simulated person for the population policy",
-    habits: input.habits,
-    metrics: [],
-    planCapacityMinutes: input.planCapacityMinutes ?? null,
+  const { policy } = await trainInEnv(
+    persona,
+    (withFeatures) =>
+      populationTrainingEnv(
+        persona,
+        members,
+        populationEnv(members, HABIT_NUM_ENVS, deriveSeed(seed, "env")),
+        withFeatures,
+      ),
+    { steps: input.steps, seed, config: input.config, onProgress: input.onProgress },
+  );
+  return policy;
+}
+
+/** `persona` lived with each of `behaviours`: the members of a batch of several behaviours. */
+export function memberPersonas(persona: Persona, behaviours: PersonaBehaviour[]): Persona[] {
+  return behaviours.map((behaviour, i) => ({
+    ...persona,
+    name: `${persona.name}-${i}`,
     behaviour,
   }));
-  const population = populationEnv(personas, HABIT_NUM_ENVS, deriveSeed(seed, "env"));
-  // With habit features every member's people see their own behaviour's features; the policy
-  // acts with the default behaviour's (a person with no fitted behaviour yet).
-  const withFeatures = config.network.habitFeatures === true;
+}
+
+/**
+ * Where a policy for `persona`'s habit set trains on several behaviours as one batch:
+ * `population` (built over `members`; member i holds rows [offset_i, offset_i + n_i)), every
+ * row seeing its own member's habit features when `withFeatures`, while the trained policy acts
+ * with `persona.behaviour`'s — the default behaviour for the population policy (a person with
+ * no fitted behaviour yet), the point estimate for plausible people (src/rl/plausible-people.ts).
+ */
+export function populationTrainingEnv(
+  persona: Persona,
+  members: Persona[],
+  population: PopulationEnv,
+  withFeatures: boolean,
+): HabitTrainingEnv {
   const memberOfRow = population.members.flatMap((m, i) => Array<number>(m.numEnvs).fill(i));
-  const { env, spec } = featureEnv(
-    population,
-    population.policySpec,
-    withFeatures
-      ? personas.map((p) => habitFeatureTable(p.habits, p.behaviour, p.planCapacityMinutes))
-      : null,
-    (row) => memberOfRow[row],
-  );
-  const actingFeatures = withFeatures
-    ? habitFeatureTable(
-        input.habits,
-        defaultBehaviour(input.habits),
-        input.planCapacityMinutes ?? null,
-      )
-    : null;
-  const { network, summary } = await trainPpo({
-    env,
-    spec,
-    config,
-    rng: createRng(deriveSeed(seed, "ppo")),
-    onUpdate: (progress) => {
-      input.onProgress?.(progress);
-      return undefined;
-    },
-  });
-  return policyFromNetwork(
-    network,
-    population.spec,
-    config,
-    { ...summary, persona: "population", seed, backend: backend.backend },
-    actingFeatures,
-  );
+  const table = (p: Persona) => habitFeatureTable(p.habits, p.behaviour, p.planCapacityMinutes);
+  return {
+    ...featureEnv(
+      population,
+      population.policySpec,
+      withFeatures ? members.map(table) : null,
+      (row) => memberOfRow[row],
+    ),
+    observation: population.spec,
+    actingFeatures: withFeatures ? table(persona) : null,
+  };
 }
 
 /**

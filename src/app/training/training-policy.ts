@@ -95,6 +95,9 @@ export function shouldRetire(evaluation: ActivationEvidence, informed: boolean):
   return c != null && c.difference < -c.noise;
 }
 
+/** How `from` names a start from the training line (continuedCandidate reads it). */
+const LATEST_CANDIDATE = "latest candidate";
+
 /** Where a nightly retrain starts PPO: a stored policy model, or scratch. */
 export interface WarmStartChoice<M> {
   model: M | null;
@@ -131,7 +134,12 @@ export function warmStartFrom<M extends { id: number; evaluation: unknown }>(
       ` (latest candidate #${latest.id} was worse than the active policy by ${(-versus.difference).toFixed(4)} > noise ${versus.noise.toFixed(4)})`,
     );
   }
-  return { model: latest, from: `latest candidate #${latest.id}` };
+  return { model: latest, from: `${LATEST_CANDIDATE} #${latest.id}` };
+}
+
+/** Whether a run's `from` (WarmStartChoice) continued the training line's latest candidate. */
+export function continuedCandidate(from: string | undefined): boolean {
+  return from?.startsWith(LATEST_CANDIDATE) === true;
 }
 
 /** Habits a day for the capacity-aware heuristic: the behaviour's capacity, rounded, 1…H. */
