@@ -1,7 +1,7 @@
 // The training queue inside one process, for embedded PGlite (one instance, no network): the
-// same TrainingQueue as pg-boss's, serial (one training at a time in a worker thread), admin
-// requests first, retries with backoff, a time limit per job, the nightly schedule by
-// node-schedule. The queue lives in the TrainingRun rows: after a restart the runs still queued
+// same TrainingQueue as pg-boss's, `work(concurrency)` trainings at a time (each in its own
+// worker thread; COACHRL_WORKERS in the bot, one by default), admin requests first, retries with
+// backoff, a time limit per job, the nightly schedule by node-schedule. The queue lives in the TrainingRun rows: after a restart the runs still queued
 // are worked (nothing of a night is lost).
 import { hostname } from "node:os";
 import schedule from "node-schedule";
@@ -42,8 +42,10 @@ export function createInProcessQueue(
   const jobs: schedule.Job[] = [];
   let working = false;
   let stopped = false;
-  let current: { runId: number; controller: AbortController } | null = null;
-  let loop: Promise<void> = Promise.resolve();
+  /** trainings at a time (work's concurrency) */
+  let slots = 1;
+  /** the jobs being worked: their aborts, and the promises stop() waits for */
+  const running = new Map<number, { controller: AbortController; done: Promise<void> }>();
   let idle: (() => void)[] = [];
 
   const delay = (ms: number, signal: AbortSignal) =>
@@ -55,9 +57,7 @@ export function createInProcessQueue(
       });
     });
 
-  async function workOne(runId: number): Promise<void> {
-    const controller = new AbortController();
-    current = { runId, controller };
+  async function workOne(runId: number, controller: AbortController): Promise<void> {
     const unwatch = watchCancellation(deps.db, runId, controller);
     try {
       for (let retry = 0; retry <= RETRAIN_RETRY_LIMIT; retry++) {
@@ -86,22 +86,24 @@ export function createInProcessQueue(
       log.error({ err: error, runId }, "retrain job failed");
     } finally {
       unwatch();
-      current = null;
     }
   }
 
+  /** Starts queued jobs while a slot is free; wakes whenIdle() once nothing is left. */
   function kick(): void {
-    if (!working || stopped || current !== null) return;
-    loop = (async () => {
-      while (!stopped && pending.length > 0) {
-        const next = pending.shift()!;
-        await workOne(next.runId);
-      }
-      if (pending.length === 0 && current === null) {
-        for (const resolve of idle) resolve();
-        idle = [];
-      }
-    })();
+    while (working && !stopped && running.size < slots && pending.length > 0) {
+      const { runId } = pending.shift()!;
+      const controller = new AbortController();
+      const done = workOne(runId, controller).finally(() => {
+        running.delete(runId);
+        kick();
+      });
+      running.set(runId, { controller, done });
+    }
+    if (running.size === 0 && (pending.length === 0 || stopped)) {
+      for (const resolve of idle) resolve();
+      idle = [];
+    }
   }
 
   function add(item: Pending): void {
@@ -125,12 +127,13 @@ export function createInProcessQueue(
       const index = pending.findIndex((p) => p.runId === runId);
       if (index !== -1) pending.splice(index, 1);
       const cancelled = await cancelRun(deps.db, runId, "cancelled", deps.now());
-      if (current?.runId === runId) current.controller.abort("cancelled");
+      running.get(runId)?.controller.abort("cancelled");
       return cancelled;
     },
-    async work() {
+    async work(concurrency) {
       if (working) return;
       working = true;
+      slots = Math.max(1, Math.floor(concurrency));
       // runs queued before a restart (or by another process on the same data directory)
       for (const run of await queuedRuns(deps.db)) {
         add({ runId: run.id, priority: PRIORITY[run.trigger] });
@@ -149,14 +152,15 @@ export function createInProcessQueue(
       jobs.push(job);
     },
     whenIdle() {
-      if (current === null && (pending.length === 0 || !working)) return Promise.resolve();
+      if (running.size === 0 && (pending.length === 0 || !working)) return Promise.resolve();
       return new Promise((resolve) => idle.push(resolve));
     },
     async stop() {
       stopped = true;
       for (const job of jobs) job.cancel();
-      current?.controller.abort("shutdown");
-      await loop;
+      const inProgress = [...running.values()];
+      for (const job of inProgress) job.controller.abort("shutdown");
+      await Promise.all(inProgress.map((job) => job.done));
     },
   };
   return queue;
