@@ -122,9 +122,10 @@ export async function startTestBot(options: StartTestBotOptions = {}): Promise<T
   };
   const bot = createBot(deps);
   let running: Promise<void> | undefined;
+  let retries: { stop(): void } | undefined;
   if (options.launch !== false) {
     // as src/main.ts does in polling mode: transient failures are retried in-process
-    retryInProcess(bot, { log, sleep: deps.sleep });
+    retries = retryInProcess(bot, { log, sleep: deps.sleep });
     await new Promise<void>((resolve, reject) => {
       running = bot.launch(() => resolve());
       running.catch(reject);
@@ -143,6 +144,8 @@ export async function startTestBot(options: StartTestBotOptions = {}): Promise<T
     sleeps,
     async stop() {
       if (running) {
+        // as src/main.ts stops polling: the retries end first
+        retries?.stop();
         bot.stop("test finished");
         await running.catch(() => {});
       }

@@ -91,6 +91,9 @@ export async function apologise(error: unknown, ctx: CoachContext): Promise<void
  * person the first time; anything else gets the apology, and the bot keeps running.
  */
 export function createErrorHandler(notices = new ProcessingLaterNotices()) {
+  // an update retried through a long outage fails once per attempt: a warning the first time,
+  // debug lines after that (../delivery.ts logs one still failing now and then)
+  const warned = new ProcessingLaterNotices();
   return async function handleBotError(error: unknown, ctx: CoachContext): Promise<void> {
     if (!isTransientFailure(error)) {
       await apologise(error, ctx);
@@ -99,7 +102,8 @@ export function createErrorHandler(notices = new ProcessingLaterNotices()) {
     const updateId = ctx.update.update_id;
     const log = ctx.log ?? ctx.deps?.log;
     const inProgress = error instanceof UpdateInProgress;
-    log?.warn(
+    const level = warned.first(updateId) ? "warn" : "debug";
+    log?.[level](
       { err: inProgress ? undefined : error, update_id: updateId },
       inProgress
         ? "update is being handled elsewhere; it will be delivered again"
