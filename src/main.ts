@@ -77,9 +77,46 @@ interface Running {
   stop(reason: string): Promise<void>;
 }
 
+/**
+ * telegraf 4's launch() answers onLaunch after getMe but starts its polling loop only once
+ * Telegram has answered deleteWebhook; its stop() throws "Bot is not running!" in that gap, and
+ * a loop started after a stop would poll on. The instance's startPolling (internal) is wrapped to
+ * know when the loop starts and not to start it once a stop was asked for.
+ */
+function guardPollingStart(bot: Telegraf<CoachContext>): { stop: (reason: string) => void } {
+  const internals = bot as unknown as { startPolling?: (allowed?: unknown) => Promise<void> };
+  const original = internals.startPolling;
+  if (typeof original !== "function") {
+    // another telegraf: stop what is running, and nothing when nothing is
+    return {
+      stop: (reason) => {
+        try {
+          bot.stop(reason);
+        } catch {
+          // not polling yet
+        }
+      },
+    };
+  }
+  let started = false;
+  let stopAsked = false;
+  internals.startPolling = (allowed) => {
+    if (stopAsked) return Promise.resolve();
+    started = true;
+    return original.call(bot, allowed);
+  };
+  return {
+    stop: (reason) => {
+      stopAsked = true;
+      if (started) bot.stop(reason);
+    },
+  };
+}
+
 async function startPolling(bot: Telegraf<CoachContext>, log: Logger): Promise<Running> {
   // an update that failed for a transient reason is retried here (nobody re-delivers it)
   const retries = retryInProcess(bot, { log });
+  const polling = guardPollingStart(bot);
   let launched!: Promise<void>;
   await new Promise<void>((resolve, reject) => {
     launched = bot.launch({ allowedUpdates: [...ALLOWED_UPDATES] }, () => resolve());
@@ -93,7 +130,8 @@ async function startPolling(bot: Telegraf<CoachContext>, log: Logger): Promise<R
   return {
     async stop(reason) {
       retries.stop();
-      bot.stop(reason);
+      polling.stop(reason);
+      // until the loop has ended (or, stopped before it started, until launch() has returned)
       await launched.catch(() => {});
     },
   };

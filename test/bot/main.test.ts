@@ -20,7 +20,11 @@ import { FakeSheets } from "../sheets/fake-sheets.js";
 import { SERVICE_ACCOUNT, testKeyPair } from "../sheets/helpers.js";
 import { planTimeAwayFromNow } from "../support/app-process.js";
 import { createEmptyPostgresDatabase, onRealPostgres } from "../support/database.js";
-import { startEmulator, type TelegramEmulator } from "../support/telegram-emulator.js";
+import {
+  type HeldCall,
+  startEmulator,
+  type TelegramEmulator,
+} from "../support/telegram-emulator.js";
 
 /** How long any one step of a child process may take (start-up on a loaded machine included). */
 const DEADLINE_MS = 180_000;
@@ -121,6 +125,16 @@ async function waitForLog(run: Run, text: string, timeoutMs = DEADLINE_MS): Prom
 }
 
 /** The JSON log lines the process wrote to stdout. */
+/** The process exited with code 0 (else its output is shown), "stopped cleanly" last, no error logged. */
+async function expectStoppedCleanly(run: Run): Promise<void> {
+  const code = await exitOf(run);
+  const { stdout, stderr } = run.output();
+  expect(code, `exit code; stdout:\n${stdout}\nstderr:\n${stderr}`).toBe(0);
+  const lines = logLines(run);
+  expect(lines.at(-1)).toMatchObject({ msg: "stopped cleanly" });
+  expect(lines.filter((l) => Number(l.level) >= 50)).toEqual([]);
+}
+
 function logLines(run: Run): Record<string, unknown>[] {
   return run
     .output()
@@ -336,12 +350,18 @@ describe("src/main.ts: shutdown and webhook mode (own emulator and database per 
   });
 
   /** A polling app on its own emulator and fresh database (both cleaned up after the test). */
-  async function startPollingApp(options: { via?: "node" | "npm start" } = {}): Promise<{
+  async function startPollingApp(
+    options: {
+      via?: "node" | "npm start";
+      beforeStart?: (emulator: TelegramEmulator) => void;
+    } = {},
+  ): Promise<{
     current: Run;
     emulator: TelegramEmulator;
     database: Awaited<ReturnType<typeof processDatabase>>;
   }> {
     emulator = await startEmulator({ timeoutMs: DEADLINE_MS });
+    options.beforeStart?.(emulator);
     database = await processDatabase();
     run = start(
       {
@@ -423,14 +443,37 @@ describe("src/main.ts: shutdown and webhook mode (own emulator and database per 
       const { current, emulator } = await startPollingApp();
       await waitForLog(current, line);
       current.child.kill("SIGTERM");
-      expect(await exitOf(current)).toBe(0);
-      const lines = logLines(current);
-      expect(lines.at(-1)).toMatchObject({ msg: "stopped cleanly" });
-      expect(lines.filter((l) => Number(l.level) >= 50)).toEqual([]);
+      await expectStoppedCleanly(current);
       // stopped for good: no long poll is left open for the next instance
       const polls = emulator.callsOf("getUpdates").length;
       await sleep(500);
       expect(emulator.callsOf("getUpdates")).toHaveLength(polls);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  // telegraf's launch() sets up its polling only once Telegram has answered deleteWebhook, after
+  // the bot is started (getMe); a SIGTERM in that gap made telegraf's stop() throw "Bot is not
+  // running!" and the process crash with exit code 1 (seen on a loaded machine in the test above).
+  it(
+    "a SIGTERM while long polling is being set up (deleteWebhook unanswered) stops the app cleanly with exit code 0 and no poll",
+    async () => {
+      let held: HeldCall | undefined;
+      const { current, emulator } = await startPollingApp({
+        beforeStart: (e) => {
+          held = e.holdNext("deleteWebhook");
+        },
+      });
+      await within(current, "the held deleteWebhook", held!.arrived);
+      current.child.kill("SIGTERM");
+      await waitForLog(current, "shutting down: finishing in-flight updates");
+      await held!.release();
+      await expectStoppedCleanly(current);
+      expect(current.output().stderr).toBe("");
+      // stopped before it polled: no long poll was left open for the next instance
+      expect(emulator.callsOf("getUpdates").filter((c) => c.payload.timeout !== undefined)).toEqual(
+        [],
+      );
     },
     TEST_TIMEOUT_MS,
   );

@@ -122,8 +122,12 @@ export async function freePort(): Promise<number> {
  * with this one no push falls within the next hour. With a fixed 07:30 a test run between 07:30
  * and 12:30 UTC got "Good morning! Plan for …" among the replies it counted.
  */
+export const DEFAULT_DAY_START_HOUR = 4;
 export function planTimeAwayFromNow(now: Date = new Date()): string {
-  const at = new Date(now.getTime() + 6 * 3_600_000);
+  // and at or after the default day start (04:00): an earlier time is refused as yesterday's
+  // plan, so between 18:00 and 22:00 UTC take the time six hours ago (its pushes ended an hour ago)
+  let at = new Date(now.getTime() + 6 * 3_600_000);
+  if (at.getUTCHours() < DEFAULT_DAY_START_HOUR) at = new Date(now.getTime() - 6 * 3_600_000);
   const pad = (n: number) => String(n).padStart(2, "0");
   return `${pad(at.getUTCHours())}:${pad(at.getUTCMinutes())}`;
 }
