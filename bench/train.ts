@@ -26,7 +26,8 @@
  * Environment: BENCH_TRAIN_STEPS (20000), BENCH_TRAIN_NUM_ENVS (64), BENCH_TRAIN_EVAL_EPISODES
  * (8), BENCH_TRAIN_EVAL_DAYS (90), BENCH_TRAIN_REPEATS (2 per persona), BENCH_TRAIN_SCALING_JOBS
  * (4), BENCH_TRAIN_QUEUE_JOBS (5, also the K of the pg-boss measurement), BENCH_TRAIN_PROCESS_JOBS
- * (6 per worker-process measurement).
+ * (6 per worker-process measurement), BENCH_TRAIN_COST_ONLY=1 (only the CPU-seconds per retrain:
+ * e.g. the nightly budget against 200,000 steps at the product's evaluation of 32 × 365 days).
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -361,6 +362,27 @@ const started = performance.now();
 const loadAtStart = loadAverage();
 const five = await costOf("personas/steady.json");
 const twentyThree = await costOf("personas/seed-23.json");
+if (process.env.BENCH_TRAIN_COST_ONLY === "1") {
+  process.stdout.write(
+    `${JSON.stringify(
+      {
+        machine: { cpus: os.cpus().length, node: process.version, loadAverageAtStart: loadAtStart },
+        loadAverageAtEnd: loadAverage(),
+        budget: {
+          steps: STEPS,
+          numEnvs: NUM_ENVS,
+          evalEpisodes: EVAL.episodes,
+          evalDays: EVAL.days,
+        },
+        perRetrain: { habits5: five, habits23: twentyThree },
+        benchSeconds: round((performance.now() - started) / 1000, 1),
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  process.exit(0);
+}
 const one = await throughput(1);
 const two = await throughput(2);
 const oneProcess = (await workerProcessThroughput(1)) as { peoplePerHour?: number };

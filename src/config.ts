@@ -41,6 +41,11 @@ export interface AppConfig {
   retrainCron: string;
   /** cap on simulated steps per nightly/admin retrain. */
   retrainSteps: number;
+  /**
+   * What a retrain's warm start continues: "line", the person's latest trained policy (nightly
+   * steps add up), or "active", their active policy (src/app/training/training-policy.ts).
+   */
+  retrainWarmStartFrom: "line" | "active";
   /** cap on CPU-seconds of training per retrain (whichever of the two ends first); undefined: none. */
   retrainCpuSeconds: number | undefined;
   /** evaluation size and PPO width of a retrain; undefined → src/app/training/training-policy.ts */
@@ -254,7 +259,8 @@ const variables = z.object({
       }
     })
     .default("30 2 * * *"),
-  RETRAIN_STEPS: wholeNumber(200_000, 1_000, 100_000_000),
+  RETRAIN_STEPS: wholeNumber(32_768, 1_000, 100_000_000),
+  RETRAIN_WARM_START_FROM: oneOf(["line", "active"], "line"),
   RETRAIN_CPU_SECONDS: wholeNumber(0, 1, 24 * 3_600)
     .unwrap()
     .optional(),
@@ -343,6 +349,7 @@ export function parseConfig(rawEnv: Env): AppConfig {
     sheetsApiRoot: v.SHEETS_API_ROOT,
     retrainCron: v.RETRAIN_CRON,
     retrainSteps: v.RETRAIN_STEPS,
+    retrainWarmStartFrom: v.RETRAIN_WARM_START_FROM,
     retrainCpuSeconds: v.RETRAIN_CPU_SECONDS,
     retrainEval: {
       episodes: v.RETRAIN_EVAL_EPISODES,

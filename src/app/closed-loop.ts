@@ -62,7 +62,12 @@ import {
 import { createInProcessQueue } from "./training/in-process-queue.js";
 import { nightlyRetrainKey } from "./training/nightly.js";
 import { adoptPopulationPolicy, populationPolicy } from "./training/population.js";
-import { type RetrainOutcome, type RetrainRunner, recordedOutcome } from "./training/retrain.js";
+import {
+  type RetrainOutcome,
+  type RetrainRunner,
+  recordedOutcome,
+  workerThreadRunner,
+} from "./training/retrain.js";
 import { trainAndEvaluate } from "./training/retrain-job.js";
 import { continuedCandidate } from "./training/training-policy.js";
 
@@ -88,8 +93,8 @@ export interface ClosedLoopOptions {
   people: number;
   days: number;
   seed: number;
-  /** PPO steps of each nightly retrain (the order's override of RETRAIN_STEPS). */
-  stepsPerNight: number;
+  /** PPO steps of each nightly retrain (default the configuration's RETRAIN_STEPS). */
+  stepsPerNight?: number;
   /** Evaluation before activation, per retrain (default: the configuration's). */
   evalEpisodes?: number;
   evalDays?: number;
@@ -110,7 +115,10 @@ export interface ClosedLoopOptions {
   coachAlgorithm?: CoachAlgorithm;
   /** false: each night trains from scratch instead of from the active policy. */
   warmStart?: boolean;
-  /** Which policy a warm start continues (default "active"; see warmStartFrom). */
+  /**
+   * Which policy a warm start continues (default the configuration's RETRAIN_WARM_START_FROM;
+   * see warmStartFrom).
+   */
   warmStartFrom?: "line" | "active";
   /**
    * PPO steps of the habit set's population policy, trained (or found stored) before day 1 and
@@ -122,7 +130,16 @@ export interface ClosedLoopOptions {
    * configuration's (PLAN_EXPLORATION_PROBABILITY, off unless set).
    */
   exploration?: ExplorationSettings;
-  /** How a retrain trains (default: in this thread, the product's trainAndEvaluate). */
+  /**
+   * Retrains of a night at a time (default 1): with more, each trains in its own worker thread
+   * (the product's runner), so a night of several people uses several cores. The results do not
+   * depend on it: every retrain's seed is its run id, queued in the same order.
+   */
+  workers?: number;
+  /**
+   * How a retrain trains (default: in this thread, the product's trainAndEvaluate; in a worker
+   * thread when `workers` > 1).
+   */
   runner?: RetrainRunner;
   /** Called after each simulated day with the mean reward of each arm that day. */
   onDay?: (day: number, rewards: Partial<Record<ArmName, number>>) => void;
@@ -156,6 +173,8 @@ export interface ClosedLoopResult {
   days: number;
   seed: number;
   stepsPerNight: number;
+  /** what each night's warm start continued ("line" or "active"); null: from scratch every night */
+  warmStartFrom: "line" | "active" | null;
   /** the learning algorithm of the product's nightly retrains */
   coachAlgorithm: CoachAlgorithm;
   capacityK: number;
@@ -334,6 +353,13 @@ export async function runClosedLoop(
     options.capacityK ??
     Math.max(1, Math.min(persona.habits.length, Math.round(persona.behaviour.capacity)));
   const oracleSteps = options.oracleSteps ?? 400_000;
+  const stepsPerNight = options.stepsPerNight ?? deps.config.retrainSteps;
+  const workers = options.workers ?? 1;
+  if (!Number.isInteger(workers) || workers < 1) {
+    throw new RangeError(`workers must be a whole number ≥ 1, got ${workers}`);
+  }
+  const warmStart = options.warmStart ?? true;
+  const warmStartFrom = options.warmStartFrom ?? deps.config.retrainWarmStartFrom;
   const udrlSteps = options.udrlSteps ?? 200_000;
   let clock = new Date();
   const now = () => clock;
@@ -349,9 +375,12 @@ export async function runClosedLoop(
   const productLoader: PolicyPlannerLoader = planners.load;
   const queue = createInProcessQueue(
     { ...appDeps },
-    { runner: options.runner ?? inThreadRunner, instance: "closed-loop" },
+    {
+      runner: options.runner ?? (workers > 1 ? workerThreadRunner : inThreadRunner),
+      instance: "closed-loop",
+    },
   );
-  await queue.work(1);
+  await queue.work(workers);
 
   const coachAlgorithm = options.coachAlgorithm ?? "ppo";
   try {
@@ -533,7 +562,8 @@ export async function runClosedLoop(
       people,
       days,
       seed,
-      stepsPerNight: options.stepsPerNight,
+      stepsPerNight,
+      warmStartFrom: warmStart ? warmStartFrom : null,
       coachAlgorithm,
       capacityK,
       oracleSteps: arms.includes("oracle") ? oracleSteps : 0,
@@ -567,10 +597,10 @@ export async function runClosedLoop(
           userId: p.person.id,
           trigger: "nightly",
           key: nightlyRetrainKey(p.person.id, clock),
-          steps: options.stepsPerNight,
+          steps: stepsPerNight,
           cpuSeconds: null,
-          warmStart: options.warmStart ?? true,
-          warmStartFrom: options.warmStartFrom ?? "active",
+          warmStart,
+          warmStartFrom,
           ...(options.evalEpisodes ? { evalEpisodes: options.evalEpisodes } : {}),
           ...(options.evalDays ? { evalDays: options.evalDays } : {}),
         });

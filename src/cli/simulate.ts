@@ -4,7 +4,7 @@
 // oracle. JSON on stdout (or --out FILE), a PNG of mean daily reward per arm (--png FILE).
 
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { loadavg, tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { renderRewardCurvesChart } from "../app/charts/charts.js";
 import { ARM_NAMES, type ArmName, DEFAULT_ARMS, runClosedLoop } from "../app/closed-loop.js";
@@ -36,8 +36,8 @@ Options:
   --people N              simulated people per arm (default 8)
   --days D                simulated days (default 90)
   --seed S                which people (default 1)
-  --steps-per-night K     PPO steps of each nightly retrain (default 8192; the product's own
-                          default is RETRAIN_STEPS)
+  --steps-per-night K     PPO steps of each nightly retrain (default the product's own,
+                          RETRAIN_STEPS: 32768)
   --eval-episodes N       simulated people in each retrain's evaluation (default 16)
   --eval-days N           days of each retrain's evaluation (default 90)
   --oracle-steps N        PPO steps of the oracle (default 200000)
@@ -49,8 +49,9 @@ Options:
   --no-retrain            never retrain (the product keeps planning with what it starts with)
   --cold-start            each night trains from scratch, not from a stored policy
   --warm-start-from line|active
-                          what a night's training continues: the person's active policy (active,
-                          the default) or their latest trained policy, activated or not (line)
+                          what a night's training continues: the person's latest trained policy,
+                          activated or not (line), or their active policy (active); default the
+                          product's own, RETRAIN_WARM_START_FROM: line
   --coach ppo|udrl        the product's people's coach (default ppo; udrl: their nightly retrains
                           train UDRL on the fitted behaviour and their own logged days)
   --population-steps N    train the habit set's population policy with N steps before day 1 and
@@ -62,6 +63,9 @@ Options:
                           PLAN_EXPLORATION_PROBABILITY, 0 = off)
   --explore-max-cost C    the largest reward-cost bound of one exploratory plan (default the
                           configuration's PLAN_EXPLORATION_MAX_COST, 0.25)
+  --workers N             nightly retrains at a time, each in a worker thread (default the
+                          machine's cores, at most --people; 1: in this thread); the results
+                          are the same with any N
   --out FILE              write the JSON there instead of stdout
   --png FILE              also draw mean daily reward per arm over the days`;
 
@@ -70,7 +74,7 @@ const OPTIONS = {
   people: { type: "string", default: "8" },
   days: { type: "string", default: "90" },
   seed: { type: "string", default: "1" },
-  "steps-per-night": { type: "string", default: "8192" },
+  "steps-per-night": { type: "string" },
   "eval-episodes": { type: "string", default: "16" },
   "eval-days": { type: "string", default: "90" },
   "oracle-steps": { type: "string", default: "200000" },
@@ -79,12 +83,13 @@ const OPTIONS = {
   arms: { type: "string" },
   "no-retrain": { type: "boolean", default: false },
   "cold-start": { type: "boolean", default: false },
-  "warm-start-from": { type: "string", default: "active" },
+  "warm-start-from": { type: "string" },
   coach: { type: "string", default: "ppo" },
   "population-steps": { type: "string", default: "200000" },
   "no-population": { type: "boolean", default: false },
   explore: { type: "string" },
   "explore-max-cost": { type: "string" },
+  workers: { type: "string" },
   out: { type: "string" },
   png: { type: "string" },
 } as const;
@@ -129,6 +134,9 @@ export function run(argv: string[]): Promise<number> {
     const oracleSteps = positiveInteger(values["oracle-steps"], "--oracle-steps");
     const udrlSteps = positiveInteger(values["udrl-steps"], "--udrl-steps");
     const capacityK = optional(values["capacity-k"], "--capacity-k");
+    const workers =
+      optional(values.workers, "--workers") ??
+      Math.max(1, Math.min(availableParallelism(), people));
     const arms = armsOf(values.arms);
     const coachAlgorithm = values.coach as CoachAlgorithm;
     if (!COACH_ALGORITHMS.includes(coachAlgorithm)) {
@@ -157,7 +165,8 @@ export function run(argv: string[]): Promise<number> {
         people,
         days,
         seed,
-        stepsPerNight: stepsPerNight ?? 8192,
+        stepsPerNight: stepsPerNight ?? config.retrainSteps,
+        workers,
         evalEpisodes,
         evalDays,
         oracleSteps,
@@ -166,7 +175,10 @@ export function run(argv: string[]): Promise<number> {
         arms,
         retrain: !values["no-retrain"],
         warmStart: !values["cold-start"],
-        warmStartFrom: warmStartFromOf(values["warm-start-from"]),
+        warmStartFrom:
+          values["warm-start-from"] === undefined
+            ? config.retrainWarmStartFrom
+            : warmStartFromOf(values["warm-start-from"]),
         coachAlgorithm,
         exploration: {
           probability:
@@ -189,6 +201,7 @@ export function run(argv: string[]): Promise<number> {
       const output = {
         ...result,
         database: db.kind,
+        workers,
         backend: backend.backend,
         loadAverage: { start: loadAtStart, end: loadavg() },
       };

@@ -3,7 +3,7 @@
 // steps a night. Real database (PGlite, or Postgres with TEST_DATABASE_URL).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inThreadRunner, runClosedLoop } from "../../src/app/closed-loop.js";
-import type { RetrainRunner } from "../../src/app/training/retrain.js";
+import type { RetrainOutcome, RetrainRunner } from "../../src/app/training/retrain.js";
 import type { RetrainJobRequest } from "../../src/app/training/retrain-job.js";
 import { MIN_HISTORY_DAYS } from "../../src/app/training/training-policy.js";
 import { parseConfig } from "../../src/config.js";
@@ -168,6 +168,53 @@ describe("the closed loop", () => {
       result.productBeatsHeuristicFromDay === null || result.productBeatsHeuristicFromDay >= 1,
     ).toBe(true);
   });
+
+  it("retrains a night's people in worker threads at once with the same results as one at a time", async () => {
+    // two fresh databases: the same people (same seed) and the same run ids (the retrain seeds)
+    const one = await createTestDatabase();
+    const other = await createTestDatabase();
+    try {
+      const days = MIN_HISTORY_DAYS + 2;
+      const options = {
+        people: 2,
+        days,
+        seed: 8,
+        stepsPerNight: 512,
+        arms: ["product", "heuristic"] as const,
+      };
+      const serial = await runClosedLoop({ config, db: one.db, log }, persona, {
+        ...options,
+        arms: [...options.arms],
+        workers: 1,
+      });
+      const parallel = await runClosedLoop({ config, db: other.db, log }, persona, {
+        ...options,
+        arms: [...options.arms],
+        workers: 2,
+      });
+      expect(parallel.arms[0].perPerson).toEqual(serial.arms[0].perPerson);
+      expect(parallel.nights).toHaveLength(days);
+      expect(parallel.nights.every((n) => n.runs === 2 && n.failed === 0)).toBe(true);
+      // each night's candidates trained and evaluated bit for bit alike
+      const evaluations = async (db: typeof t.db) =>
+        (
+          await db.prisma.trainingRun.findMany({
+            where: { user: { displayName: { contains: "seed 8" } } },
+            orderBy: { id: "asc" },
+          })
+        ).map((r) => {
+          const { before, after, heuristic, activated } = r.summary as unknown as RetrainOutcome;
+          return { before, after, heuristic, activated };
+        });
+      const serialEvaluations = await evaluations(one.db);
+      expect(serialEvaluations).toHaveLength(2 * days);
+      expect(serialEvaluations.every((e) => typeof e.after === "number")).toBe(true);
+      expect(await evaluations(other.db)).toEqual(serialEvaluations);
+    } finally {
+      await one.dispose();
+      await other.dispose();
+    }
+  }, 600_000);
 
   it("with a UDRL coach, every night trains UDRL on the person's own logged days", async () => {
     const requests: RetrainJobRequest[] = [];

@@ -22,7 +22,7 @@ afterEach(() => {
 });
 
 describe("coachrl simulate options", () => {
-  it("records its defaults: 8,192 steps a night, no population policy with --no-population", async () => {
+  it("records its defaults: 32,768 steps a night on the training line, no population policy with --no-population", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "coachrl-simulate-"));
     const out = path.join(dir, "result.json");
     capture();
@@ -51,7 +51,8 @@ describe("coachrl simulate options", () => {
     expect(result).toMatchObject({
       people: 1,
       days: 3,
-      stepsPerNight: 8192,
+      stepsPerNight: 32_768,
+      warmStartFrom: "line",
       population: null,
       exploration: { probability: 0, exploratoryPlans: 0, plans: 3 },
     });

@@ -119,6 +119,7 @@ describe("configuration", () => {
         WEBHOOK_SECRET: "short",
         HTTP_PORT: "99999",
         LOG_FORMAT: "xml",
+        RETRAIN_WARM_START_FROM: "newest",
         GOOGLE_CLIENT_EMAIL: "svc",
         GOOGLE_PRIVATE_KEY: "key-material",
       });
@@ -133,6 +134,7 @@ describe("configuration", () => {
       "GOOGLE_PRIVATE_KEY must be a PEM private key (-----BEGIN PRIVATE KEY-----…)",
       "HTTP_PORT must be between 0 and 65535, got 99999",
       'LOG_FORMAT must be one of auto, json, pretty, got "xml"',
+      'RETRAIN_WARM_START_FROM must be one of line, active, got "newest"',
       'TELEGRAM_API_ROOT must be an http(s) URL, got "nope"',
       "TELEGRAM_BOT_TOKEN does not look like a bot token (expected <digits>:<secret>)",
       "WEBHOOK_SECRET must be 16-256 characters of A-Z, a-z, 0-9, _ or - (Telegram's rule)",
@@ -165,7 +167,8 @@ describe("configuration", () => {
     expect([...config.adminTelegramIds]).toEqual([1n, 2n]);
     expect(config.httpPort).toBe(0);
     expect(config.retrainCron).toBe("off");
-    expect(config.retrainSteps).toBe(200_000);
+    expect(config.retrainSteps).toBe(32_768);
+    expect(config.retrainWarmStartFrom).toBe("line");
   });
 
   it("never echoes a malformed bot token", () => {

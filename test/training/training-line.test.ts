@@ -1,8 +1,8 @@
-// Nightly training that accumulates (issue 12), an option: with `warmStartFrom: "line"` a night's
-// PPO continues the person's latest trained policy model (the training line), activated or not,
-// instead of restarting from the active policy every night; it falls back to the active policy
-// when that candidate's own evaluation found it worse than the active one by more than the
-// noise. The default (`"active"`) restarts from the active policy. Real database (PGlite, or Postgres with TEST_DATABASE_URL), real
+// Nightly training that accumulates (issue 12), the default: with `warmStartFrom: "line"`
+// (RETRAIN_WARM_START_FROM) a night's PPO continues the person's latest trained policy model (the
+// training line), activated or not, instead of restarting from the active policy every night; it
+// falls back to the active policy when that candidate's own evaluation found it worse than the
+// active one by more than the noise. `"active"` restarts from the active policy. Real database (PGlite, or Postgres with TEST_DATABASE_URL), real
 // tiny trainings; only the evaluation verdicts are set by the test (to script activations).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inThreadRunner } from "../../src/app/closed-loop.js";
@@ -91,7 +91,7 @@ interface Verdict {
 async function night(
   person: User,
   verdict: Verdict,
-  order: { warmStartFrom?: "line" | "active" } = { warmStartFrom: "line" },
+  order: { warmStartFrom?: "line" | "active" } = {},
   cfg: AppConfig = config,
 ): Promise<{ outcome: RetrainOutcome; initialPolicy: Uint8Array | null }> {
   let initialPolicy: Uint8Array | null = null;
@@ -164,10 +164,17 @@ describe("nightly training line", () => {
     // and the line goes on from night 2's candidate
     const third = await night(ada, { activate: false });
     expect(third.outcome.startFrom).toBe(`latest candidate #${second.outcome.modelId}`);
-    // by default ("active") every night restarts from the active policy
-    const old = await night(ada, { activate: false }, {});
+    // "active" (the order's, or RETRAIN_WARM_START_FROM's) restarts from the active policy
+    const old = await night(ada, { activate: false }, { warmStartFrom: "active" });
     expect(old.outcome.startFrom).toBe(`active policy #${adopted!.id}`);
     expect(old.initialPolicy).toEqual(await bytesOf(adopted!.id));
+    const activeByConfig = parseConfig({
+      ...SIZES,
+      POPULATION_POLICY_STEPS: "1024",
+      RETRAIN_WARM_START_FROM: "active",
+    });
+    const configured = await night(ada, { activate: false }, {}, activeByConfig);
+    expect(configured.outcome.startFrom).toBe(`active policy #${adopted!.id}`);
   }, 180_000);
 
   it("falls back to the active policy after a candidate that lost to it, and goes on after an activation", async () => {

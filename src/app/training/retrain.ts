@@ -74,10 +74,11 @@ export interface RetrainSizes {
    */
   warmStart: boolean;
   /**
-   * Which policy a warm start continues: "active" (default), the active policy; or "line", the
-   * person's latest trained policy model, activated or not, unless its evaluation found it worse
-   * than the active policy (nightly steps accumulate; measured in the closed loop: worse at 8,192
-   * steps a night, level or a little ahead at 32,768 — docs/rl-results.md "A larger nightly budget").
+   * Which policy a warm start continues (default the configuration's RETRAIN_WARM_START_FROM,
+   * "line"): "line", the person's latest trained policy model, activated or not, unless its
+   * evaluation found it worse than the active policy (nightly steps accumulate); or "active", the
+   * active policy. Measured in the closed loop: the line is worse at 8,192 steps a night, level or
+   * ahead at 32,768 (the default budget) — docs/rl-results.md "Closed loop".
    * See warmStartFrom in ./training-policy.ts.
    */
   warmStartFrom: "line" | "active";
@@ -106,7 +107,7 @@ export function retrainSizes(config: AppConfig, order: Partial<RetrainSizes>): R
     evalEpisodes: order.evalEpisodes ?? config.retrainEval.episodes ?? DEFAULT_EVAL_EPISODES,
     evalDays: order.evalDays ?? config.retrainEval.days ?? DEFAULT_EVAL_DAYS,
     warmStart: order.warmStart ?? true,
-    warmStartFrom: order.warmStartFrom ?? "active",
+    warmStartFrom: order.warmStartFrom ?? config.retrainWarmStartFrom,
   };
 }
 

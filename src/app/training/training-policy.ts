@@ -112,10 +112,10 @@ export interface WarmStartChoice<M> {
  * training would be thrown away). Guard: when that candidate's own evaluation found it worse
  * than the policy that was active then by more than the evaluation noise
  * (`evaluation.versus.active`), the line has drifted bad and starts again from the active policy.
- * `active` (the product's default): from the active policy. Without either: scratch. The line
- * is an option: in the closed loop it was worse than `active` at 8,192 steps a night and a
- * little ahead or level at 32,768, on four people of one persona (docs/rl-results.md, "A larger
- * nightly budget").
+ * `active`: from the active policy. Without either: scratch. The line is the product's default
+ * (RETRAIN_WARM_START_FROM) with 32,768 steps a night: in the closed loop it was worse than
+ * `active` at 8,192 steps a night, and at 32,768 level or ahead on every persona run
+ * (docs/rl-results.md, "Closed loop").
  * Whether a checkpoint fits the habit set and network design is checked where it is loaded.
  */
 export function warmStartFrom<M extends { id: number; evaluation: unknown }>(
