@@ -173,6 +173,27 @@ export async function queuedRuns(db: Database): Promise<TrainingRun[]> {
   });
 }
 
+/**
+ * Queued or running runs with a job key created before `before`, oldest first, at most `limit`:
+ * the runs a queue checks for a job (pg-boss: a run is stranded when no job of it is waiting).
+ */
+export async function openRunsCreatedBefore(
+  db: Database,
+  before: Date,
+  limit: number,
+): Promise<Pick<TrainingRun, "id" | "trigger" | "jobKey" | "status">[]> {
+  return db.prisma.trainingRun.findMany({
+    where: {
+      status: { in: ["queued", "running"] },
+      jobKey: { not: null },
+      createdAt: { lt: before },
+    },
+    orderBy: { createdAt: "asc" },
+    take: limit,
+    select: { id: true, trigger: true, jobKey: true, status: true },
+  });
+}
+
 /** The run's status, or null when it no longer exists (cancellation checks). */
 export async function runStatus(db: Database, runId: number): Promise<string | null> {
   const run = await db.prisma.trainingRun.findUnique({

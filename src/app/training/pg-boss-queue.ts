@@ -3,11 +3,14 @@
 // the run's unique job key is the de-duplication (a person's night is queued once). Admin
 // requests have priority over the night's jobs; a failed job is retried twice with backoff, then
 // its run is recorded as failed; a job has a time limit (expireIn: a worker that died mid-job
-// leaves the job to expire, and another worker retries it); the nightly schedule is a pg-boss
-// cron, fired once across instances.
+// leaves the job to expire, and another worker retries it); a worker that shuts down hands its
+// trainings back as new jobs (a deploy uses up no retry); every worker checks now and then that
+// each open run has a job (a process that died between the run and its job strands nothing); the
+// nightly schedule is a pg-boss cron, fired once across instances.
 import { hostname } from "node:os";
 import PgBoss from "pg-boss";
-import { cancelRun } from "../../db/training-queue.js";
+import { finishRun } from "../../db/training.js";
+import { cancelRun, openRunsCreatedBefore } from "../../db/training-queue.js";
 import { enqueueNightly, NIGHTLY_RETRAIN_JOB } from "./nightly.js";
 import {
   enqueueRun,
@@ -30,7 +33,12 @@ export const PG_BOSS_SCHEMA = "pgboss";
 
 interface RetrainJobData {
   runId: number;
+  /** earlier jobs of this run that workers handed back when they shut down */
+  handedBack?: number;
 }
+
+/** Open runs checked for a job per pass (the oldest first; the next pass takes the rest). */
+const STRANDED_CHECK_BATCH = 1000;
 
 export interface PgBossQueueOptions {
   /** the Postgres connection string (DATABASE_URL) */
@@ -41,6 +49,13 @@ export interface PgBossQueueOptions {
   pollingIntervalSeconds?: number;
   /** how often expired jobs are detected and retried (default: a tenth of the time limit, ≤ 60 s) */
   maintenanceIntervalSeconds?: number;
+  /**
+   * How often a working queue checks that every open run has a job (default 60 s), and how old
+   * a run must be to count as stranded without one (default 60 s: enqueue sends the job right
+   * after creating the run).
+   */
+  strandedRunCheckSeconds?: number;
+  strandedRunGraceSeconds?: number;
 }
 
 export async function createPgBossQueue(
@@ -102,6 +117,35 @@ export async function createPgBossQueue(
   });
   const active = new Map<number, AbortController>();
   let stopping = false;
+  let strandedCheck: NodeJS.Timeout | null = null;
+
+  /** Puts a job of the run in the queue (its key and priority: one job per key is worked). */
+  const sendJob = (data: RetrainJobData, key: string, priority: number, startAfter?: number) =>
+    boss.send(RETRAIN_QUEUE, data, {
+      singletonKey: key,
+      priority,
+      ...retry,
+      expireInSeconds,
+      ...(startAfter === undefined ? {} : { startAfter }),
+    });
+
+  /**
+   * The worker shuts down: the run (already queued again by runRetrainJob) gets a new job with
+   * the retries intact, and this one completes. Only if that job cannot be sent does this one
+   * fail, so that pg-boss retries it.
+   */
+  async function handBack(job: PgBoss.JobWithMetadata<RetrainJobData>): Promise<unknown> {
+    const handedBack = (job.data.handedBack ?? 0) + 1;
+    await sendJob(
+      { runId: job.data.runId, handedBack },
+      job.singletonKey ?? `run:${job.data.runId}`,
+      job.priority,
+      // after this job has completed: the key's next job cannot start while this one is active
+      Math.max(1, deps.config.retrainRetryDelaySeconds),
+    );
+    log.info({ runId: job.data.runId, handedBack }, "retrain handed back to the queue (shutdown)");
+    return { runId: job.data.runId, status: "handed back", instance };
+  }
 
   async function handle([job]: PgBoss.JobWithMetadata<RetrainJobData>[]): Promise<unknown> {
     const { runId } = job.data;
@@ -114,16 +158,19 @@ export async function createPgBossQueue(
       Math.max(1, job.expireInSeconds - 1) * 1000,
     );
     try {
-      if (stopping) {
-        throw new RetrainAttemptFailed("released: the worker shut down");
-      }
+      if (stopping) return await handBack(job);
       const outcome = await runRetrainJob(
         deps,
         runId,
-        { retry: job.retryCount, retryLimit: job.retryLimit },
+        { retry: job.retryCount, retryLimit: job.retryLimit, handedBack: job.data.handedBack },
         { runner: options.runner, signal: controller.signal, instance },
       );
       return { runId, status: outcome?.status ?? "gone", instance };
+    } catch (error) {
+      if (error instanceof RetrainAttemptFailed && controller.signal.reason === "shutdown") {
+        return await handBack(job);
+      }
+      throw error;
     } finally {
       clearTimeout(limit);
       unwatch();
@@ -131,16 +178,57 @@ export async function createPgBossQueue(
     }
   }
 
+  /**
+   * Open runs older than the grace period without a job waiting or working in pg-boss: a run
+   * whose job was never sent (the process died between the two) gets one; a run whose job pg-boss
+   * gave up on (it failed with its retries used up: e.g. the worker died on every attempt, so no
+   * attempt could record the failure) is recorded as failed. Several instances may check at
+   * once: a second job of one run finds the run ended and trains nothing.
+   */
+  async function sendStrandedRuns(): Promise<void> {
+    const graceSeconds = options.strandedRunGraceSeconds ?? 60;
+    const open = await openRunsCreatedBefore(
+      deps.db,
+      new Date(deps.now().getTime() - graceSeconds * 1000),
+      STRANDED_CHECK_BATCH,
+    );
+    if (open.length === 0) return;
+    const { rows } = await boss.getDb().executeSql(
+      `SELECT (data->>'runId')::int AS "runId", state FROM ${PG_BOSS_SCHEMA}.job
+         WHERE name = $1 AND (data->>'runId')::int = ANY($2::int[])
+       UNION ALL
+       SELECT (data->>'runId')::int AS "runId", state FROM ${PG_BOSS_SCHEMA}.archive
+         WHERE name = $1 AND (data->>'runId')::int = ANY($2::int[])`,
+      [RETRAIN_QUEUE, open.map((run) => run.id)],
+    );
+    const states = new Map<number, string[]>();
+    for (const row of rows as { runId: number; state: string }[]) {
+      states.set(row.runId, [...(states.get(row.runId) ?? []), row.state]);
+    }
+    for (const run of open) {
+      const jobs = states.get(run.id) ?? [];
+      if (jobs.some((state) => state === "created" || state === "retry" || state === "active")) {
+        continue;
+      }
+      if (jobs.includes("failed")) {
+        await finishRun(deps.db, run.id, {
+          status: "failed",
+          error: `the training queue gave up on its job after ${RETRAIN_RETRY_LIMIT + 1} attempts (no attempt could record an error: a worker that died or hung)`,
+          at: deps.now(),
+        });
+        log.warn({ runId: run.id }, "run failed: the queue gave up on its job");
+        continue;
+      }
+      await sendJob({ runId: run.id }, run.jobKey!, PRIORITY[run.trigger]);
+      log.warn({ runId: run.id, jobs }, "run without a job in the queue: queued again");
+    }
+  }
+
   const queue: TrainingQueue = {
     kind: "pg-boss",
     enqueue(order: RetrainOrder) {
       return enqueueRun(deps, order, async (runId, key) => {
-        const id = await boss.send(RETRAIN_QUEUE, { runId } satisfies RetrainJobData, {
-          singletonKey: key,
-          priority: PRIORITY[order.trigger],
-          ...retry,
-          expireInSeconds,
-        });
+        const id = await sendJob({ runId }, key, PRIORITY[order.trigger]);
         return id !== null;
       });
     },
@@ -162,6 +250,15 @@ export async function createPgBossQueue(
       return cancelled;
     },
     async work(concurrency) {
+      await sendStrandedRuns();
+      strandedCheck ??= setInterval(
+        () =>
+          void sendStrandedRuns().catch((error) =>
+            log.warn({ err: error }, "could not check the queue for stranded runs"),
+          ),
+        (options.strandedRunCheckSeconds ?? 60) * 1000,
+      );
+      strandedCheck.unref();
       for (let i = 0; i < concurrency; i++) {
         await boss.work<RetrainJobData>(
           RETRAIN_QUEUE,
@@ -194,6 +291,7 @@ export async function createPgBossQueue(
     },
     async stop() {
       stopping = true;
+      if (strandedCheck !== null) clearInterval(strandedCheck);
       await boss.offWork(RETRAIN_QUEUE);
       // trainings in progress stop now and are failed back to the queue for another worker
       for (const controller of active.values()) controller.abort("shutdown");

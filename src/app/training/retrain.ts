@@ -343,6 +343,11 @@ export interface RetrainAttempt {
   retry: number;
   /** retries allowed after the first attempt */
   retryLimit: number;
+  /**
+   * Attempts before this job that workers handed back when they shut down (they use up no
+   * retry: a deploy is not the run's fault); counted in the run's recorded attempt number.
+   */
+  handedBack?: number;
 }
 
 /** Thrown to the queue when an attempt failed and will be retried (the run is queued again). */
@@ -480,7 +485,7 @@ export async function runRetrainJob(
     behaviour: fitted.source.source,
     historyDays: fitted.source.days,
     historyDaysWithPlan: fitted.source.daysWithPlan,
-    attempt: attempt.retry + 1,
+    attempt: (attempt.handedBack ?? 0) + attempt.retry + 1,
   });
   let metricWrites: Promise<unknown> = Promise.resolve();
   try {
