@@ -13,6 +13,7 @@ import { parseConfig } from "../../src/config.js";
 import { createKeyedTrainingRun } from "../../src/db/training-queue.js";
 import { createLogger } from "../../src/logger.js";
 import { createTestDatabase, onRealPostgres, type TestDatabase } from "../support/database.js";
+import { until as waitUntil } from "../support/until.js";
 
 const DEADLINE_MS = 240_000;
 const config = parseConfig({
@@ -26,19 +27,8 @@ const config = parseConfig({
 });
 const silent = createLogger({ level: "silent", pretty: false, secrets: [] });
 
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false>,
-  timeoutMs = DEADLINE_MS,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = <T>(what: string, probe: () => Promise<T | undefined | false>) =>
+  waitUntil(what, probe, { timeoutMs: DEADLINE_MS, intervalMs: 100 });
 
 describe.skipIf(!onRealPostgres)(
   "pg-boss queue: no run is stranded (real Postgres; skipped on PGlite: pg-boss needs a Postgres server)",
@@ -82,6 +72,17 @@ describe.skipIf(!onRealPostgres)(
     }
     const live = (states: string[]) =>
       states.some((s) => s === "created" || s === "retry" || s === "active");
+    /** A queue that works one training at a time, checking for stranded runs at once. */
+    async function startWorker(instance: string) {
+      const queue = await createPgBossQueue(deps(), {
+        url,
+        instance,
+        pollingIntervalSeconds: 0.5,
+        strandedRunGraceSeconds: 0,
+      });
+      await queue.work(1);
+      return queue;
+    }
     const ended = (runId: number) =>
       until(`run #${runId} to end`, async () => {
         const run = await t.db.prisma.trainingRun.findUniqueOrThrow({ where: { id: runId } });
@@ -103,12 +104,7 @@ describe.skipIf(!onRealPostgres)(
         await enqueuer.stop();
         const shutdowns = RETRAIN_RETRY_LIMIT + 2;
         for (let i = 1; i <= shutdowns; i++) {
-          const worker = await createPgBossQueue(deps(), {
-            url,
-            instance: `worker ${i}`,
-            pollingIntervalSeconds: 0.5,
-          });
-          await worker.work(1);
+          const worker = await startWorker(`worker ${i}`);
           await until(`worker ${i} to be training`, async () => {
             const run = await t.db.prisma.trainingRun.findUniqueOrThrow({ where: { id: runId } });
             return run.status === "running" && run.trainedBy === `worker ${i}`;
@@ -120,13 +116,8 @@ describe.skipIf(!onRealPostgres)(
           // handed back: a job is waiting for the next worker (not failed with its retries used up)
           expect(live(await jobStates(runId))).toBe(true);
         }
-        const last = await createPgBossQueue(deps(), {
-          url,
-          instance: "last worker",
-          pollingIntervalSeconds: 0.5,
-        });
+        const last = await startWorker("last worker");
         try {
-          await last.work(1);
           const run = await ended(runId);
           expect(run.status).toBe("succeeded");
           expect(run.trainedBy).toBe("last worker");
@@ -152,14 +143,8 @@ describe.skipIf(!onRealPostgres)(
           hyperparameters: { ...retrainSizes(config, {}), behaviour: "pending" },
         });
         expect(await jobStates(run.id)).toEqual([]);
-        const worker = await createPgBossQueue(deps(), {
-          url,
-          instance: "worker",
-          pollingIntervalSeconds: 0.5,
-          strandedRunGraceSeconds: 0,
-        });
+        const worker = await startWorker("worker");
         try {
-          await worker.work(1);
           const done = await ended(run.id);
           expect(done.status).toBe("succeeded");
           expect(await t.db.prisma.policyModel.count({ where: { trainingRunId: run.id } })).toBe(1);
@@ -187,14 +172,8 @@ describe.skipIf(!onRealPostgres)(
         );
         await t.db.prisma.trainingRun.update({ where: { id: runId }, data: { status: "running" } });
         await enqueuer.stop();
-        const worker = await createPgBossQueue(deps(), {
-          url,
-          instance: "worker",
-          pollingIntervalSeconds: 0.5,
-          strandedRunGraceSeconds: 0,
-        });
+        const worker = await startWorker("worker");
         try {
-          await worker.work(1);
           const run = await ended(runId);
           expect(run.status).toBe("failed");
           expect(run.error).toMatch(/gave up/);

@@ -16,6 +16,7 @@ import { parseConfig } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
 import { createTestDatabase, onRealPostgres, type TestDatabase } from "../support/database.js";
 import { startEmulator, type TelegramEmulator } from "../support/telegram-emulator.js";
+import { until as waitUntil } from "../support/until.js";
 
 const DEADLINE_MS = 240_000;
 /** Tiny trainings so that the test stays fast; the real worker threads still train. */
@@ -65,22 +66,15 @@ function start(name: string, args: string[], env: Record<string, string>): Proc 
   return proc;
 }
 
-async function until<T>(
+function until<T>(
   what: string,
   probe: () => Promise<T | undefined | false>,
   timeoutMs = DEADLINE_MS,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) {
-      throw new Error(
-        `timed out waiting for ${what}\n${procs.map((p) => `--- ${p.name}\n${p.output().slice(-4000)}`).join("\n")}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  return waitUntil(what, probe, {
+    timeoutMs,
+    details: () => procs.map((p) => `--- ${p.name}\n${p.output().slice(-4000)}`).join("\n"),
+  });
 }
 
 const silent = createLogger({ level: "silent", pretty: false, secrets: [] });
