@@ -83,9 +83,9 @@ export interface EvaluationSummary {
 /** What a retrain cost, measured in the thread that trained (stored in the run's summary). */
 export interface RetrainCost {
   /**
-   * CPU-seconds of the training thread from its start: loading the modules and the WASM
-   * backend, training and evaluation (the thread is single-use, so this is the whole retrain's
-   * share of a core; the main thread's database writes are not in it)
+   * CPU-seconds of this job on its thread: behaviour set-up, training and evaluation (not the
+   * thread's start — loading the modules and the WASM backend, once per pooled thread, see
+   * ./retrain-worker-pool.ts — nor the main thread's database writes)
    */
   cpuSeconds: number;
   /** of which PPO training */
@@ -375,8 +375,8 @@ export async function trainAndEvaluate(
   return {
     checkpoint: trained.checkpoint,
     cost: {
-      // both clocks count from the thread's start (a single-use worker: the whole retrain)
-      cpuSeconds: threadCpuSeconds().seconds,
+      // this job's share of its thread (a pooled thread's start is not a job's)
+      cpuSeconds: cpuSince(),
       trainingCpuSeconds,
       clock: cpuAtStart.clock,
       steps: stepsTrained,

@@ -1,33 +1,34 @@
-// Worker-thread entry of a retrain: receives a RetrainJobRequest as workerData, posts
-// { type: "progress" } after every PPO update and finally { type: "done" } or { type: "error" }
-// (RetrainWorkerMessage, checked by workerThreadRunner in ./retrain.ts).
-// Training runs here so that the bot's event loop keeps answering people meanwhile.
-import { parentPort, workerData } from "node:worker_threads";
-import {
-  type RetrainJobRequest,
-  type RetrainJobResult,
-  type RetrainProgress,
-  trainAndEvaluate,
-} from "./retrain-job.js";
+// Worker-thread entry of retrains, kept by ./retrain-worker-pool.ts for job after job: for each
+// { type: "job" } it posts { type: "progress" } after every PPO update and finally
+// { type: "done" } (with the tensors left alive: 0 unless something leaked) or { type: "error" }
+// (RetrainWorkerMessage, checked by the pool). Training runs here so that the bot's event loop
+// keeps answering people meanwhile.
+import { parentPort } from "node:worker_threads";
+import { tf } from "../../rl/backend.js";
+import { type RetrainJobResult, type RetrainProgress, trainAndEvaluate } from "./retrain-job.js";
+import type { RetrainWorkerJob } from "./retrain-worker-pool.js";
 
 export type RetrainWorkerMessage =
   | { type: "progress"; progress: RetrainProgress }
-  | { type: "done"; result: RetrainJobResult }
+  | { type: "done"; result: RetrainJobResult; tensors: number }
   | { type: "error"; message: string };
 
 const port = parentPort;
 if (port === null) throw new Error("retrain-worker.ts must run in a worker thread");
 
-try {
-  const result = await trainAndEvaluate(workerData as RetrainJobRequest, (progress) => {
-    port.postMessage({ type: "progress", progress } satisfies RetrainWorkerMessage);
-  });
-  port.postMessage({ type: "done", result } satisfies RetrainWorkerMessage, [
-    result.checkpoint.buffer as ArrayBuffer,
-  ]);
-} catch (error) {
-  port.postMessage({
-    type: "error",
-    message: error instanceof Error ? error.message : String(error),
-  } satisfies RetrainWorkerMessage);
-}
+port.on("message", async (job: RetrainWorkerJob) => {
+  try {
+    const result = await trainAndEvaluate(job.request, (progress) => {
+      port.postMessage({ type: "progress", progress } satisfies RetrainWorkerMessage);
+    });
+    port.postMessage(
+      { type: "done", result, tensors: tf.memory().numTensors } satisfies RetrainWorkerMessage,
+      [result.checkpoint.buffer as ArrayBuffer],
+    );
+  } catch (error) {
+    port.postMessage({
+      type: "error",
+      message: error instanceof Error ? error.message : String(error),
+    } satisfies RetrainWorkerMessage);
+  }
+});

@@ -3,7 +3,6 @@
 // policy, the active one and the heuristic are evaluated on the same simulated people, and the
 // new PolicyModel is stored (activated only if it beat both) with the run finished — exactly
 // once per run, however often the job is retried. The run keeps a TrainingMetric time series.
-import { z } from "zod";
 import type { HabitSpec } from "../../coach/index.js";
 import type { AppConfig } from "../../config.js";
 import type { Database } from "../../db/client.js";
@@ -26,7 +25,6 @@ import { type FitQuality, fitBehaviour, type HistoryDay } from "../../rl/fit-beh
 import type { PersonaBehaviour } from "../../rl/persona.js";
 import { coachAlgorithmOf } from "../coach-algorithm.js";
 import { todayOf } from "../coach-state.js";
-import { startWorkerThread } from "../worker-thread.js";
 import {
   adoptPopulationPolicy,
   POPULATION_SEED,
@@ -38,7 +36,7 @@ import type {
   RetrainJobResult,
   RetrainProgress,
 } from "./retrain-job.js";
-import type { RetrainWorkerMessage } from "./retrain-worker.js";
+import { workerThreadRunner } from "./retrain-worker-pool.js";
 import {
   DEFAULT_EVAL_DAYS,
   DEFAULT_EVAL_EPISODES,
@@ -49,6 +47,8 @@ import {
   shouldRetire,
   warmStartFrom,
 } from "./training-policy.js";
+
+export { workerThreadRunner };
 
 /** Runs one job (default: in a worker thread); rejects on failure or abort. */
 export type RetrainRunner = (
@@ -216,118 +216,6 @@ function metricRow(p: RetrainProgress): Record<string, number> {
     samples_per_second: p.samplesPerSecond,
   };
 }
-
-/** A number as the training reports it: NaN and ±Infinity included (e.g. explained variance). */
-const metricNumber = z.custom<number>((value) => typeof value === "number", "a number");
-
-const retrainProgress: z.ZodType<RetrainProgress> = z.object({
-  update: z.number(),
-  updates: z.number(),
-  steps: z.number(),
-  totalSteps: z.number(),
-  samplesPerSecond: metricNumber,
-  meanReward: metricNumber,
-  entropy: metricNumber,
-  approxKl: metricNumber,
-  clipFraction: metricNumber,
-  policyLoss: metricNumber,
-  valueLoss: metricNumber,
-  explainedVariance: metricNumber,
-  learningRate: metricNumber,
-});
-
-const pairedComparisonSchema = z.object({ difference: metricNumber, noise: metricNumber });
-
-const evaluationSummary = z.object({
-  meanReward: metricNumber,
-  ci95: metricNumber,
-  meanRewardLast90: metricNumber,
-});
-
-const retrainJobResult: z.ZodType<RetrainJobResult> = z.object({
-  checkpoint: z.instanceof(Uint8Array),
-  cost: z
-    .object({
-      cpuSeconds: z.number(),
-      trainingCpuSeconds: z.number(),
-      clock: z.enum(["thread-cpu", "event-loop-busy"]),
-      steps: z.number(),
-      stoppedBy: z.enum(["steps", "cpu-budget"]),
-      startedFrom: z.string().optional(),
-    })
-    .optional(),
-  formatVersion: z.number().int(),
-  spec: z.unknown(),
-  hyperparameters: z.unknown(),
-  training: z.unknown(),
-  evaluation: z.object({
-    episodes: z.number().int(),
-    days: z.number().int(),
-    seed: z.number(),
-    candidate: evaluationSummary,
-    heuristic: evaluationSummary,
-    capacityAware: evaluationSummary.extend({ k: z.number() }).optional(),
-    active: evaluationSummary.nullable(),
-    activeNote: z.string().nullable(),
-    versus: z
-      .object({
-        heuristic: pairedComparisonSchema.extend({
-          heuristic: z.enum(["heuristic", "capacity-aware"]),
-        }),
-        active: pairedComparisonSchema.nullable(),
-        activeVsHeuristic: pairedComparisonSchema.nullable(),
-      })
-      .optional(),
-  }),
-});
-
-/** What ./retrain-worker.ts may post (checked before it is used). */
-const retrainWorkerMessage: z.ZodType<RetrainWorkerMessage> = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("progress"), progress: retrainProgress }),
-  z.object({ type: z.literal("done"), result: retrainJobResult }),
-  z.object({ type: z.literal("error"), message: z.string() }),
-]);
-
-/** Runs the job in a single-use worker thread (./retrain-worker.ts). */
-export const workerThreadRunner: RetrainRunner = (request, onProgress, signal) =>
-  new Promise((resolve, reject) => {
-    const worker = startWorkerThread(new URL("./retrain-worker.js", import.meta.url), {
-      workerData: request,
-      // both checkpoints are copies made for this job (never one buffer twice)
-      transferList: [request.activeCheckpoint, request.initialPolicy]
-        .filter((bytes): bytes is Uint8Array => bytes != null)
-        .map((bytes) => bytes.buffer as ArrayBuffer),
-      messages: retrainWorkerMessage,
-      onMessage(message) {
-        if (message.type === "progress") onProgress(message.progress);
-        else if (message.type === "done") {
-          const result = message.result;
-          settle(() => resolve(result));
-          // the worker is single-use; don't wait for tfjs to let its event loop drain
-          void worker.terminate();
-        } else {
-          settle(() => reject(new Error(message.message)));
-          void worker.terminate();
-        }
-      },
-    });
-    let settled = false;
-    const settle = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      signal.removeEventListener("abort", onAbort);
-      fn();
-    };
-    const onAbort = () => {
-      void worker.terminate();
-      settle(() => reject(new Error("training was stopped (shutdown)")));
-    };
-    signal.addEventListener("abort", onAbort);
-    worker.on("error", (error) => settle(() => reject(error)));
-    worker.on("exit", (code) =>
-      settle(() => reject(new Error(`the training worker exited (code ${code}) without a result`))),
-    );
-  });
 
 /** What a retrain job needs: the database, the clock, the log and the training sizes. */
 export interface RetrainJobDeps {
