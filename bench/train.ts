@@ -2,8 +2,9 @@
  * The cost of a retrain, for sizing a deployment (docs/operations.md, "Sizing"):
  *   - CPU-seconds per retrain for a 5-habit (personas/steady.json) and a 23-habit
  *     (personas/seed-23.json) person, measured as production measures it: the retrain's worker
- *     thread (workerThreadRunner) reports its own thread CPU time (RetrainCost, see
- *     threadCpuSeconds in src/app/training/retrain-job.ts), training and evaluation together;
+ *     thread (workerThreadRunner) reports the job's own CPU time on it (RetrainCost, see
+ *     threadCpuSeconds in src/app/training/retrain-job.ts), training and evaluation together,
+ *     without the thread's start (threads are kept for the next job: retrain-worker-pool.ts);
  *   - people retrained per hour per core (3600 / CPU-seconds per retrain);
  *   - throughput with 1 and 2 worker threads in one process (2 trainings at a time, as
  *     `coachrl worker --concurrency 2` runs them), and the scaling ratio, with the load average
