@@ -240,6 +240,13 @@ function summary(r: EvaluationResult): EvaluationSummary {
   return { meanReward: r.meanReward, ci95: r.ci95, meanRewardLast90: r.meanRewardLast90 };
 }
 
+/** Runs one job (a worker thread, or this thread); rejects on failure or abort. */
+export type RetrainRunner = (
+  request: RetrainJobRequest,
+  onProgress: (progress: RetrainProgress) => void,
+  signal: AbortSignal,
+) => Promise<RetrainJobResult>;
+
 /** Trains and evaluates; `onProgress` is called after every PPO update. */
 export async function trainAndEvaluate(
   request: RetrainJobRequest,

@@ -6,12 +6,11 @@
 // TensorFlow.js heap keeps is bounded), after a failure, or when its job is stopped (it is
 // terminated mid-training). One job per thread at a time; as many threads as jobs run at once
 // (the queue's concurrency bounds them). Results do not depend on the thread: every job is
-// seeded, and the thread checks that it leaves no tensor behind.
+// seeded, and the thread reports the tensors it leaves alive after each job.
 import { z } from "zod";
 import { startWorkerThread } from "../worker-thread.js";
-import type { RetrainRunner } from "./retrain.js";
-import type { RetrainJobRequest, RetrainJobResult, RetrainProgress } from "./retrain-job.js";
-import type { RetrainWorkerMessage } from "./retrain-worker.js";
+import type { RetrainJobResult, RetrainProgress, RetrainRunner } from "./retrain-job.js";
+import type { RetrainWorkerJob, RetrainWorkerMessage } from "./retrain-worker.js";
 
 /** Jobs a thread runs before it is retired. */
 export const JOBS_PER_THREAD = 100;
@@ -230,12 +229,6 @@ export class RetrainThreadPool {
     // don't wait for TensorFlow.js to let the thread's event loop drain
     await thread.worker.terminate();
   }
-}
-
-/** What the pool sends a thread: one job (the thread answers with RetrainWorkerMessage). */
-export interface RetrainWorkerJob {
-  type: "job";
-  request: RetrainJobRequest;
 }
 
 /** The process's retrain threads (the queue, the closed loop and the benchmarks share them). */

@@ -5,8 +5,18 @@
 // keeps answering people meanwhile.
 import { parentPort } from "node:worker_threads";
 import { tf } from "../../rl/backend.js";
-import { type RetrainJobResult, type RetrainProgress, trainAndEvaluate } from "./retrain-job.js";
-import type { RetrainWorkerJob } from "./retrain-worker-pool.js";
+import {
+  type RetrainJobRequest,
+  type RetrainJobResult,
+  type RetrainProgress,
+  trainAndEvaluate,
+} from "./retrain-job.js";
+
+/** What the pool (./retrain-worker-pool.ts) sends: one job at a time. */
+export interface RetrainWorkerJob {
+  type: "job";
+  request: RetrainJobRequest;
+}
 
 export type RetrainWorkerMessage =
   | { type: "progress"; progress: RetrainProgress }

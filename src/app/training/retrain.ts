@@ -33,8 +33,8 @@ import {
 import type {
   RetrainCost,
   RetrainJobRequest,
-  RetrainJobResult,
   RetrainProgress,
+  RetrainRunner,
 } from "./retrain-job.js";
 import { workerThreadRunner } from "./retrain-worker-pool.js";
 import {
@@ -48,14 +48,9 @@ import {
   warmStartFrom,
 } from "./training-policy.js";
 
-export { workerThreadRunner };
-
 /** Runs one job (default: in a worker thread); rejects on failure or abort. */
-export type RetrainRunner = (
-  request: RetrainJobRequest,
-  onProgress: (progress: RetrainProgress) => void,
-  signal: AbortSignal,
-) => Promise<RetrainJobResult>;
+export type { RetrainRunner } from "./retrain-job.js";
+export { workerThreadRunner };
 
 /** The training budget of one run (recorded in TrainingRun.hyperparameters when queued). */
 export interface RetrainSizes {
