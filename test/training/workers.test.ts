@@ -125,13 +125,17 @@ describe.skipIf(!onRealPostgres)(
       return ids;
     }
 
-    /** Which process completed each run, from pg-boss's completed jobs' output. */
-    async function completedBy(): Promise<Map<number, string>> {
+    /**
+     * Which process completed each run, from pg-boss's completed jobs' output (`handedBack`:
+     * the jobs a stopping worker completed by handing the run back instead).
+     */
+    async function completedBy(which: "trained" | "handedBack" = "trained") {
       const rows = await t.db.withSession((s) =>
         s.query<{ run_id: number; instance: string }>(
           `SELECT (data->>'runId')::int AS run_id, output->>'instance' AS instance
-             FROM ${PG_BOSS_SCHEMA}.job WHERE name = $1 AND state = 'completed'`,
-          [RETRAIN_QUEUE],
+             FROM ${PG_BOSS_SCHEMA}.job WHERE name = $1 AND state = 'completed'
+              AND (output->>'status' = 'handed back') = $2`,
+          [RETRAIN_QUEUE, which === "handedBack"],
         ),
       );
       return new Map(rows.map((r) => [r.run_id, r.instance]));
@@ -272,6 +276,10 @@ describe.skipIf(!onRealPostgres)(
         }
         expect(attempts).toBe(2);
         expect((await completedBy()).get(runId)).toMatch(new RegExp(`:${second.child.pid}$`));
+        // the stopping worker completed its job by handing the run back (no retry used)
+        expect((await completedBy("handedBack")).get(runId)).toMatch(
+          new RegExp(`:${first.child.pid}$`),
+        );
         expect(await t.db.prisma.policyModel.count({ where: { trainingRunId: runId } })).toBe(1);
         second.child.kill("SIGTERM");
         expect(await second.exited).toBe(0);
