@@ -106,7 +106,8 @@ export interface RetrainThreadPoolStats {
   started: number;
   /** threads waiting for a job now */
   idle: number;
-  /** tensors alive in the thread after its latest job (0: it left nothing behind) */
+  /** tensors alive in the thread after its latest job: cached constants, the same after every
+   * job unless one leaks */
   tensorsAfterLastJob: number | null;
 }
 
@@ -134,7 +135,7 @@ export class RetrainThreadPool {
         thread.current = null;
         thread.lost = null;
         if (keep) this.giveBack(thread);
-        else this.end(thread);
+        else void this.end(thread);
         fn();
       };
       const onAbort = () =>
