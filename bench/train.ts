@@ -111,7 +111,7 @@ async function costOf(file: string) {
     habits: (await requestFor(file, 0)).habits.length,
     cpuSecondsPerRetrain: round(cpu),
     trainingCpuSeconds: round(mean(runs.map((r) => r.cost.trainingCpuSeconds))),
-    startAndEvaluationCpuSeconds: round(
+    setUpAndEvaluationCpuSeconds: round(
       mean(runs.map((r) => r.cost.cpuSeconds - r.cost.trainingCpuSeconds)),
     ),
     wallSecondsPerRetrain: round(mean(runs.map((r) => r.wall))),
@@ -363,25 +363,21 @@ const started = performance.now();
 const loadAtStart = loadAverage();
 const five = await costOf("personas/steady.json");
 const twentyThree = await costOf("personas/seed-23.json");
+/** What every report starts with: the machine, the budget and the cost per retrain. */
+const costReport = () => ({
+  machine: {
+    cpus: os.cpus().length,
+    model: os.cpus()[0]?.model ?? null,
+    node: process.version,
+    loadAverageAtStart: loadAtStart,
+    loadAverageAtEnd: loadAverage(),
+  },
+  budget: { steps: STEPS, numEnvs: NUM_ENVS, evalEpisodes: EVAL.episodes, evalDays: EVAL.days },
+  perRetrain: { habits5: five, habits23: twentyThree },
+});
 if (process.env.BENCH_TRAIN_COST_ONLY === "1") {
-  process.stdout.write(
-    `${JSON.stringify(
-      {
-        machine: { cpus: os.cpus().length, node: process.version, loadAverageAtStart: loadAtStart },
-        loadAverageAtEnd: loadAverage(),
-        budget: {
-          steps: STEPS,
-          numEnvs: NUM_ENVS,
-          evalEpisodes: EVAL.episodes,
-          evalDays: EVAL.days,
-        },
-        perRetrain: { habits5: five, habits23: twentyThree },
-        benchSeconds: round((performance.now() - started) / 1000, 1),
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  const benchSeconds = round((performance.now() - started) / 1000, 1);
+  process.stdout.write(`${JSON.stringify({ ...costReport(), benchSeconds }, null, 2)}\n`);
   process.exit(0);
 }
 const one = await throughput(1);
@@ -393,15 +389,7 @@ const pgBoss = await pgBossOverhead();
 process.stdout.write(
   `${JSON.stringify(
     {
-      machine: {
-        cpus: os.cpus().length,
-        model: os.cpus()[0]?.model ?? null,
-        node: process.version,
-        loadAverageAtStart: loadAtStart,
-        loadAverageAtEnd: loadAverage(),
-      },
-      budget: { steps: STEPS, numEnvs: NUM_ENVS, evalEpisodes: EVAL.episodes, evalDays: EVAL.days },
-      perRetrain: { habits5: five, habits23: twentyThree },
+      ...costReport(),
       scaling: {
         persona: "personas/steady.json",
         oneThread: one,

@@ -250,12 +250,14 @@ export async function createPgBossQueue(
       return cancelled;
     },
     async work(concurrency) {
-      await sendStrandedRuns();
+      // a failed check is logged and tried again at the next one: it never stops the worker
+      const checkStrandedRuns = () =>
+        sendStrandedRuns().catch((error) =>
+          log.warn({ err: error }, "could not check the queue for stranded runs"),
+        );
+      await checkStrandedRuns();
       strandedCheck ??= setInterval(
-        () =>
-          void sendStrandedRuns().catch((error) =>
-            log.warn({ err: error }, "could not check the queue for stranded runs"),
-          ),
+        () => void checkStrandedRuns(),
         (options.strandedRunCheckSeconds ?? 60) * 1000,
       );
       strandedCheck.unref();

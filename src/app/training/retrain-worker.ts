@@ -1,8 +1,8 @@
 // Worker-thread entry of retrains, kept by ./retrain-worker-pool.ts for job after job: for each
 // { type: "job" } it posts { type: "progress" } after every PPO update and finally
 // { type: "done" } (with the tensors left alive: the same after every job unless one leaks) or
-// { type: "error" } (RetrainWorkerMessage, checked by the pool). Training runs here so that the bot's event loop
-// keeps answering people meanwhile.
+// { type: "error" } (RetrainWorkerMessage, checked by the pool). Training runs here so that the
+// bot's event loop keeps answering people meanwhile.
 import { parentPort } from "node:worker_threads";
 import { tf } from "../../rl/backend.js";
 import {
