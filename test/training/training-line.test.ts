@@ -2,8 +2,9 @@
 // (RETRAIN_WARM_START_FROM) a night's PPO continues the person's latest trained policy model (the
 // training line), activated or not, instead of restarting from the active policy every night; it
 // falls back to the active policy when that candidate's own evaluation found it worse than the
-// active one by more than the noise. `"active"` restarts from the active policy. Real database (PGlite, or Postgres with TEST_DATABASE_URL), real
-// tiny trainings; only the evaluation verdicts are set by the test (to script activations).
+// active one by more than the noise. `"active"` restarts from the active policy. Real database
+// (PGlite, or Postgres with TEST_DATABASE_URL), real tiny trainings; only the evaluation verdicts
+// are set by the test (to script activations).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inThreadRunner } from "../../src/app/closed-loop.js";
 import { createInProcessQueue } from "../../src/app/training/in-process-queue.js";
