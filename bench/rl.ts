@@ -160,11 +160,11 @@ function minibatchCost(actor: ActorDesign, rows: number) {
   };
   const order = Int32Array.from({ length: rows }, (_, i) => i);
   const layout = createLossLayout(network, config.ratio);
-  const mb = createMinibatchArrays(layout, rows, O);
+  const mb = createMinibatchArrays(layout, rows);
   const ms = timeMs(
     () => {
       fillMinibatch(layout, rollout, order, 0, O, mb);
-      const batch = minibatchTensors(layout, mb, O);
+      const batch = minibatchTensors(layout, mb);
       optimizer.minimize(() => minibatchLoss(network, config, layout, batch, false), 1e-3);
       disposeMinibatch(batch);
     },

@@ -128,21 +128,23 @@ export function denseOnInput(
 
 /**
  * The shared actor's first layer for every (sample, habit): y[b, h] = tanh(S[b] + D[h] +
- * e[b, h]·w), returned flat as [B·H, hidden]. S: the summary's contribution [B, hidden]; D: the
- * habit descriptors' contribution [H, hidden]; w: the weight of each habit's own inputs
- * [E, hidden]; e: each habit's own inputs, its EMA [B, H] (E = 1) or its EMA and behaviour
- * features [B, H, E] (data, no gradient). The broadcast gradients (sums over b, over h, over both) are
- * written as products with a row of ones, which WASM does ~10× faster than `sum` over a
- * leading axis.
+ * e[b·H + h]·w), returned flat as [B·H, hidden]. S: the summary's contribution [B, hidden]; D:
+ * the habit descriptors' contribution [H, hidden]; w: the weight of each habit's own inputs
+ * [E, hidden]; e: each habit's own inputs [B·H, E] (its EMA, then its behaviour features; data,
+ * no gradient) and eT its transpose [E, B·H] if built already (else transposed here). The
+ * broadcast gradients (sums over b, over h, over both) are written as products with a row of
+ * ones, which WASM does ~10× faster than `sum` over a leading axis.
  */
 export function sharedFirstLayer(
   S: tfTypes.Tensor2D,
   D: tfTypes.Tensor2D,
   w: tfTypes.Tensor2D,
-  e: tfTypes.Tensor2D | tfTypes.Tensor3D,
+  e: tfTypes.Tensor2D,
+  eT: tfTypes.Tensor2D | null = null,
 ): tfTypes.Tensor2D {
-  const [B, H] = e.shape;
-  const E = e.rank === 3 ? (e.shape[2] as number) : 1;
+  const B = S.shape[0];
+  const H = D.shape[0];
+  const E = e.shape[1];
   const hidden = S.shape[1];
   const op = tf.customGrad(
     // biome-ignore lint/suspicious/noExplicitAny: tfjs types customGrad's arguments loosely
@@ -151,15 +153,15 @@ export function sharedFirstLayer(
       const own =
         E === 1
           ? tf.mul(tf.reshape(e, [B, H, 1]), tf.reshape(wv, [1, 1, hidden]))
-          : tf.reshape(tf.matMul(tf.reshape(e, [B * H, E]), wv), [B, H, hidden]);
+          : tf.reshape(tf.matMul(e, wv), [B, H, hidden]);
       const z = tf.add(tf.add(tf.reshape(s, [B, 1, hidden]), tf.reshape(d, [1, H, hidden])), own);
       const y = tf.reshape(fastTanhForward(z), [B * H, hidden]);
-      // e is an intermediate of the forward pass: saved so that it outlives it.
-      save([y, e]);
+      // e may be an intermediate of the forward pass: saved so that it outlives it.
+      save([y, eT ?? e]);
       return {
         value: y,
         gradFunc: (dy: tfTypes.Tensor, saved: tfTypes.Tensor[]) => {
-          const [ys, es] = saved as [tfTypes.Tensor2D, tfTypes.Tensor];
+          const [ys, input] = saved as [tfTypes.Tensor2D, tfTypes.Tensor2D];
           const dz = activationGradient(dy as tfTypes.Tensor2D, ys, "tanh");
           const dS = tf.sum(tf.reshape(dz, [B, H, hidden]), 1);
           const dD = tf.reshape(tf.matMul(onesRow(B), tf.reshape(dz, [B, H * hidden])), [
@@ -169,9 +171,9 @@ export function sharedFirstLayer(
           // A copy of dz: the WASM backend caches its matrix-product operator by the second
           // operand's data and reuses it for another shape of the same data (dD's reshape
           // above), which reads out of bounds.
-          const eT =
-            E === 1 ? tf.reshape(es, [1, B * H]) : tf.transpose(tf.reshape(es, [B * H, E]));
-          const dW = tf.matMul(eT, tf.mul(dz, 1));
+          const inputT =
+            eT !== null ? input : E === 1 ? tf.reshape(input, [1, B * H]) : tf.transpose(input);
+          const dW = tf.matMul(inputT, tf.mul(dz, 1));
           return [dS, dD, dW];
         },
       };

@@ -77,6 +77,161 @@ export interface TrainingOutput {
   values: tfTypes.Tensor2D;
 }
 
+/**
+ * The network's input as its layers read it: the coach part of the observation (critic, shared
+ * summary), each habit's own inputs (shared actor: its EMA and behaviour features) and the whole
+ * observation (independent actors), with the transposes their weight gradients use (null:
+ * computed in the backward pass, or no gradient needed). Built in JavaScript by `InputBuffers`
+ * for training and acting — on WASM cheaper than slicing, selecting and concatenating with
+ * kernels — or with kernels from a bare observation tensor (`ActorCriticNetwork.inputOf`).
+ */
+export interface NetworkInput {
+  /** [B, O] for independent actors, else null. */
+  observations: tfTypes.Tensor2D | null;
+  observationsT: tfTypes.Tensor2D | null;
+  /** [B, C], C = `coachSize` (the observations themselves when C = O). */
+  coach: tfTypes.Tensor2D;
+  coachT: tfTypes.Tensor2D | null;
+  /** [B·H, 1 + F] for the shared actor (its EMA, 0 without one, then its F features), else null. */
+  perHabit: tfTypes.Tensor2D | null;
+  perHabitT: tfTypes.Tensor2D | null;
+}
+
+/** Where the network's inputs sit in an observation row (`ActorCriticNetwork.inputLayout`). */
+export interface InputLayout {
+  observationSize: number;
+  coachSize: number;
+  /** The independent actors read the whole observation. */
+  wholeObservation: boolean;
+  /** Each habit's EMA index (−1: none) for the shared actor; null for independent actors. */
+  emaIndex: number[] | null;
+  featureOffset: number;
+  featureCount: number;
+}
+
+/**
+ * Reused JavaScript buffers of `rows` observations in the network's input layout: `setRow`
+ * copies one observation in (every part, transposes too when asked), `tensors` uploads them.
+ */
+export class InputBuffers {
+  readonly rows: number;
+  private readonly layout: InputLayout;
+  private readonly observations: Float32Array | null;
+  private readonly observationsT: Float32Array | null;
+  /** null: the coach part is the whole observation (`observations`, or alone). */
+  private readonly coach: Float32Array;
+  private readonly coachT: Float32Array | null;
+  private readonly coachIsWhole: boolean;
+  private readonly perHabit: Float32Array | null;
+  private readonly perHabitT: Float32Array | null;
+
+  constructor(layout: InputLayout, rows: number, { transposes }: { transposes: boolean }) {
+    this.layout = layout;
+    this.rows = rows;
+    const O = layout.observationSize;
+    const C = layout.coachSize;
+    const vector = (n: number, wanted: boolean) => (wanted ? new Float32Array(n) : null);
+    this.observations = vector(rows * O, layout.wholeObservation);
+    this.observationsT = vector(rows * O, layout.wholeObservation && transposes);
+    this.coachIsWhole = C === O && this.observations !== null;
+    this.coach = this.coachIsWhole
+      ? (this.observations as Float32Array)
+      : new Float32Array(rows * C);
+    this.coachT = this.coachIsWhole ? this.observationsT : vector(rows * C, transposes);
+    const H = layout.emaIndex?.length ?? 0;
+    const E = 1 + layout.featureCount;
+    this.perHabit = vector(rows * H * E, layout.emaIndex !== null);
+    this.perHabitT = vector(rows * H * E, layout.emaIndex !== null && transposes);
+  }
+
+  /** Copies observation `source[offset .. offset + O)` into row `j` of every part. */
+  setRow(j: number, source: Float32Array, offset: number): void {
+    const {
+      observationSize: O,
+      coachSize: C,
+      emaIndex,
+      featureOffset,
+      featureCount: F,
+    } = this.layout;
+    const M = this.rows;
+    const { observations, observationsT, coachT, perHabit, perHabitT } = this;
+    if (observations !== null) {
+      for (let o = 0; o < O; o++) {
+        const x = source[offset + o];
+        observations[j * O + o] = x;
+        if (observationsT !== null) observationsT[o * M + j] = x;
+      }
+    }
+    if (!this.coachIsWhole) {
+      for (let o = 0; o < C; o++) {
+        const x = source[offset + o];
+        this.coach[j * C + o] = x;
+        if (coachT !== null) coachT[o * M + j] = x;
+      }
+    }
+    if (emaIndex !== null && perHabit !== null) {
+      const H = emaIndex.length;
+      const E = 1 + F;
+      const column = M * H;
+      for (let h = 0; h < H; h++) {
+        const r = j * H + h;
+        const index = emaIndex[h];
+        const ema = index >= 0 ? source[offset + index] : 0;
+        perHabit[r * E] = ema;
+        if (perHabitT !== null) perHabitT[r] = ema;
+        for (let f = 0; f < F; f++) {
+          const x = source[offset + featureOffset + h * F + f];
+          perHabit[r * E + 1 + f] = x;
+          if (perHabitT !== null) perHabitT[(1 + f) * column + r] = x;
+        }
+      }
+    }
+  }
+
+  /** Copies `rows` consecutive observations from `source` (row-major [rows, O]). */
+  setRows(source: Float32Array): void {
+    const O = this.layout.observationSize;
+    for (let j = 0; j < this.rows; j++) this.setRow(j, source, j * O);
+  }
+
+  /** The buffers as tensors (free them with `disposeNetworkInput`). */
+  tensors(): NetworkInput {
+    const { observationSize: O, coachSize: C, emaIndex, featureCount } = this.layout;
+    const M = this.rows;
+    const BH = M * (emaIndex?.length ?? 0);
+    const E = 1 + featureCount;
+    const matrix = (values: Float32Array | null, rows: number, cols: number) =>
+      values === null ? null : tf.tensor2d(values, [rows, cols]);
+    const observations = matrix(this.observations, M, O);
+    const observationsT = matrix(this.observationsT, O, M);
+    return {
+      observations,
+      observationsT,
+      coach: this.coachIsWhole
+        ? (observations as tfTypes.Tensor2D)
+        : tf.tensor2d(this.coach, [M, C]),
+      coachT: this.coachIsWhole ? observationsT : matrix(this.coachT, C, M),
+      perHabit: matrix(this.perHabit, BH, E),
+      perHabitT: matrix(this.perHabitT, E, BH),
+    };
+  }
+}
+
+/** Frees the tensors of an input from `InputBuffers.tensors` (each once). */
+export function disposeNetworkInput(input: NetworkInput): void {
+  const tensors = new Set(
+    [
+      input.observations,
+      input.observationsT,
+      input.coach,
+      input.coachT,
+      input.perHabit,
+      input.perHabitT,
+    ].filter((t): t is tfTypes.Tensor2D => t !== null),
+  );
+  for (const t of tensors) t.dispose();
+}
+
 export function valueChannels(spec: PolicySpec, config: NetworkConfig): number {
   return config.critic === "per-group" ? spec.groupCount : 1;
 }
@@ -130,6 +285,8 @@ export class ActorCriticNetwork {
   readonly blockLevels: number[];
   /** [n_b·L, n_b·L_b] column selection for independent blocks narrower than L, else null. */
   private readonly blockSelect: (tfTypes.Tensor2D | null)[];
+  /** `actingBuffers` by row count. */
+  private readonly acting = new Map<number, InputBuffers>();
 
   constructor(spec: PolicySpec, config: NetworkConfig, rng: Rng) {
     this.spec = spec;
@@ -278,20 +435,54 @@ export class ActorCriticNetwork {
     return denseOnInput(x, xT, this.v(`${name}/kernel`), this.v(`${name}/bias`), "tanh");
   }
 
-  /** First layer on the coach observation part of the input (see `coachSize`). */
-  private coachInputLayer(name: string, x: tfTypes.Tensor2D, xT: tfTypes.Tensor2D | null) {
-    if (this.coachSize === this.spec.observationSize) return this.inputLayer(name, x, xT);
-    const rows = x.shape[0];
-    return this.inputLayer(
-      name,
-      tf.slice(x, [0, 0], [rows, this.coachSize]),
-      xT === null ? null : tf.slice(xT, [0, 0], [this.coachSize, rows]),
-    );
+  /** Where the inputs sit in an observation row (for `InputBuffers`). */
+  get inputLayout(): InputLayout {
+    const shared = this.config.actor === "shared";
+    return {
+      observationSize: this.spec.observationSize,
+      coachSize: this.coachSize,
+      wholeObservation: !shared,
+      emaIndex: shared ? [...this.spec.emaIndex] : null,
+      featureOffset: this.spec.habitFeatureOffset ?? 0,
+      featureCount: this.featureCount,
+    };
+  }
+
+  /**
+   * The input parts derived with kernels from bare observations [B, O] (and optionally their
+   * transpose [O, B]); call inside a tidy or gradient scope.
+   */
+  inputOf(
+    observations: tfTypes.Tensor2D,
+    observationsT: tfTypes.Tensor2D | null = null,
+  ): NetworkInput {
+    const rows = observations.shape[0];
+    const whole = this.coachSize === this.spec.observationSize;
+    const coach = whole ? observations : tf.slice(observations, [0, 0], [rows, this.coachSize]);
+    const coachT =
+      observationsT === null || whole
+        ? observationsT
+        : tf.slice(observationsT, [0, 0], [this.coachSize, rows]);
+    if (this.config.actor === "independent") {
+      return { observations, observationsT, coach, coachT, perHabit: null, perHabitT: null };
+    }
+    const H = this.habitCount;
+    const F = this.featureCount;
+    const emas = tf.matMul(observations, this.emaSelect as tfTypes.Tensor2D) as tfTypes.Tensor2D;
+    let perHabit = tf.reshape(emas, [rows * H, 1]) as tfTypes.Tensor2D;
+    if (F > 0) {
+      const features = tf.reshape(
+        tf.slice(observations, [0, this.spec.habitFeatureOffset ?? 0], [rows, H * F]),
+        [rows * H, F],
+      );
+      perHabit = tf.concat([perHabit, features], 1) as tfTypes.Tensor2D;
+    }
+    return { observations: null, observationsT: null, coach, coachT, perHabit, perHabitT: null };
   }
 
   /** Values [B, K]. */
-  private critic(observations: tfTypes.Tensor2D, observationsT: tfTypes.Tensor2D | null) {
-    const critic1 = this.coachInputLayer("critic/1", observations, observationsT);
+  private critic(input: NetworkInput) {
+    const critic1 = this.inputLayer("critic/1", input.coach, input.coachT);
     const critic2 = this.tanhLayer("critic/2", critic1);
     return this.linear("critic/out", critic2);
   }
@@ -302,11 +493,11 @@ export class ActorCriticNetwork {
    */
   private independentActor(
     group: number,
-    observations: tfTypes.Tensor2D,
-    observationsT: tfTypes.Tensor2D | null,
+    input: NetworkInput,
     select: tfTypes.Tensor2D | null = null,
   ): tfTypes.Tensor2D {
-    const a1 = this.inputLayer(`actor${group}/1`, observations, observationsT);
+    const observations = input.observations as tfTypes.Tensor2D;
+    const a1 = this.inputLayer(`actor${group}/1`, observations, input.observationsT);
     const a2 = this.tanhLayer(`actor${group}/2`, a1);
     if (select === null) return this.linear(`actor${group}/out`, a2);
     const kernel = this.v(`actor${group}/out/kernel`) as tfTypes.Tensor2D;
@@ -318,47 +509,33 @@ export class ActorCriticNetwork {
   }
 
   /** Raw logits [B, H, L] of the shared actor, habit order. */
-  private sharedActor(
-    observations: tfTypes.Tensor2D,
-    observationsT: tfTypes.Tensor2D | null,
-  ): tfTypes.Tensor3D {
-    const batch = observations.shape[0];
+  private sharedActor(input: NetworkInput): tfTypes.Tensor3D {
+    const batch = input.coach.shape[0];
     const hidden = this.config.hiddenSize;
-    const summary = this.coachInputLayer("shared/summary", observations, observationsT);
+    const summary = this.inputLayer("shared/summary", input.coach, input.coachT);
     const fromSummary = this.linear("shared/1", summary);
     const descriptors = this.descriptors as tfTypes.Tensor2D;
     const fromDescriptor =
       descriptors.shape[1] === 0
         ? tf.zeros([this.habitCount, hidden])
         : tf.matMul(descriptors, this.v("shared/1-descriptor") as tfTypes.Tensor2D);
-    const emas = tf.matMul(observations, this.emaSelect as tfTypes.Tensor2D) as tfTypes.Tensor2D;
-    let perHabit: tfTypes.Tensor2D | tfTypes.Tensor3D = emas;
-    let perHabitWeight = this.v("shared/1-ema") as tfTypes.Tensor2D;
-    if (this.featureCount > 0) {
-      // Each habit's own input: its EMA and its F behaviour features, [B, H, 1 + F].
-      const F = this.featureCount;
-      const features = tf.reshape(
-        tf.slice(
-          observations,
-          [0, this.spec.habitFeatureOffset ?? 0],
-          [batch, this.habitCount * F],
-        ),
-        [batch, this.habitCount, F],
-      );
-      perHabit = tf.concat(
-        [tf.reshape(emas, [batch, this.habitCount, 1]), features],
-        2,
-      ) as tfTypes.Tensor3D;
-      perHabitWeight = tf.concat(
-        [perHabitWeight, this.v("shared/1-features") as tfTypes.Tensor2D],
-        0,
-      );
-    }
+    // the weight of each habit's own inputs: its EMA's, then its features'
+    const perHabitWeight =
+      this.featureCount > 0
+        ? tf.concat(
+            [
+              this.v("shared/1-ema") as tfTypes.Tensor2D,
+              this.v("shared/1-features") as tfTypes.Tensor2D,
+            ],
+            0,
+          )
+        : (this.v("shared/1-ema") as tfTypes.Tensor2D);
     const flat = sharedFirstLayer(
       fromSummary,
       fromDescriptor as tfTypes.Tensor2D,
       perHabitWeight,
-      perHabit,
+      input.perHabit as tfTypes.Tensor2D,
+      input.perHabitT,
     );
     const layer2 = this.tanhLayer("shared/2", flat);
     return tf.reshape(this.linear("shared/out", layer2), [
@@ -370,30 +547,27 @@ export class ActorCriticNetwork {
 
   /**
    * Forward pass in the training layout (call inside a tidy / gradient scope): masked logits
-   * per block, values. `observationsT` ([O, B], built in JavaScript) saves a transpose in the
-   * backward pass.
+   * per block, values. The input: its parts built in JavaScript (`InputBuffers`; with the
+   * transposes, the backward pass needs none), or bare observations [B, O] (and optionally
+   * their transpose [O, B]) from which kernels derive them.
    */
   forwardTraining(
-    observations: tfTypes.Tensor2D,
+    input: NetworkInput | tfTypes.Tensor2D,
     observationsT: tfTypes.Tensor2D | null = null,
     { narrow = true }: { narrow?: boolean } = {},
   ): TrainingOutput {
-    const batch = observations.shape[0];
-    const values = this.critic(observations, observationsT);
+    const parts = "coach" in input ? input : this.inputOf(input, observationsT);
+    const batch = parts.coach.shape[0];
+    const values = this.critic(parts);
     const raw =
       this.config.actor === "independent"
         ? this.groupMembers.map((members, group) =>
             tf.reshape(
-              this.independentActor(
-                group,
-                observations,
-                observationsT,
-                narrow ? this.blockSelect[group] : null,
-              ),
+              this.independentActor(group, parts, narrow ? this.blockSelect[group] : null),
               [batch, members.length, narrow ? this.blockLevels[group] : this.levels],
             ),
           )
-        : [this.sharedActor(observations, observationsT)];
+        : [this.sharedActor(parts)];
     const maskBias = narrow ? this.blockMaskBias : this.blockFullMaskBias;
     return {
       blockLogits: raw.map((r, b) => tf.add(r, maskBias[b]) as tfTypes.Tensor3D),
@@ -401,18 +575,25 @@ export class ActorCriticNetwork {
     };
   }
 
+  /** Reused input buffers (no transposes) for acting on `rows` observations at a time. */
+  actingBuffers(rows: number): InputBuffers {
+    let buffers = this.acting.get(rows);
+    if (buffers === undefined) {
+      buffers = new InputBuffers(this.inputLayout, rows, { transposes: false });
+      this.acting.set(rows, buffers);
+    }
+    return buffers;
+  }
+
   /** Forward pass; call inside `tf.tidy` (or dispose the outputs). Logits in habit order. */
   forward(observations: tfTypes.Tensor2D): NetworkOutput {
     const batch = observations.shape[0];
-    const values = this.critic(observations, null);
+    const input = this.inputOf(observations);
+    const values = this.critic(input);
     let raw: tfTypes.Tensor3D;
     if (this.config.actor === "independent") {
       const perGroup = this.groupMembers.map((members, group) =>
-        tf.reshape(this.independentActor(group, observations, null), [
-          batch,
-          members.length,
-          this.levels,
-        ]),
+        tf.reshape(this.independentActor(group, input), [batch, members.length, this.levels]),
       );
       const grouped = perGroup.length === 1 ? perGroup[0] : tf.concat(perGroup, 1);
       if (this.groupOrderToHabit === null) raw = grouped as tfTypes.Tensor3D;
@@ -426,7 +607,7 @@ export class ActorCriticNetwork {
         raw = tf.transpose(tf.reshape(reordered, [batch, this.levels, this.habitCount]), [0, 2, 1]);
       }
     } else {
-      raw = this.sharedActor(observations, null);
+      raw = this.sharedActor(input);
     }
     return { logits: applyLevelMask(raw, this.maskBias) as tfTypes.Tensor3D, values };
   }
@@ -483,12 +664,10 @@ export function evaluateNetwork(
   observations: Float32Array,
   rows: number,
 ): { logits: Float32Array; values: Float32Array } {
+  const buffers = network.actingBuffers(rows);
+  buffers.setRows(observations);
   const outputs = tf.tidy(() => {
-    const input = tf.tensor2d(observations.subarray(0, rows * network.spec.observationSize), [
-      rows,
-      network.spec.observationSize,
-    ]);
-    const out = network.forwardTraining(input, null, { narrow: false });
+    const out = network.forwardTraining(buffers.tensors(), null, { narrow: false });
     return [out.values, ...out.blockLogits];
   });
   const values = outputs[0].dataSync() as Float32Array;

@@ -28,8 +28,12 @@ import { clipFraction, valueLoss } from "./objective.js";
 import { ClippedAdam } from "./optimizer.js";
 import {
   ActorCriticNetwork,
+  disposeNetworkInput,
   evaluateNetwork,
+  InputBuffers,
+  type InputLayout,
   type NetworkConfig,
+  type NetworkInput,
   type PolicySpec,
 } from "./policy-network.js";
 import { researchRatioUnits } from "./ppo-research.js";
@@ -170,7 +174,7 @@ export async function trainPpo(options: TrainOptions): Promise<{
   const returnBuf = new Float32Array(batchSize * K);
   const order = new Int32Array(batchSize);
   const layout = createLossLayout(network, config.ratio);
-  const mb = createMinibatchArrays(layout, minibatchSize, O);
+  const mb = createMinibatchArrays(layout, minibatchSize);
   const rollout: RolloutArrays = {
     observations: obsBuf,
     actions: actionBuf,
@@ -275,7 +279,7 @@ export async function trainPpo(options: TrainOptions): Promise<{
       const lastEpoch = epoch === config.epochs - 1;
       for (let start = 0; start + minibatchSize <= batchSize; start += minibatchSize) {
         fillMinibatch(layout, rollout, order, start, O, mb);
-        const batch = minibatchTensors(layout, mb, O);
+        const batch = minibatchTensors(layout, mb);
         const { metrics } = optimizer.minimize(
           () => minibatchLoss(network, config, layout, batch, lastEpoch),
           learningRate,
@@ -368,6 +372,8 @@ export interface LossLayout {
   /** Level axis of each block (see ActorCriticNetwork.blockLevels). */
   blockLevels: number[];
   channels: number;
+  /** Where the network's inputs sit in an observation (the minibatch builds them in JS). */
+  input: InputLayout;
 }
 
 export function createLossLayout(network: ActorCriticNetwork, mode: RatioMode): LossLayout {
@@ -379,6 +385,7 @@ export function createLossLayout(network: ActorCriticNetwork, mode: RatioMode): 
     levels: network.levels,
     blockLevels: network.blockLevels,
     channels: network.channels,
+    input: network.inputLayout,
   };
 }
 
@@ -389,9 +396,8 @@ export function disposeLossLayout(layout: LossLayout): void {
 /** A minibatch in the loss layout, assembled in JavaScript (buffers reused between calls). */
 export interface MinibatchArrays {
   rows: number;
-  obs: Float32Array;
-  /** Observations transposed, [O, M]. */
-  obsT: Float32Array;
+  /** The observations in the network's input layout, with the transposes. */
+  input: InputBuffers;
   /** Per block: one-hot of the chosen levels [M, n_b, L], old log-probabilities [M, n_b]. */
   oneHot: Float32Array[];
   oldLogProbs: Float32Array[];
@@ -403,16 +409,11 @@ export interface MinibatchArrays {
   advantages: Float64Array;
 }
 
-export function createMinibatchArrays(
-  layout: LossLayout,
-  rows: number,
-  observationSize: number,
-): MinibatchArrays {
+export function createMinibatchArrays(layout: LossLayout, rows: number): MinibatchArrays {
   const K = layout.channels;
   return {
     rows,
-    obs: new Float32Array(rows * observationSize),
-    obsT: new Float32Array(rows * observationSize),
+    input: new InputBuffers(layout.input, rows, { transposes: true }),
     oneHot: layout.blocks.map((b, i) => new Float32Array(rows * b.length * layout.blockLevels[i])),
     oldLogProbs: layout.blocks.map((b) => new Float32Array(rows * b.length)),
     unitAdvantages: layout.units.widths.map((width) => new Float32Array(rows * width)),
@@ -448,15 +449,10 @@ export function fillMinibatch(
   const O = observationSize;
   const H = layout.habits;
   const K = layout.channels;
-  const { obs, obsT, advantages } = mb;
+  const { input, advantages } = mb;
   for (let j = 0; j < M; j++) {
     const row = order[start + j];
-    const src = row * O;
-    for (let o = 0; o < O; o++) {
-      const x = rollout.observations[src + o];
-      obs[j * O + o] = x;
-      obsT[o * M + j] = x;
-    }
+    input.setRow(j, rollout.observations, row * O);
     for (let k = 0; k < K; k++) {
       advantages[j * K + k] = rollout.advantages[row * K + k];
       mb.returns[j * K + k] = rollout.returns[row * K + k];
@@ -495,8 +491,7 @@ export function fillMinibatch(
 
 /** The minibatch as tensors (dispose with `disposeMinibatch`). */
 export interface MinibatchTensors {
-  obs: tfTypes.Tensor2D;
-  obsT: tfTypes.Tensor2D;
+  input: NetworkInput;
   oneHot: tfTypes.Tensor3D[];
   oldLogProbs: tfTypes.Tensor2D[];
   unitAdvantages: tfTypes.Tensor2D[];
@@ -504,16 +499,11 @@ export interface MinibatchTensors {
   values: tfTypes.Tensor2D;
 }
 
-export function minibatchTensors(
-  layout: LossLayout,
-  mb: MinibatchArrays,
-  observationSize: number,
-): MinibatchTensors {
+export function minibatchTensors(layout: LossLayout, mb: MinibatchArrays): MinibatchTensors {
   const M = mb.rows;
   const K = layout.channels;
   return {
-    obs: tf.tensor2d(mb.obs, [M, observationSize]),
-    obsT: tf.tensor2d(mb.obsT, [observationSize, M]),
+    input: mb.input.tensors(),
     oneHot: layout.blocks.map((b, i) =>
       tf.tensor3d(mb.oneHot[i], [M, b.length, layout.blockLevels[i]]),
     ),
@@ -525,7 +515,8 @@ export function minibatchTensors(
 }
 
 export function disposeMinibatch(batch: MinibatchTensors): void {
-  for (const t of [batch.obs, batch.obsT, batch.returns, batch.values]) t.dispose();
+  disposeNetworkInput(batch.input);
+  for (const t of [batch.returns, batch.values]) t.dispose();
   for (const list of [batch.oneHot, batch.oldLogProbs, batch.unitAdvantages]) {
     for (const t of list) t.dispose();
   }
@@ -543,9 +534,9 @@ export function minibatchLoss(
   batch: MinibatchTensors,
   withMetrics = true,
 ): { loss: tfTypes.Scalar; metrics: tfTypes.Tensor1D | null } {
-  const M = batch.obs.shape[0];
+  const M = batch.input.coach.shape[0];
   const units = layout.units;
-  const out = network.forwardTraining(batch.obs, batch.obsT);
+  const out = network.forwardTraining(batch.input);
   const clip = config.clip;
   const surrogateSums: tfTypes.Tensor[] = [];
   const entropySums: tfTypes.Tensor[] = [];

@@ -80,10 +80,10 @@ describe("fast PPO loss = reference loss", () => {
           const config = { ...DEFAULT_PPO, ratio, network: { actor, critic, hiddenSize: 16 } };
 
           const layout = createLossLayout(network, ratio);
-          const mb = createMinibatchArrays(layout, M, O);
+          const mb = createMinibatchArrays(layout, M);
           const order = Int32Array.from({ length: M }, (_, i) => (i * 7) % M);
           fillMinibatch(layout, rollout, order, 0, O, mb);
-          const batch = minibatchTensors(layout, mb, O);
+          const batch = minibatchTensors(layout, mb);
           const fast = tf.tidy(() => {
             let metrics: Float32Array = new Float32Array(0);
             const { value, grads } = tf.variableGrads(() => {

@@ -40,7 +40,7 @@ function gradientNorms(actor: ActorDesign, critic: CriticDesign, ratio: RatioMod
     Math.floor(rng.next() * spec.levelCount[i % H]),
   );
   const layout = createLossLayout(network, ratio);
-  const mb = createMinibatchArrays(layout, M, 12);
+  const mb = createMinibatchArrays(layout, M);
   fillMinibatch(
     layout,
     {
@@ -57,7 +57,7 @@ function gradientNorms(actor: ActorDesign, critic: CriticDesign, ratio: RatioMod
     12,
     mb,
   );
-  const batch = minibatchTensors(layout, mb, 12);
+  const batch = minibatchTensors(layout, mb);
   const norms = tf.tidy(() => {
     const { grads } = tf.variableGrads(
       () => minibatchLoss(network, { ...DEFAULT_PPO, ratio, clip: 10 }, layout, batch).loss,

@@ -71,7 +71,7 @@ function unitAdvantages(critic: CriticDesign): { a: number[]; b: number[] } {
     advantages,
     returns,
   );
-  const mb = createMinibatchArrays(layout, N, spec.observationSize);
+  const mb = createMinibatchArrays(layout, N);
   fillMinibatch(
     layout,
     {
