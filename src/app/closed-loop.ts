@@ -61,7 +61,11 @@ import {
 } from "./simulated-people.js";
 import { createInProcessQueue } from "./training/in-process-queue.js";
 import { nightlyRetrainKey } from "./training/nightly.js";
-import { adoptPopulationPolicy, populationPolicy } from "./training/population.js";
+import {
+  adoptPopulationPolicy,
+  populationPolicy,
+  workerThreadPopulationTrainer,
+} from "./training/population.js";
 import {
   type RetrainOutcome,
   type RetrainRunner,
@@ -132,8 +136,9 @@ export interface ClosedLoopOptions {
   exploration?: ExplorationSettings;
   /**
    * Retrains of a night at a time (default 1): with more, each trains in its own worker thread
-   * (the product's runner), so a night of several people uses several cores. The results do not
-   * depend on it: every retrain's seed is its run id, queued in the same order.
+   * (the product's runner), so a night of several people uses several cores, and the population
+   * policy trains in one while the oracle trains in this thread. The results do not depend on
+   * it: every retrain's seed is its run id, queued in the same order.
    */
   workers?: number;
   /**
@@ -413,32 +418,39 @@ export async function runClosedLoop(
       });
     }
 
-    // "At install": the habit set's population policy, adopted by everyone before day 1.
-    let population: ClosedLoopResult["population"] = null;
+    // "At install": the habit set's population policy, adopted by everyone before day 1. With
+    // worker threads it trains in one while the oracle trains here: the two are independent
+    // (their own seeds), so the results are the same either way.
     const populationSteps = options.populationSteps ?? null;
-    if (arms.includes("product") && populationSteps !== null) {
+    const trainPopulation = async (): Promise<ClosedLoopResult["population"]> => {
       const first = product[0];
       const found = await populationPolicy(deps.db, first.habits, first.person.capacityMinutes, {
-        steps: populationSteps,
+        steps: populationSteps as number,
         seed: seed + 104_729,
+        ...(workers > 1 ? { train: workerThreadPopulationTrainer } : {}),
       });
       for (const p of product) await adoptPopulationPolicy(deps.db, p.person);
       const training = decodeCheckpoint(new Uint8Array(found.model.bytes)).header.training;
-      population = {
+      return {
         modelId: found.model.id,
         trained: found.trained,
         seconds: found.seconds,
-        steps: populationSteps,
+        steps: populationSteps as number,
         attempt: training?.attempt ?? null,
         newPersonCheck: training?.newPersonCheck ?? null,
       };
-    }
-
+    };
     // Baseline arms: the same people (same streams), planned in memory.
-    let oracle: HabitPolicy | null = null;
-    if (arms.includes("oracle")) {
-      oracle = (await trainOnPersona(persona, { steps: oracleSteps, seed: seed + 7919 })).policy;
-    }
+    const trainOracle = async () =>
+      (await trainOnPersona(persona, { steps: oracleSteps, seed: seed + 7919 })).policy;
+    const [populationTrained, oracleTrained] = await Promise.allSettled([
+      arms.includes("product") && populationSteps !== null ? trainPopulation() : null,
+      arms.includes("oracle") ? trainOracle() : null,
+    ]);
+    if (populationTrained.status === "rejected") throw populationTrained.reason;
+    if (oracleTrained.status === "rejected") throw oracleTrained.reason;
+    const population = populationTrained.value;
+    const oracle: HabitPolicy | null = oracleTrained.value;
     let udrl: UdrlHabitPolicy | null = null;
     if (arms.includes("udrl")) {
       udrl = (await trainUdrlOnPersona(persona, { steps: udrlSteps, seed: seed + 7927 })).policy;

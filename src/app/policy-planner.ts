@@ -12,8 +12,12 @@ import {
   sameSpec,
 } from "../coach/observation.js";
 import type { Database } from "../db/client.js";
-import { activePolicyModel } from "../db/training.js";
-import type { PolicyModel, User } from "../generated/prisma/client.js";
+import {
+  activePolicyModelSummary,
+  type PolicyModelSummary,
+  policyModelBytes,
+} from "../db/training.js";
+import type { User } from "../generated/prisma/client.js";
 import { type CoachPolicy, loadCoachPolicy } from "../rl/coach-policy.js";
 import { sampleMultiCategorical } from "../rl/distribution.js";
 import type { HabitPolicy } from "../rl/policy.js";
@@ -139,12 +143,16 @@ export function activePolicyPlanners(
 ): ActivePolicyPlanners {
   const cache = new Map<number, Promise<CoachPolicy>>();
 
-  const policyOf = (model: PolicyModel): Promise<CoachPolicy> => {
+  // the checkpoint is read only when the policy is not cached (it is ~66 KB for 5 habits)
+  const policyOf = (model: PolicyModelSummary): Promise<CoachPolicy> => {
     let entry = cache.get(model.id);
     if (entry !== undefined) {
       cache.delete(model.id); // re-insert: most recently used last
     } else {
-      entry = loadCoachPolicy(new Uint8Array(model.bytes));
+      entry = policyModelBytes(db, model.id).then((bytes) => {
+        if (bytes === null) throw new Error(`policy model ${model.id} no longer exists`);
+        return loadCoachPolicy(bytes);
+      });
       entry.catch(() => cache.delete(model.id));
     }
     cache.set(model.id, entry);
@@ -158,7 +166,7 @@ export function activePolicyPlanners(
 
   return {
     async load(person) {
-      const model = await activePolicyModel(db, person.id);
+      const model = await activePolicyModelSummary(db, person.id);
       if (model === null) return undefined;
       const policy = await policyOf(model);
       const planner: DayPlanner = {

@@ -98,6 +98,26 @@ export async function activePolicyModel(db: Database, userId: number): Promise<P
   return db.prisma.policyModel.findFirst({ where: { userId, active: true } });
 }
 
+/** A policy model without its checkpoint bytes (~66 KB for 5 habits): what it is, not its weights. */
+export type PolicyModelSummary = Omit<PolicyModel, "bytes">;
+
+/** The person's active policy model without its checkpoint (`policyModelBytes` reads that). */
+export async function activePolicyModelSummary(
+  db: Database,
+  userId: number,
+): Promise<PolicyModelSummary | null> {
+  return db.prisma.policyModel.findFirst({
+    where: { userId, active: true },
+    omit: { bytes: true },
+  });
+}
+
+/** The checkpoint of policy model `id`; null when there is no such model. */
+export async function policyModelBytes(db: Database, id: number): Promise<Uint8Array | null> {
+  const row = await db.prisma.policyModel.findUnique({ where: { id }, select: { bytes: true } });
+  return row === null ? null : new Uint8Array(row.bytes);
+}
+
 /**
  * The person's newest policy model from one of their own training runs, active or not (the
  * training line a nightly retrain continues from); null when no run of theirs stored one.
@@ -105,10 +125,11 @@ export async function activePolicyModel(db: Database, userId: number): Promise<P
 export async function latestTrainedPolicyModel(
   db: Database,
   userId: number,
-): Promise<PolicyModel | null> {
+): Promise<PolicyModelSummary | null> {
   return db.prisma.policyModel.findFirst({
     where: { userId, trainingRunId: { not: null } },
     orderBy: { id: "desc" },
+    omit: { bytes: true },
   });
 }
 

@@ -8,6 +8,7 @@ import type { RetrainJobRequest } from "../../src/app/training/retrain-job.js";
 import { MIN_HISTORY_DAYS } from "../../src/app/training/training-policy.js";
 import { parseConfig } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
+import { decodeCheckpoint } from "../../src/rl/checkpoint.js";
 import { loadPersonaFile, type Persona } from "../../src/rl/persona.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 
@@ -169,7 +170,7 @@ describe("the closed loop", () => {
     ).toBe(true);
   });
 
-  it("retrains a night's people in worker threads at once with the same results as one at a time", async () => {
+  it("trains the population (in a worker thread beside the oracle) and retrains a night's people in worker threads at once with the same results as one at a time", async () => {
     // two fresh databases: the same people (same seed) and the same run ids (the retrain seeds)
     const one = await createTestDatabase();
     const other = await createTestDatabase();
@@ -180,7 +181,9 @@ describe("the closed loop", () => {
         days,
         seed: 8,
         stepsPerNight: 512,
-        arms: ["product", "heuristic"] as const,
+        populationSteps: 2048,
+        oracleSteps: 1024,
+        arms: ["product", "heuristic", "oracle"] as const,
       };
       const serial = await runClosedLoop({ config, db: one.db, log }, persona, {
         ...options,
@@ -192,7 +195,22 @@ describe("the closed loop", () => {
         arms: [...options.arms],
         workers: 2,
       });
-      expect(parallel.arms[0].perPerson).toEqual(serial.arms[0].perPerson);
+      // the population policy (trained beside the oracle with two workers) and the oracle alike
+      expect(parallel.population?.trained).toBe(true);
+      expect(parallel.population?.steps).toBe(2048);
+      const weightsOf = async (db: typeof t.db, id: number | undefined) => {
+        const model = await db.prisma.policyModel.findUniqueOrThrow({ where: { id } });
+        const { header, weights } = decodeCheckpoint(new Uint8Array(model.bytes));
+        return { checks: header.training?.newPersonChecks, weights };
+      };
+      // the same weights and new-person checks (the header's timings differ)
+      expect(await weightsOf(other.db, parallel.population?.modelId)).toEqual(
+        await weightsOf(one.db, serial.population?.modelId),
+      );
+      expect(parallel.arms.map((a) => a.name)).toEqual(["product", "heuristic", "oracle"]);
+      parallel.arms.forEach((arm, i) => {
+        expect(arm.perPerson).toEqual(serial.arms[i].perPerson);
+      });
       expect(parallel.nights).toHaveLength(days);
       expect(parallel.nights.every((n) => n.runs === 2 && n.failed === 0)).toBe(true);
       // each night's candidates trained and evaluated bit for bit alike

@@ -77,6 +77,23 @@ describe("planning with the active policy", () => {
     expect(plan.modelId).toBe(model.id);
     expect(plan.logProb).not.toBeNull();
 
+    // a loaded policy is cached by model id: a broken checkpoint stored now does not reach it,
+    // while a fresh loader reads the checkpoint and refuses it
+    const stored = Buffer.from(model.bytes);
+    await t.db.prisma.policyModel.update({
+      where: { id: model.id },
+      data: { bytes: new Uint8Array([1, 2, 3]) },
+    });
+    const cached = await planners.load(person);
+    expect(cached?.modelId).toBe(model.id);
+    const fresh = activePolicyPlanners(t.db);
+    await expect(fresh.load(person)).rejects.toThrow();
+    fresh.dispose();
+    await t.db.prisma.policyModel.update({
+      where: { id: model.id },
+      data: { bytes: new Uint8Array(stored) },
+    });
+
     // a new habit: the active policy no longer fits, tomorrow's plan comes from the heuristic
     await t.emulator.ask(601, "/habits add read 10 pages daily");
     t.clock.advance(24 * 3_600_000);

@@ -11,12 +11,7 @@ import { z } from "zod";
 import type { HabitSpec } from "../../coach/habits.js";
 import type { Database } from "../../db/client.js";
 import { habitSpecOf, listHabits } from "../../db/habits.js";
-import {
-  activePolicyModel,
-  hasOwnPolicyModel,
-  sharedPolicyModels,
-  storePolicyModel,
-} from "../../db/training.js";
+import { hasOwnPolicyModel, sharedPolicyModels, storePolicyModel } from "../../db/training.js";
 import type { PolicyModel, User } from "../../generated/prisma/client.js";
 import { decodeCheckpoint } from "../../rl/checkpoint.js";
 import { HABIT_PPO } from "../../rl/habit-training.js";
@@ -177,8 +172,8 @@ export async function adoptPopulationPolicy(
   firstUse?: { steps: number; seed: number; train: PopulationTrainer },
 ): Promise<Adoption> {
   // someone whose policy was retired (worse than the heuristic for them) does not get it back
-  if ((await activePolicyModel(db, person.id)) !== null || (await hasOwnPolicyModel(db, person.id)))
-    return { kind: "has-policy" };
+  // (an active policy is one of their own: an adopted copy is stored under their id too)
+  if (await hasOwnPolicyModel(db, person.id)) return { kind: "has-policy" };
   const habits = (await listHabits(db, person.id)).map(habitSpecOf);
   if (habits.length === 0) return { kind: "no-habits" };
   let shared = await storedPopulationPolicy(db, habitSetKey(habits, person.capacityMinutes));

@@ -14,6 +14,8 @@ import {
   finishRun,
   latestTrainedPolicyModel,
   markRunStarted,
+  type PolicyModelSummary,
+  policyModelBytes,
   recordTrainingMetrics,
   retireActivePolicyModel,
 } from "../../db/training.js";
@@ -328,12 +330,19 @@ export async function runRetrainJob(
   const size = retrainSizes(deps.config, run.hyperparameters as Partial<RetrainSizes>);
   const start =
     size.warmStart && algorithm === "ppo"
-      ? warmStartFrom(
+      ? warmStartFrom<PolicyModelSummary>(
           size.warmStartFrom,
           active,
           size.warmStartFrom === "line" ? await latestTrainedPolicyModel(db, person.id) : null,
         )
       : { model: null, from: "scratch" };
+  // the checkpoint training starts from: the active one (read already) or the line's latest
+  const initialPolicy =
+    start.model === null
+      ? null
+      : start.model.id === active?.id
+        ? new Uint8Array(active.bytes)
+        : await policyModelBytes(db, start.model.id);
   // a history that cannot be read or fitted must not cost the night's retrain: default then
   const fitted = await behaviourFor(deps, person, habits).catch((error) => {
     log.warn({ err: error, userId: person.id }, "behaviour fit failed; using default");
@@ -353,7 +362,7 @@ export async function runRetrainJob(
     seed: runId,
     numEnvs: size.numEnvs,
     activeCheckpoint: active ? new Uint8Array(active.bytes) : null,
-    initialPolicy: start.model ? new Uint8Array(start.model.bytes) : null,
+    initialPolicy,
     evaluation: {
       episodes: size.evalEpisodes,
       days: size.evalDays,
