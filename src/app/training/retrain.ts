@@ -10,7 +10,7 @@ import { habitSpecOf, listHabits } from "../../db/habits.js";
 import { loadHistory } from "../../db/history.js";
 import { findPersonById } from "../../db/operations.js";
 import {
-  activePolicyModel,
+  activePolicyModelSummary,
   finishRun,
   latestTrainedPolicyModel,
   markRunStarted,
@@ -325,7 +325,8 @@ export async function runRetrainJob(
         }
       : undefined,
   ).catch((error) => log.warn({ err: error, userId: person.id }, "population policy not adopted"));
-  const active = await activePolicyModel(db, person.id);
+  const active = await activePolicyModelSummary(db, person.id);
+  const activeBytes = active === null ? null : await policyModelBytes(db, active.id);
   const algorithm = coachAlgorithmOf(person);
   const size = retrainSizes(deps.config, run.hyperparameters as Partial<RetrainSizes>);
   const start =
@@ -336,12 +337,13 @@ export async function runRetrainJob(
           size.warmStartFrom === "line" ? await latestTrainedPolicyModel(db, person.id) : null,
         )
       : { model: null, from: "scratch" };
-  // the checkpoint training starts from: the active one (read already) or the line's latest
+  // the checkpoint training starts from: the active one (read already; a copy, as a worker
+  // thread takes each buffer over) or the line's latest
   const initialPolicy =
     start.model === null
       ? null
       : start.model.id === active?.id
-        ? new Uint8Array(active.bytes)
+        ? activeBytes && new Uint8Array(activeBytes)
         : await policyModelBytes(db, start.model.id);
   // a history that cannot be read or fitted must not cost the night's retrain: default then
   const fitted = await behaviourFor(deps, person, habits).catch((error) => {
@@ -361,7 +363,7 @@ export async function runRetrainJob(
     cpuSecondsBudget: size.cpuSeconds,
     seed: runId,
     numEnvs: size.numEnvs,
-    activeCheckpoint: active ? new Uint8Array(active.bytes) : null,
+    activeCheckpoint: activeBytes,
     initialPolicy,
     evaluation: {
       episodes: size.evalEpisodes,
