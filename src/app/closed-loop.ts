@@ -422,10 +422,10 @@ export async function runClosedLoop(
     // worker threads it trains in one while the oracle trains here: the two are independent
     // (their own seeds), so the results are the same either way.
     const populationSteps = options.populationSteps ?? null;
-    const trainPopulation = async (): Promise<ClosedLoopResult["population"]> => {
+    const trainPopulation = async (steps: number): Promise<ClosedLoopResult["population"]> => {
       const first = product[0];
       const found = await populationPolicy(deps.db, first.habits, first.person.capacityMinutes, {
-        steps: populationSteps as number,
+        steps,
         seed: seed + 104_729,
         ...(workers > 1 ? { train: workerThreadPopulationTrainer } : {}),
       });
@@ -435,7 +435,7 @@ export async function runClosedLoop(
         modelId: found.model.id,
         trained: found.trained,
         seconds: found.seconds,
-        steps: populationSteps as number,
+        steps,
         attempt: training?.attempt ?? null,
         newPersonCheck: training?.newPersonCheck ?? null,
       };
@@ -444,7 +444,9 @@ export async function runClosedLoop(
     const trainOracle = async () =>
       (await trainOnPersona(persona, { steps: oracleSteps, seed: seed + 7919 })).policy;
     const [populationTrained, oracleTrained] = await Promise.allSettled([
-      arms.includes("product") && populationSteps !== null ? trainPopulation() : null,
+      arms.includes("product") && populationSteps !== null
+        ? trainPopulation(populationSteps)
+        : null,
       arms.includes("oracle") ? trainOracle() : null,
     ]);
     if (populationTrained.status === "rejected") throw populationTrained.reason;

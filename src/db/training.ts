@@ -94,10 +94,6 @@ export async function hasOwnPolicyModel(db: Database, userId: number): Promise<b
   return (await db.prisma.policyModel.count({ where: { userId } })) > 0;
 }
 
-export async function activePolicyModel(db: Database, userId: number): Promise<PolicyModel | null> {
-  return db.prisma.policyModel.findFirst({ where: { userId, active: true } });
-}
-
 /** A policy model without its checkpoint bytes (~66 KB for 5 habits): what it is, not its weights. */
 export type PolicyModelSummary = Omit<PolicyModel, "bytes">;
 

@@ -118,7 +118,7 @@ export class InputBuffers {
   private readonly layout: InputLayout;
   private readonly observations: Float32Array | null;
   private readonly observationsT: Float32Array | null;
-  /** null: the coach part is the whole observation (`observations`, or alone). */
+  /** The coach part; the same array as `observations` when it is the whole observation. */
   private readonly coach: Float32Array;
   private readonly coachT: Float32Array | null;
   private readonly coachIsWhole: boolean;

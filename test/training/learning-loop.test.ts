@@ -15,7 +15,7 @@ import { pairedComparison, shouldActivate } from "../../src/app/training/trainin
 import { assignActorGroups } from "../../src/coach/habits.js";
 import { parseConfig } from "../../src/config.js";
 import { habitSpecOf, listHabits } from "../../src/db/habits.js";
-import { activePolicyModel } from "../../src/db/training.js";
+import { activePolicyModelSummary, policyModelBytes } from "../../src/db/training.js";
 import { createLogger } from "../../src/logger.js";
 import { decodeCheckpoint } from "../../src/rl/checkpoint.js";
 import { trainForHabits } from "../../src/rl/habit-training.js";
@@ -190,9 +190,10 @@ describe("population policy", () => {
 
     const adopted = await adoptPopulationPolicy(t.db, people[1]);
     expect(adopted.kind).toBe("adopted");
-    const active = await activePolicyModel(t.db, people[1].id);
+    const active = await activePolicyModelSummary(t.db, people[1].id);
     expect(active?.id).toBe(adopted.kind === "adopted" ? adopted.model.id : -1);
-    const spec = decodeCheckpoint(new Uint8Array(active!.bytes)).header.observationSpec;
+    const bytes = await policyModelBytes(t.db, active!.id);
+    const spec = decodeCheckpoint(bytes as Uint8Array).header.observationSpec;
     expect(spec.habitIds).toEqual(bo.map((h) => h.id));
     expect(await adoptPopulationPolicy(t.db, people[1])).toEqual({ kind: "has-policy" });
 

@@ -13,7 +13,7 @@ import type { RetrainJobResult } from "../../src/app/training/retrain-job.js";
 import { warmStartFrom } from "../../src/app/training/training-policy.js";
 import { type AppConfig, parseConfig } from "../../src/config.js";
 import {
-  activePolicyModel,
+  activePolicyModelSummary,
   latestTrainedPolicyModel,
   retireActivePolicyModel,
 } from "../../src/db/training.js";
@@ -149,7 +149,7 @@ describe("nightly training line", () => {
   it("night 2 continues night 1's candidate though it was not activated", async () => {
     const ada = await personWithHabits(t.db, config, 9401, "Ada");
     const first = await night(ada, { activate: false });
-    const adopted = await activePolicyModel(t.db, ada.id);
+    const adopted = await activePolicyModelSummary(t.db, ada.id);
     expect(adopted?.trainingRunId).toBeNull(); // the population policy, adopted on night 1
     expect(first.outcome.startFrom).toBe(`active policy #${adopted!.id}`);
     expect(first.initialPolicy).toEqual(await bytesOf(adopted!.id));
@@ -181,7 +181,7 @@ describe("nightly training line", () => {
   it("falls back to the active policy after a candidate that lost to it, and goes on after an activation", async () => {
     const bo = await personWithHabits(t.db, config, 9402, "Bo");
     const adoptedNight = await night(bo, { activate: false });
-    const adopted = await activePolicyModel(t.db, bo.id);
+    const adopted = await activePolicyModelSummary(t.db, bo.id);
     // night 2: its candidate loses to the active policy by more than the noise
     const lost = await night(bo, {
       activate: false,
@@ -196,7 +196,7 @@ describe("nightly training line", () => {
     );
     expect(third.initialPolicy).toEqual(await bytesOf(adopted!.id));
     // night 3's candidate was activated: night 4 starts from it (the active policy and the latest)
-    expect((await activePolicyModel(t.db, bo.id))?.id).toBe(third.outcome.modelId);
+    expect((await activePolicyModelSummary(t.db, bo.id))?.id).toBe(third.outcome.modelId);
     const fourth = await night(bo, { activate: false });
     expect(fourth.outcome.startFrom).toBe(`active policy #${third.outcome.modelId}`);
   }, 180_000);
