@@ -17,7 +17,7 @@ import type * as tfTypes from "@tensorflow/tfjs-core";
 import type { Rng } from "../coach/rng.js";
 import { tf } from "./backend.js";
 import { applyLevelMask, MASKED_LOGIT } from "./distribution.js";
-import { denseLinear, denseOnInput, denseTanh, sharedFirstLayer } from "./fast-ops.js";
+import { denseLinear, denseOnInput, denseTanh, packsInput, sharedFirstLayer } from "./fast-ops.js";
 import { orthogonalMatrix } from "./init.js";
 
 export type ActorDesign = "independent" | "shared";
@@ -80,10 +80,12 @@ export interface TrainingOutput {
 /**
  * The network's input as its layers read it: the coach part of the observation (critic, shared
  * summary), each habit's own inputs (shared actor: its EMA and behaviour features) and the whole
- * observation (independent actors), with the transposes their weight gradients use (null:
- * computed in the backward pass, or no gradient needed). Built in JavaScript by `InputBuffers`
- * for training and acting — on WASM cheaper than slicing, selecting and concatenating with
- * kernels — or with kernels from a bare observation tensor (`ActorCriticNetwork.inputOf`).
+ * observation (independent actors), with what their weight gradients use (null: made in the
+ * backward pass, or no gradient needed): the transposes of inputs wider than the layer they
+ * feed (`packsInput`) and the shared actor's habit selection. Built in JavaScript by
+ * `InputBuffers` for training and acting — on WASM cheaper than slicing, selecting and
+ * concatenating with kernels — or with kernels from a bare observation tensor
+ * (`ActorCriticNetwork.inputOf`).
  */
 export interface NetworkInput {
   /** [B, O] for independent actors, else null. */
@@ -94,7 +96,8 @@ export interface NetworkInput {
   coachT: tfTypes.Tensor2D | null;
   /** [B·H, 1 + F] for the shared actor (its EMA, 0 without one, then its F features), else null. */
   perHabit: tfTypes.Tensor2D | null;
-  perHabitT: tfTypes.Tensor2D | null;
+  /** perHabit followed by each row's habit as a one-hot column: [B·H, 1 + F + H] (`sharedFirstLayer`). */
+  perHabitSelect: tfTypes.Tensor2D | null;
 }
 
 /** Where the network's inputs sit in an observation row (`ActorCriticNetwork.inputLayout`). */
@@ -107,11 +110,14 @@ export interface InputLayout {
   emaIndex: number[] | null;
   featureOffset: number;
   featureCount: number;
+  /** Width of the layers the inputs feed (whether a weight gradient uses an input's transpose). */
+  hiddenSize: number;
 }
 
 /**
  * Reused JavaScript buffers of `rows` observations in the network's input layout: `setRow`
- * copies one observation in (every part, transposes too when asked), `tensors` uploads them.
+ * copies one observation in (every part, and for training what the weight gradients use),
+ * `tensors` uploads them.
  */
 export class InputBuffers {
   readonly rows: number;
@@ -123,25 +129,30 @@ export class InputBuffers {
   private readonly coachT: Float32Array | null;
   private readonly coachIsWhole: boolean;
   private readonly perHabit: Float32Array | null;
-  private readonly perHabitT: Float32Array | null;
+  private readonly perHabitSelect: Float32Array | null;
 
-  constructor(layout: InputLayout, rows: number, { transposes }: { transposes: boolean }) {
+  constructor(layout: InputLayout, rows: number, { training }: { training: boolean }) {
     this.layout = layout;
     this.rows = rows;
     const O = layout.observationSize;
     const C = layout.coachSize;
     const vector = (n: number, wanted: boolean) => (wanted ? new Float32Array(n) : null);
+    const transposed = (width: number) => training && !packsInput(width, layout.hiddenSize);
     this.observations = vector(rows * O, layout.wholeObservation);
-    this.observationsT = vector(rows * O, layout.wholeObservation && transposes);
+    this.observationsT = vector(rows * O, layout.wholeObservation && transposed(O));
     this.coachIsWhole = C === O && this.observations !== null;
     this.coach = this.coachIsWhole
       ? (this.observations as Float32Array)
       : new Float32Array(rows * C);
-    this.coachT = this.coachIsWhole ? this.observationsT : vector(rows * C, transposes);
+    this.coachT = this.coachIsWhole ? this.observationsT : vector(rows * C, transposed(C));
     const H = layout.emaIndex?.length ?? 0;
     const E = 1 + layout.featureCount;
     this.perHabit = vector(rows * H * E, layout.emaIndex !== null);
-    this.perHabitT = vector(rows * H * E, layout.emaIndex !== null && transposes);
+    this.perHabitSelect = vector(rows * H * (E + H), layout.emaIndex !== null && training);
+    // each row's one-hot habit column (constant)
+    for (let r = 0; r < rows * H && this.perHabitSelect !== null; r++) {
+      this.perHabitSelect[r * (E + H) + E + (r % H)] = 1;
+    }
   }
 
   /** Copies observation `source[offset .. offset + O)` into row `j` of every part. */
@@ -154,7 +165,7 @@ export class InputBuffers {
       featureCount: F,
     } = this.layout;
     const M = this.rows;
-    const { observations, observationsT, coachT, perHabit, perHabitT } = this;
+    const { observations, observationsT, coachT, perHabit, perHabitSelect } = this;
     if (observations !== null) {
       for (let o = 0; o < O; o++) {
         const x = source[offset + o];
@@ -172,17 +183,16 @@ export class InputBuffers {
     if (emaIndex !== null && perHabit !== null) {
       const H = emaIndex.length;
       const E = 1 + F;
-      const column = M * H;
       for (let h = 0; h < H; h++) {
         const r = j * H + h;
         const index = emaIndex[h];
         const ema = index >= 0 ? source[offset + index] : 0;
         perHabit[r * E] = ema;
-        if (perHabitT !== null) perHabitT[r] = ema;
+        if (perHabitSelect !== null) perHabitSelect[r * (E + H)] = ema;
         for (let f = 0; f < F; f++) {
           const x = source[offset + featureOffset + h * F + f];
           perHabit[r * E + 1 + f] = x;
-          if (perHabitT !== null) perHabitT[(1 + f) * column + r] = x;
+          if (perHabitSelect !== null) perHabitSelect[r * (E + H) + 1 + f] = x;
         }
       }
     }
@@ -212,7 +222,7 @@ export class InputBuffers {
         : tf.tensor2d(this.coach, [M, C]),
       coachT: this.coachIsWhole ? observationsT : matrix(this.coachT, C, M),
       perHabit: matrix(this.perHabit, BH, E),
-      perHabitT: matrix(this.perHabitT, E, BH),
+      perHabitSelect: matrix(this.perHabitSelect, BH, E + (emaIndex?.length ?? 0)),
     };
   }
 }
@@ -226,7 +236,7 @@ export function disposeNetworkInput(input: NetworkInput): void {
       input.coach,
       input.coachT,
       input.perHabit,
-      input.perHabitT,
+      input.perHabitSelect,
     ].filter((t): t is tfTypes.Tensor2D => t !== null),
   );
   for (const t of tensors) t.dispose();
@@ -445,6 +455,7 @@ export class ActorCriticNetwork {
       emaIndex: shared ? [...this.spec.emaIndex] : null,
       featureOffset: this.spec.habitFeatureOffset ?? 0,
       featureCount: this.featureCount,
+      hiddenSize: this.config.hiddenSize,
     };
   }
 
@@ -464,7 +475,14 @@ export class ActorCriticNetwork {
         ? observationsT
         : tf.slice(observationsT, [0, 0], [this.coachSize, rows]);
     if (this.config.actor === "independent") {
-      return { observations, observationsT, coach, coachT, perHabit: null, perHabitT: null };
+      return {
+        observations,
+        observationsT,
+        coach,
+        coachT,
+        perHabit: null,
+        perHabitSelect: null,
+      };
     }
     const H = this.habitCount;
     const F = this.featureCount;
@@ -477,7 +495,14 @@ export class ActorCriticNetwork {
       );
       perHabit = tf.concat([perHabit, features], 1) as tfTypes.Tensor2D;
     }
-    return { observations: null, observationsT: null, coach, coachT, perHabit, perHabitT: null };
+    return {
+      observations: null,
+      observationsT: null,
+      coach,
+      coachT,
+      perHabit,
+      perHabitSelect: null,
+    };
   }
 
   /** Values [B, K]. */
@@ -535,7 +560,7 @@ export class ActorCriticNetwork {
       fromDescriptor as tfTypes.Tensor2D,
       perHabitWeight,
       input.perHabit as tfTypes.Tensor2D,
-      input.perHabitT,
+      input.perHabitSelect,
     );
     const layer2 = this.tanhLayer("shared/2", flat);
     return tf.reshape(this.linear("shared/out", layer2), [
@@ -547,9 +572,9 @@ export class ActorCriticNetwork {
 
   /**
    * Forward pass in the training layout (call inside a tidy / gradient scope): masked logits
-   * per block, values. The input: its parts built in JavaScript (`InputBuffers`; with the
-   * transposes, the backward pass needs none), or bare observations [B, O] (and optionally
-   * their transpose [O, B]) from which kernels derive them.
+   * per block, values. The input: its parts built in JavaScript (`InputBuffers`; for training
+   * with what the weight gradients use), or bare observations [B, O] (and optionally their
+   * transpose [O, B]) from which kernels derive them.
    */
   forwardTraining(
     input: NetworkInput | tfTypes.Tensor2D,
@@ -575,11 +600,11 @@ export class ActorCriticNetwork {
     };
   }
 
-  /** Reused input buffers (no transposes) for acting on `rows` observations at a time. */
+  /** Reused input buffers (without the training parts) for acting on `rows` observations at a time. */
   actingBuffers(rows: number): InputBuffers {
     let buffers = this.acting.get(rows);
     if (buffers === undefined) {
-      buffers = new InputBuffers(this.inputLayout, rows, { transposes: false });
+      buffers = new InputBuffers(this.inputLayout, rows, { training: false });
       this.acting.set(rows, buffers);
     }
     return buffers;

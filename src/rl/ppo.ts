@@ -396,7 +396,7 @@ export function disposeLossLayout(layout: LossLayout): void {
 /** A minibatch in the loss layout, assembled in JavaScript (buffers reused between calls). */
 export interface MinibatchArrays {
   rows: number;
-  /** The observations in the network's input layout, with the transposes. */
+  /** The observations in the network's input layout, with what the weight gradients use. */
   input: InputBuffers;
   /** Per block: one-hot of the chosen levels [M, n_b, L], old log-probabilities [M, n_b]. */
   oneHot: Float32Array[];
@@ -413,7 +413,7 @@ export function createMinibatchArrays(layout: LossLayout, rows: number): Minibat
   const K = layout.channels;
   return {
     rows,
-    input: new InputBuffers(layout.input, rows, { transposes: true }),
+    input: new InputBuffers(layout.input, rows, { training: true }),
     oneHot: layout.blocks.map((b, i) => new Float32Array(rows * b.length * layout.blockLevels[i])),
     oldLogProbs: layout.blocks.map((b) => new Float32Array(rows * b.length)),
     unitAdvantages: layout.units.widths.map((width) => new Float32Array(rows * width)),

@@ -74,7 +74,7 @@ describe("network input built in JavaScript", () => {
       order.forEach((row, j) => {
         picked.set(observations.subarray(row * O, (row + 1) * O), j * O);
       });
-      const buffers = new InputBuffers(network.inputLayout, B, { transposes: true });
+      const buffers = new InputBuffers(network.inputLayout, B, { training: true });
       order.forEach((row, j) => {
         buffers.setRow(j, observations, row * O);
       });
