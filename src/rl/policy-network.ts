@@ -297,6 +297,8 @@ export class ActorCriticNetwork {
   private readonly blockSelect: (tfTypes.Tensor2D | null)[];
   /** `actingBuffers` by row count. */
   private readonly acting = new Map<number, InputBuffers>();
+  /** `actingWeights` and the weights' data they were made from. */
+  private actingCache: { from: object[]; weights: Map<string, tfTypes.Tensor> } | null = null;
 
   constructor(spec: PolicySpec, config: NetworkConfig, rng: Rng) {
     this.spec = spec;
@@ -610,6 +612,112 @@ export class ActorCriticNetwork {
     return buffers;
   }
 
+  /**
+   * What the shared actor's acting pass multiplies by, made once per set of weights (PPO
+   * changes them only between rollouts; a changed variable has new data, which drops the set):
+   * each tanh layer's kernel and bias doubled, the descriptors' part doubled, and the weight of
+   * each habit's own inputs joined and doubled. tanh(z) = 2·sigmoid(2z) − 1 then needs no
+   * product by 2 over the whole activation: doubling a float is exact, so x·(2W) + 2b is
+   * 2·(x·W + b) bit for bit.
+   */
+  private actingWeights(): Map<string, tfTypes.Tensor> {
+    const from = this.variables.map((variable) => variable.dataId);
+    const cached = this.actingCache;
+    if (cached?.from.every((id, i) => id === from[i])) return cached.weights;
+    this.disposeActingWeights();
+    const weights = new Map<string, tfTypes.Tensor>();
+    tf.tidy(() => {
+      const twice = (name: string, value: tfTypes.Tensor) => {
+        weights.set(name, tf.keep(tf.mul(value, 2)));
+      };
+      for (const layer of ["critic/1", "critic/2", "shared/summary", "shared/1", "shared/2"]) {
+        twice(`${layer}/kernel`, this.v(`${layer}/kernel`));
+        twice(`${layer}/bias`, this.v(`${layer}/bias`));
+      }
+      const descriptors = this.descriptors as tfTypes.Tensor2D;
+      twice(
+        "descriptors",
+        descriptors.shape[1] === 0
+          ? tf.zeros([this.habitCount, this.config.hiddenSize])
+          : tf.matMul(descriptors, this.v("shared/1-descriptor") as tfTypes.Tensor2D),
+      );
+      twice(
+        "own",
+        this.featureCount > 0
+          ? tf.concat([this.v("shared/1-ema"), this.v("shared/1-features")], 0)
+          : this.v("shared/1-ema"),
+      );
+    });
+    this.actingCache = { from, weights };
+    return weights;
+  }
+
+  private disposeActingWeights(): void {
+    for (const tensor of this.actingCache?.weights.values() ?? []) tensor.dispose();
+    this.actingCache = null;
+  }
+
+  /**
+   * The shared actor's acting pass (no gradients; call inside `tf.tidy`): values [B, K] and
+   * masked logits [B, H, L], the numbers `forwardTraining` gives without narrowing, bit for
+   * bit, from fewer kernels (`actingWeights`; no custom-gradient wrappers, which copy their
+   * outputs).
+   */
+  private sharedActing(input: NetworkInput): { values: tfTypes.Tensor2D; logits: tfTypes.Tensor } {
+    const w = this.actingWeights();
+    const weight = (name: string) => w.get(name) as tfTypes.Tensor2D;
+    const tanhFromDoubled = (z2: tfTypes.Tensor) => tf.sub(tf.mul(tf.sigmoid(z2), 2), 1);
+    const tanhLayer = (name: string, x: tfTypes.Tensor2D) =>
+      tanhFromDoubled(
+        tf.add(tf.matMul(x, weight(`${name}/kernel`)), weight(`${name}/bias`)),
+      ) as tfTypes.Tensor2D;
+    const linear = (name: string, x: tfTypes.Tensor2D) =>
+      tf.add(tf.matMul(x, this.v(`${name}/kernel`)), this.v(`${name}/bias`)) as tfTypes.Tensor2D;
+    const batch = input.coach.shape[0];
+    const H = this.habitCount;
+    const hidden = this.config.hiddenSize;
+    const E = 1 + this.featureCount;
+    const critic2 = tanhLayer("critic/2", tanhLayer("critic/1", input.coach));
+    const values = linear("critic/out", critic2);
+    const summary = tanhLayer("shared/summary", input.coach);
+    const fromSummary = tf.add(
+      tf.matMul(summary, weight("shared/1/kernel")),
+      weight("shared/1/bias"),
+    );
+    const perHabit = input.perHabit as tfTypes.Tensor2D;
+    const own =
+      E === 1
+        ? tf.mul(tf.reshape(perHabit, [batch, H, 1]), tf.reshape(weight("own"), [1, 1, hidden]))
+        : tf.reshape(tf.matMul(perHabit, weight("own")), [batch, H, hidden]);
+    const z2 = tf.add(
+      tf.add(
+        tf.reshape(fromSummary, [batch, 1, hidden]),
+        tf.reshape(weight("descriptors"), [1, H, hidden]),
+      ),
+      own,
+    );
+    const first = tf.reshape(tanhFromDoubled(z2), [batch * H, hidden]) as tfTypes.Tensor2D;
+    const raw = tf.reshape(linear("shared/out", tanhLayer("shared/2", first)), [
+      batch,
+      H,
+      this.levels,
+    ]);
+    return { values, logits: tf.add(raw, this.blockFullMaskBias[0]) };
+  }
+
+  /**
+   * The acting pass on an input from `actingBuffers` (call inside `tf.tidy`): values [B, K] and
+   * masked logits per block on the full level axis, as `forwardTraining` without narrowing.
+   */
+  forwardActing(input: NetworkInput): { values: tfTypes.Tensor2D; blockLogits: tfTypes.Tensor[] } {
+    if (this.config.actor === "shared") {
+      const { values, logits } = this.sharedActing(input);
+      return { values, blockLogits: [logits] };
+    }
+    const out = this.forwardTraining(input, null, { narrow: false });
+    return { values: out.values, blockLogits: out.blockLogits };
+  }
+
   /** Forward pass; call inside `tf.tidy` (or dispose the outputs). Logits in habit order. */
   forward(observations: tfTypes.Tensor2D): NetworkOutput {
     const batch = observations.shape[0];
@@ -668,6 +776,7 @@ export class ActorCriticNetwork {
   }
 
   dispose(): void {
+    this.disposeActingWeights();
     for (const variable of this.variables) variable.dispose();
     this.mask.dispose();
     this.maskBias.dispose();
@@ -692,7 +801,7 @@ export function evaluateNetwork(
   const buffers = network.actingBuffers(rows);
   buffers.setRows(observations);
   const outputs = tf.tidy(() => {
-    const out = network.forwardTraining(buffers.tensors(), null, { narrow: false });
+    const out = network.forwardActing(buffers.tensors());
     return [out.values, ...out.blockLogits];
   });
   const values = outputs[0].dataSync() as Float32Array;

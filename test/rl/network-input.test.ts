@@ -114,3 +114,48 @@ describe("network input built in JavaScript", () => {
     });
   }
 });
+
+describe("acting pass", () => {
+  for (const actor of ["shared", "independent"] as ActorDesign[]) {
+    for (const habitFeatures of [true, false]) {
+      it(`${actor} actor${habitFeatures ? "" : " without features"}: bit for bit the training pass, also after the weights change`, () => {
+        const network = new ActorCriticNetwork(
+          spec,
+          { actor, critic: "single", hiddenSize: 8, habitFeatures },
+          createRng(7),
+        );
+        const rng = createRng(8);
+        const B = 5;
+        const O = spec.observationSize;
+        const observations = Float32Array.from({ length: B * O }, () => rng.next() * 2 - 1);
+        const buffers = network.actingBuffers(B);
+        buffers.setRows(observations);
+        const passes = () =>
+          tf.tidy(() => {
+            const input = buffers.tensors();
+            const acting = network.forwardActing(input);
+            const training = network.forwardTraining(input, null, { narrow: false });
+            return {
+              acting: [acting.values, ...acting.blockLogits].map((t) => Array.from(t.dataSync())),
+              training: [training.values, ...training.blockLogits].map((t) =>
+                Array.from(t.dataSync()),
+              ),
+            };
+          });
+        const before = passes();
+        expect(before.acting).toEqual(before.training);
+        // new weights (as an optimiser step gives them): the acting pass must follow
+        network.setWeights(
+          network.getWeights().map((w) => ({
+            ...w,
+            values: w.values.map((x, i) => x * 0.9 + (i % 3) * 0.01 + 0.02),
+          })),
+        );
+        const after = passes();
+        expect(after.acting).toEqual(after.training);
+        expect(after.acting).not.toEqual(before.acting);
+        network.dispose();
+      });
+    }
+  }
+});
