@@ -9,8 +9,9 @@
  *   padding     zero bytes up to a multiple of 4
  *   weights     float32 little-endian, in manifest order
  *
- * No clock or host data is stored, so the same weights and metadata always give the same bytes,
- * and decode → encode reproduces a buffer bit for bit.
+ * No date or host data is stored (the training summary's durations and speeds are metadata like
+ * the rest), so the same weights and metadata always give the same bytes, and decode → encode
+ * reproduces a buffer bit for bit.
  */
 import type { ObservationSpec } from "../coach/observation.js";
 import type { HabitFeatureTable } from "./habit-features.js";
