@@ -32,7 +32,15 @@ export function transposeRows(x: tfTypes.Tensor2D): tfTypes.Tensor2D {
 
 /** tanh(z) = 2·sigmoid(2z) − 1 (sigmoid is a vectorised kernel, tanh is not). */
 export function fastTanhForward(z: tfTypes.Tensor): tfTypes.Tensor {
-  return tf.sub(tf.mul(tf.sigmoid(tf.mul(z, 2)), 2), 1);
+  return tanhFromDoubled(tf.mul(z, 2));
+}
+
+/**
+ * tanh(z) from 2z (`fastTanhForward` after its product by 2): for a pre-activation computed
+ * with doubled weights, x·(2W) + 2b, which is 2·(x·W + b) bit for bit (doubling is exact).
+ */
+export function tanhFromDoubled(z2: tfTypes.Tensor): tfTypes.Tensor {
+  return tf.sub(tf.mul(tf.sigmoid(z2), 2), 1);
 }
 
 /** Row vectors of ones, cached per batch size (for bias gradients). */
@@ -56,11 +64,25 @@ export function habitSelectionColumns(rows: number, habits: number): tfTypes.Ten
   let selection = selectionColumns.get(key);
   if (selection === undefined || selection.isDisposed) {
     const values = new Float32Array(rows * habits * habits);
-    for (let r = 0; r < rows * habits; r++) values[r * habits + (r % habits)] = 1;
+    markHabitColumns(values, rows, habits, habits, 0);
     selection = tf.keep(tf.tensor2d(values, [rows * habits, habits]));
     selectionColumns.set(key, selection);
   }
   return selection;
+}
+
+/**
+ * Writes the one-hot habit columns of `habitSelectionColumns` into a row-major buffer of rows·H
+ * rows of `width` values, starting at column `offset` of each row (the rest is left as it is).
+ */
+export function markHabitColumns(
+  values: Float32Array,
+  rows: number,
+  habits: number,
+  width: number,
+  offset: number,
+): void {
+  for (let r = 0; r < rows * habits; r++) values[r * width + offset + (r % habits)] = 1;
 }
 
 /**
@@ -165,6 +187,31 @@ export function denseOnInput(
 }
 
 /**
+ * The shared actor's first layer before its tanh: z[b, h] = S[b] + D[h] + e[b·H + h]·w, as
+ * [B, H, hidden] (shapes as in `sharedFirstLayer`; the acting pass gives it doubled weights).
+ */
+export function sharedPreActivation(
+  S: tfTypes.Tensor,
+  D: tfTypes.Tensor,
+  w: tfTypes.Tensor,
+  e: tfTypes.Tensor2D,
+): tfTypes.Tensor3D {
+  const H = D.shape[0];
+  const [rows, E] = e.shape;
+  const B = rows / H;
+  const hidden = w.shape[1] as number;
+  // E = 1 (the EMA alone): a broadcast product; E > 1: [B·H, E] · [E, hidden].
+  const own =
+    E === 1
+      ? tf.mul(tf.reshape(e, [B, H, 1]), tf.reshape(w, [1, 1, hidden]))
+      : tf.reshape(tf.matMul(e, w as tfTypes.Tensor2D), [B, H, hidden]);
+  return tf.add(
+    tf.add(tf.reshape(S, [B, 1, hidden]), tf.reshape(D, [1, H, hidden])),
+    own,
+  ) as tfTypes.Tensor3D;
+}
+
+/**
  * The shared actor's first layer for every (sample, habit): y[b, h] = tanh(S[b] + D[h] +
  * e[b·H + h]·w), returned flat as [B·H, hidden]. S: the summary's contribution [B, hidden]; D:
  * the habit descriptors' contribution [H, hidden]; w: the weight of each habit's own inputs
@@ -192,13 +239,7 @@ export function sharedFirstLayer(
   const op = tf.customGrad(
     // biome-ignore lint/suspicious/noExplicitAny: tfjs types customGrad's arguments loosely
     (s: any, d: any, wv: any, save: any) => {
-      // E = 1 (the EMA alone): a broadcast product; E > 1: [B·H, E] · [E, hidden].
-      const own =
-        E === 1
-          ? tf.mul(tf.reshape(e, [B, H, 1]), tf.reshape(wv, [1, 1, hidden]))
-          : tf.reshape(tf.matMul(e, wv), [B, H, hidden]);
-      const z = tf.add(tf.add(tf.reshape(s, [B, 1, hidden]), tf.reshape(d, [1, H, hidden])), own);
-      const y = tf.reshape(fastTanhForward(z), [B * H, hidden]);
+      const y = tf.reshape(fastTanhForward(sharedPreActivation(s, d, wv, e)), [B * H, hidden]);
       // e may be an intermediate of the forward pass: saved so that it outlives it.
       save([y, eSelect ?? e]);
       return {

@@ -17,7 +17,16 @@ import type * as tfTypes from "@tensorflow/tfjs-core";
 import type { Rng } from "../coach/rng.js";
 import { tf } from "./backend.js";
 import { applyLevelMask, MASKED_LOGIT } from "./distribution.js";
-import { denseLinear, denseOnInput, denseTanh, packsInput, sharedFirstLayer } from "./fast-ops.js";
+import {
+  denseLinear,
+  denseOnInput,
+  denseTanh,
+  markHabitColumns,
+  packsInput,
+  sharedFirstLayer,
+  sharedPreActivation,
+  tanhFromDoubled,
+} from "./fast-ops.js";
 import { orthogonalMatrix } from "./init.js";
 
 export type ActorDesign = "independent" | "shared";
@@ -150,9 +159,7 @@ export class InputBuffers {
     this.perHabit = vector(rows * H * E, layout.emaIndex !== null);
     this.perHabitSelect = vector(rows * H * (E + H), layout.emaIndex !== null && training);
     // each row's one-hot habit column (constant)
-    for (let r = 0; r < rows * H && this.perHabitSelect !== null; r++) {
-      this.perHabitSelect[r * (E + H) + E + (r % H)] = 1;
-    }
+    if (this.perHabitSelect !== null) markHabitColumns(this.perHabitSelect, rows, H, E + H, E);
   }
 
   /** Copies observation `source[offset .. offset + O)` into row `j` of every part. */
@@ -535,32 +542,31 @@ export class ActorCriticNetwork {
     return denseLinear(a2, tf.matMul(kernel, select), narrowBias);
   }
 
+  /** The habit descriptors' part of the shared actor's first layer, [H, hidden]. */
+  private descriptorPart(): tfTypes.Tensor2D {
+    const descriptors = this.descriptors as tfTypes.Tensor2D;
+    return descriptors.shape[1] === 0
+      ? tf.zeros([this.habitCount, this.config.hiddenSize])
+      : tf.matMul(descriptors, this.v("shared/1-descriptor") as tfTypes.Tensor2D);
+  }
+
+  /** The weight of each habit's own inputs in the shared actor: its EMA's, then its features'. */
+  private ownInputWeight(): tfTypes.Tensor2D {
+    const ema = this.v("shared/1-ema") as tfTypes.Tensor2D;
+    return this.featureCount > 0
+      ? tf.concat([ema, this.v("shared/1-features") as tfTypes.Tensor2D], 0)
+      : ema;
+  }
+
   /** Raw logits [B, H, L] of the shared actor, habit order. */
   private sharedActor(input: NetworkInput): tfTypes.Tensor3D {
     const batch = input.coach.shape[0];
-    const hidden = this.config.hiddenSize;
     const summary = this.inputLayer("shared/summary", input.coach, input.coachT);
     const fromSummary = this.linear("shared/1", summary);
-    const descriptors = this.descriptors as tfTypes.Tensor2D;
-    const fromDescriptor =
-      descriptors.shape[1] === 0
-        ? tf.zeros([this.habitCount, hidden])
-        : tf.matMul(descriptors, this.v("shared/1-descriptor") as tfTypes.Tensor2D);
-    // the weight of each habit's own inputs: its EMA's, then its features'
-    const perHabitWeight =
-      this.featureCount > 0
-        ? tf.concat(
-            [
-              this.v("shared/1-ema") as tfTypes.Tensor2D,
-              this.v("shared/1-features") as tfTypes.Tensor2D,
-            ],
-            0,
-          )
-        : (this.v("shared/1-ema") as tfTypes.Tensor2D);
     const flat = sharedFirstLayer(
       fromSummary,
-      fromDescriptor as tfTypes.Tensor2D,
-      perHabitWeight,
+      this.descriptorPart(),
+      this.ownInputWeight(),
       input.perHabit as tfTypes.Tensor2D,
       input.perHabitSelect,
     );
@@ -634,19 +640,8 @@ export class ActorCriticNetwork {
         twice(`${layer}/kernel`, this.v(`${layer}/kernel`));
         twice(`${layer}/bias`, this.v(`${layer}/bias`));
       }
-      const descriptors = this.descriptors as tfTypes.Tensor2D;
-      twice(
-        "descriptors",
-        descriptors.shape[1] === 0
-          ? tf.zeros([this.habitCount, this.config.hiddenSize])
-          : tf.matMul(descriptors, this.v("shared/1-descriptor") as tfTypes.Tensor2D),
-      );
-      twice(
-        "own",
-        this.featureCount > 0
-          ? tf.concat([this.v("shared/1-ema"), this.v("shared/1-features")], 0)
-          : this.v("shared/1-ema"),
-      );
+      twice("descriptors", this.descriptorPart());
+      twice("own", this.ownInputWeight());
     });
     this.actingCache = { from, weights };
     return weights;
@@ -666,17 +661,12 @@ export class ActorCriticNetwork {
   private sharedActing(input: NetworkInput): { values: tfTypes.Tensor2D; logits: tfTypes.Tensor } {
     const w = this.actingWeights();
     const weight = (name: string) => w.get(name) as tfTypes.Tensor2D;
-    const tanhFromDoubled = (z2: tfTypes.Tensor) => tf.sub(tf.mul(tf.sigmoid(z2), 2), 1);
     const tanhLayer = (name: string, x: tfTypes.Tensor2D) =>
       tanhFromDoubled(
         tf.add(tf.matMul(x, weight(`${name}/kernel`)), weight(`${name}/bias`)),
       ) as tfTypes.Tensor2D;
     const linear = (name: string, x: tfTypes.Tensor2D) =>
       tf.add(tf.matMul(x, this.v(`${name}/kernel`)), this.v(`${name}/bias`)) as tfTypes.Tensor2D;
-    const batch = input.coach.shape[0];
-    const H = this.habitCount;
-    const hidden = this.config.hiddenSize;
-    const E = 1 + this.featureCount;
     const critic2 = tanhLayer("critic/2", tanhLayer("critic/1", input.coach));
     const values = linear("critic/out", critic2);
     const summary = tanhLayer("shared/summary", input.coach);
@@ -684,22 +674,20 @@ export class ActorCriticNetwork {
       tf.matMul(summary, weight("shared/1/kernel")),
       weight("shared/1/bias"),
     );
-    const perHabit = input.perHabit as tfTypes.Tensor2D;
-    const own =
-      E === 1
-        ? tf.mul(tf.reshape(perHabit, [batch, H, 1]), tf.reshape(weight("own"), [1, 1, hidden]))
-        : tf.reshape(tf.matMul(perHabit, weight("own")), [batch, H, hidden]);
-    const z2 = tf.add(
-      tf.add(
-        tf.reshape(fromSummary, [batch, 1, hidden]),
-        tf.reshape(weight("descriptors"), [1, H, hidden]),
-      ),
-      own,
+    const z2 = sharedPreActivation(
+      fromSummary,
+      weight("descriptors"),
+      weight("own"),
+      input.perHabit as tfTypes.Tensor2D,
     );
-    const first = tf.reshape(tanhFromDoubled(z2), [batch * H, hidden]) as tfTypes.Tensor2D;
+    const batch = input.coach.shape[0];
+    const first = tf.reshape(tanhFromDoubled(z2), [
+      batch * this.habitCount,
+      this.config.hiddenSize,
+    ]) as tfTypes.Tensor2D;
     const raw = tf.reshape(linear("shared/out", tanhLayer("shared/2", first)), [
       batch,
-      H,
+      this.habitCount,
       this.levels,
     ]);
     return { values, logits: tf.add(raw, this.blockFullMaskBias[0]) };
